@@ -1,0 +1,5 @@
+import sys
+
+from glue_magics.cli import main
+
+sys.exit(main())

@@ -1,0 +1,58 @@
+"""The one source of truth for the Glue API: botocore's service model plus our sdk-extras.
+
+botocore's public Glue model lacks the rich statement output fields (``MimeType``,
+``Result``, ``StdOut``, ``StdErr``) that the service returns.  We ship them as a small
+``service-2.sdk-extras.json`` and load it through a botocore ``Loader`` of our own, so
+neither the whole model is copied nor the process-wide ``AWS_DATA_PATH`` is changed.
+Client-side validation, the client and the local endpoint all read this model.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # heavy imports stay out of ``%load_ext``
+    import botocore.loaders
+    import botocore.model
+    import botocore.session
+
+DATA_DIR = Path(__file__).parent / "data"
+SERVICE = "glue"
+
+
+@functools.lru_cache(maxsize=1)
+def loader() -> botocore.loaders.Loader:
+    """A botocore loader that also searches our data dir, where only the sdk-extras live."""
+    import botocore.loaders
+
+    base = botocore.loaders.create_loader()
+    return botocore.loaders.Loader(
+        extra_search_paths=[str(DATA_DIR), *base.search_paths],
+        include_default_search_paths=False,
+        include_default_extras=True,
+    )
+
+
+def botocore_session() -> botocore.session.Session:
+    """A fresh botocore session whose Glue model includes our extras."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.register_component("data_loader", loader())
+    return session
+
+
+@functools.lru_cache(maxsize=1)
+def service_model() -> botocore.model.ServiceModel:
+    """The Glue service model (with extras), loaded once per process."""
+    import botocore.model
+
+    data = loader().load_service_model(SERVICE, "service-2")
+    return botocore.model.ServiceModel(data, service_name=SERVICE)
+
+
+def operation(name: str) -> botocore.model.OperationModel:
+    """The model of one Glue operation, e.g. ``operation("CreateSession")``."""
+    return service_model().operation_model(name)

@@ -1,0 +1,66 @@
+"""%%glue_sql: the code sent to the session, and the table read back from its output.
+
+The session runs ``spark.sql`` and prints the first rows as one JSON line behind a
+marker, so the same code works on AWS Glue and on the local endpoint, and the result
+comes back through ``TextPlain`` like any statement output.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MARKER = "__glue_magics_sql__"
+
+_TEMPLATE = """\
+import json as _gm_json
+_gm_df = spark.sql({query!r})
+_gm_rows = _gm_df.limit({limit}).collect()
+print({marker!r} + _gm_json.dumps({{
+    "columns": list(_gm_df.columns),
+    "rows": [list(_gm_r) for _gm_r in _gm_rows[:{max_rows}]],
+    "truncated": len(_gm_rows) > {max_rows},
+}}, default=str))
+del _gm_df, _gm_rows
+"""
+
+
+def code(query: str, max_rows: int) -> str:
+    """Python for the session that runs ``query`` and prints at most ``max_rows`` rows."""
+    return _TEMPLATE.format(
+        query=query.strip().rstrip(";"), limit=max_rows + 1, max_rows=max_rows, marker=MARKER
+    )
+
+
+@dataclass
+class SqlResult:
+    columns: list[str]
+    rows: list[list[Any]]
+    truncated: bool
+
+    def rows_as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=False)) for row in self.rows]
+
+    def title(self) -> str:
+        more = " (more rows not shown; raise -n)" if self.truncated else ""
+        return f"{len(self.rows)} row(s){more}"
+
+    def frame(self) -> Any:
+        """A pandas DataFrame when pandas is installed, else a list of dicts."""
+        try:
+            import pandas
+        except ImportError:
+            return self.rows_as_dicts()
+        return pandas.DataFrame(self.rows, columns=self.columns)
+
+
+def parse(statement: dict) -> SqlResult:
+    """The table printed by :func:`code`, read from a finished statement."""
+    data = (statement.get("Output") or {}).get("Data") or {}
+    text = data.get("StdOut") or data.get("TextPlain") or ""
+    for line in reversed(text.splitlines()):
+        if line.startswith(MARKER):
+            payload = json.loads(line[len(MARKER) :])
+            return SqlResult(payload["columns"], payload["rows"], bool(payload["truncated"]))
+    raise ValueError("the session returned no %%glue_sql result")

@@ -1,0 +1,557 @@
+"""The lifecycle layer: create, wait, stop, run statements; progress through callbacks.
+
+No IPython here: the magics pass ``on_update`` callbacks that hand a small view
+(:class:`SessionView`, :class:`StatementView`) to the display layer.
+
+Both waits use one poll scheduler (:class:`PollScheduler`) with two plans.  It is
+prompt (poll densely when the end is near) and frugal (poll sparsely when it is far,
+and never beyond a call budget).  Where the service reports ``Progress`` the scheduler
+fits a rate to it and predicts when the wait ends; without it, it backs off.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from glue_magics.service import GlueError, call
+
+T = TypeVar("T")
+
+#: Session states after which a session never becomes READY.
+DEAD_STATES = frozenset({"FAILED", "TIMEOUT", "STOPPING", "STOPPED"})
+#: Session states where stopping is finished.
+STOPPED_STATES = frozenset({"STOPPED", "FAILED", "TIMEOUT"})
+#: Statement states that end a statement wait.
+STATEMENT_DONE = frozenset({"AVAILABLE", "ERROR", "CANCELLED"})
+SESSION_STATES = ("PROVISIONING", "READY", "FAILED", "TIMEOUT", "STOPPING", "STOPPED")
+
+
+class SessionFailed(GlueError):
+    """The session reached a state from which it will never become READY."""
+
+
+class StatementCancelled(GlueError):
+    """A statement was cancelled because the user interrupted it."""
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass
+class SessionView:
+    """What the display needs about a session, derived from a (possibly partial) GetSession."""
+
+    id: str
+    status: str
+    progress: float  # 0-100
+    elapsed: float  # seconds since the wait began
+    error_message: str | None
+    raw: dict = field(repr=False)
+
+    @classmethod
+    def from_session(cls, session: dict, elapsed: float) -> SessionView:
+        """Build a view; READY is always 100 % and only dead sessions carry an error."""
+        status = str(session.get("Status") or "PROVISIONING")
+        progress = _number(session.get("Progress"), 0.0, 100.0)
+        if status == "READY":
+            progress = 100.0
+        error = session.get("ErrorMessage") if status in DEAD_STATES else None
+        return cls(
+            id=str(session.get("Id", "")),
+            status=status,
+            progress=progress,
+            elapsed=elapsed,
+            error_message=error or None,
+            raw=session,
+        )
+
+
+@dataclass
+class StatementView:
+    """What the display needs about a running statement."""
+
+    id: int
+    state: str
+    progress: float  # 0-1
+    elapsed: float
+    raw: dict = field(repr=False)
+
+    @classmethod
+    def from_statement(cls, statement: dict, elapsed: float) -> StatementView:
+        """Build a view; finished statements are always at 100 %."""
+        state = str(statement.get("State") or "WAITING")
+        progress = 1.0 if state == "AVAILABLE" else _number(statement.get("Progress"), 0.0, 1.0)
+        return cls(
+            id=int(statement.get("Id", -1)),
+            state=state,
+            progress=progress,
+            elapsed=elapsed,
+            raw=statement,
+        )
+
+
+def _number(value: Any, low: float, high: float) -> float:
+    """A finite float clamped to [low, high]; missing or junk values give ``low``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return low
+    if not math.isfinite(number):
+        return low
+    return min(high, max(low, number))
+
+
+# --------------------------------------------------------------------------- polling
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """How one kind of wait polls.  All times in seconds.
+
+    Without progress the delay is ``first``, then ``growth * elapsed``, capped at ``cap``.
+    With a progress-based ETA it is half the time to ``eta - window`` (at most
+    ``sparse_cap``) and ``dense`` inside the window.  Calls never exceed
+    ``burst + rate * elapsed``.
+    """
+
+    first: float
+    growth: float
+    cap: float
+    dense: float
+    window: float
+    sparse_cap: float
+    burst: float = math.inf
+    rate: float = math.inf
+    full: float = 1.0  # the progress value that means "done"
+
+
+#: A session comes up in seconds to minutes; at most ~1 GetSession/s on average.
+SESSION_PLAN = PollPlan(
+    first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.6, sparse_cap=2.0,
+    burst=4.0, rate=0.85, full=100.0,
+)  # fmt: skip
+#: Statements are often sub-second: poll at a fixed fraction of the elapsed time.
+STATEMENT_PLAN = PollPlan(
+    first=0.01, growth=0.12, cap=0.25, dense=0.02, window=0.1, sparse_cap=0.25, full=1.0
+)
+#: Waiting for STOPPED: no progress to go by.
+STOP_PLAN = PollPlan(
+    first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.0, sparse_cap=1.0, burst=4.0, rate=1.0
+)
+
+
+class PollScheduler:
+    """Decides when the next poll happens, from elapsed time, progress and a call budget.
+
+    ``observe`` is fed each poll's progress (or None); ``next_poll_at`` answers in the
+    same clock as ``start``.  Progress that goes backwards restarts the rate fit, and
+    a prediction that turned out wrong degrades to the dense interval, which the budget
+    then stretches to ``1/rate`` — so erratic progress costs latency, never calls.
+    """
+
+    def __init__(self, plan: PollPlan, start: float) -> None:
+        self.plan = plan
+        self.start = start
+        self.calls = 0
+        self.last_poll = start
+        self._first: tuple[float, float] | None = None  # (time, progress) the fit starts at
+        self._last: tuple[float, float] | None = None
+
+    def observe(self, at: float, progress: float | None) -> None:
+        """Record one poll made at ``at`` (clock time) that reported ``progress``."""
+        self.calls += 1
+        self.last_poll = at
+        if progress is None or not math.isfinite(progress):
+            return
+        if self._last is not None and progress < self._last[1]:
+            self._first = None  # went backwards: start the fit again
+        if self._first is None or progress <= self._first[1]:
+            self._first = (at, progress)
+        self._last = (at, progress)
+
+    def eta(self) -> float | None:
+        """Predicted clock time at which progress reaches ``full``, or None."""
+        if self._first is None or self._last is None:
+            return None
+        (t0, p0), (t1, p1) = self._first, self._last
+        if p1 <= p0 or t1 - t0 < 1e-3:
+            return None
+        rate = (p1 - p0) / (t1 - t0)
+        return t1 + max(0.0, self.plan.full - p1) / rate
+
+    def next_poll_at(self) -> float:
+        """Clock time of the next poll."""
+        plan = self.plan
+        now = self.last_poll
+        eta = self.eta()
+        if eta is None:
+            elapsed = now - self.start
+            delay = plan.first if self.calls <= 1 else max(plan.first, plan.growth * elapsed)
+            delay = min(plan.cap, delay)
+        else:
+            until_window = eta - plan.window - now
+            if until_window > plan.dense:
+                delay = min(plan.sparse_cap, max(plan.dense, until_window / 2))
+            else:
+                delay = plan.dense
+        at = now + delay
+        if math.isfinite(plan.rate):
+            # budget: after this poll, calls + 1 <= burst + rate * elapsed
+            earliest = self.start + (self.calls + 1 - plan.burst) / plan.rate
+            at = max(at, earliest)
+        return at
+
+
+def _wait(
+    fetch: Callable[[], T],
+    finished: Callable[[T], bool],
+    progress: Callable[[T], float | None],
+    plan: PollPlan,
+    *,
+    on_tick: Callable[[T, float], None] | None,
+    timeout: float,
+    tick: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> tuple[T, bool]:
+    """Poll ``fetch`` until ``finished``; returns (last item, finished?).
+
+    ``on_tick(item, elapsed)`` runs after every poll and every ``tick`` seconds between
+    polls.  A last poll is made at the timeout.  Sleeps are short (``tick``), so a
+    KeyboardInterrupt arrives promptly; nothing here catches it.
+    """
+    start = clock()
+    scheduler = PollScheduler(plan, start)
+    deadline = start + timeout
+    while True:
+        sent = clock()
+        item = fetch()
+        got = clock()
+        scheduler.observe((sent + got) / 2, progress(item))
+        if on_tick is not None:
+            on_tick(item, got - start)
+        if finished(item):
+            return item, True
+        if got >= deadline:
+            return item, False
+        at = min(scheduler.next_poll_at(), deadline)
+        while (now := clock()) < at:
+            sleep(min(tick, at - now))
+            if on_tick is not None and clock() < at:
+                on_tick(item, clock() - start)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def get_session(client: Any, session_id: str) -> dict:
+    """GetSession's ``Session`` dict."""
+    return call(client, "GetSession", Id=session_id).get("Session") or {"Id": session_id}
+
+
+def create_session(client: Any, request: dict) -> dict:
+    """CreateSession, without ever making two sessions for one request.
+
+    botocore retries a CreateSession whose response was lost, and the retry is answered
+    AlreadyExistsException for our own Id: then (and when a response carries no
+    ``Session``, as some implementations do) we GetSession and carry on with it.
+    """
+    session_id = request.get("Id", "")
+    try:
+        response = call(client, "CreateSession", **request)
+    except GlueError as exc:
+        if exc.code != "AlreadyExistsException" or not session_id:
+            raise
+        session = get_session(client, session_id)
+        if not _same_request(session, request):
+            raise
+        return session
+    session = response.get("Session")
+    if not session or not session.get("Status"):
+        session = get_session(client, session_id)
+    return session
+
+
+def _same_request(session: dict, request: dict) -> bool:
+    """Whether an existing session plausibly came from ``request`` (same Role and Command)."""
+    for key in ("Role", "Command"):
+        have, want = session.get(key), request.get(key)
+        if have is None or want is None:
+            continue
+        if key == "Command":
+            have, want = have.get("Name"), want.get("Name")
+        if have != want:
+            return False
+    return True
+
+
+def wait_ready(
+    client: Any,
+    session_id: str,
+    on_update: Callable[[SessionView], None] | None = None,
+    timeout: float = 600.0,
+    tick: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """Poll GetSession until READY and return the session.
+
+    Raises :class:`SessionFailed` when the session dies on the way, and a
+    :class:`GlueError` naming the id and how to go on when ``timeout`` passes first.
+    """
+    tick_cb = None
+    if on_update is not None:
+
+        def tick_cb(session: dict, elapsed: float) -> None:
+            on_update(SessionView.from_session(session, elapsed))
+
+    session, _ = _wait(
+        lambda: get_session(client, session_id),
+        lambda s: s.get("Status") in ("READY", *DEAD_STATES),
+        lambda s: _progress_or_none(s.get("Progress")),
+        SESSION_PLAN,
+        on_tick=tick_cb,
+        timeout=timeout,
+        tick=tick,
+        clock=clock,
+        sleep=sleep,
+    )
+    status = session.get("Status")
+    if status == "READY":
+        return session
+    if status in DEAD_STATES:
+        reason = session.get("ErrorMessage")
+        because = f": {reason}" if reason else ""
+        advice = {
+            "FAILED": "check the role, network and options, then start a new one with "
+            "%glue_session",
+            "TIMEOUT": "it ran past its timeout; start a new one with %glue_session",
+        }.get(status, "it was stopped; start a new one with %glue_session")
+        raise SessionFailed(f"session {session_id} is {status}{because}; {advice}", code=status)
+    raise GlueError(
+        f"session {session_id} is still {status or 'PROVISIONING'} after {timeout:g} s; "
+        f"keep waiting with %glue_reconnect {session_id} or stop it with %glue_stop {session_id}",
+        code="WaitTimeout",
+    )
+
+
+def _progress_or_none(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def stop_session(
+    client: Any,
+    session_id: str,
+    wait: float = 30.0,
+    on_update: Callable[[SessionView], None] | None = None,
+) -> str:
+    """StopSession, then wait up to ``wait`` s for STOPPED; returns the final status.
+
+    A session that is already stopped, failed, timed out or gone is not an error: its
+    status (or ``"NOT_FOUND"``) is returned.  One that stays STOPPING returns
+    ``"STOPPING"`` for the caller to report.
+    """
+    try:
+        call(client, "StopSession", Id=session_id)
+    except GlueError as exc:
+        if exc.code == "EntityNotFoundException":
+            return "NOT_FOUND"
+        if exc.code not in ("IllegalSessionStateException", "InvalidInputException"):
+            raise
+        try:
+            status = get_session(client, session_id).get("Status", "UNKNOWN")
+        except GlueError as again:
+            if again.code == "EntityNotFoundException":
+                return "NOT_FOUND"
+            raise
+        if status in STOPPED_STATES or status == "STOPPING":
+            pass  # already on its way out: wait below like any stop
+        else:
+            raise
+    tick_cb = None
+    if on_update is not None:
+
+        def tick_cb(session: dict, elapsed: float) -> None:
+            on_update(SessionView.from_session(session, elapsed))
+
+    def fetch() -> dict:
+        try:
+            return get_session(client, session_id)
+        except GlueError as exc:
+            if exc.code == "EntityNotFoundException":  # deleted on stop
+                return {"Id": session_id, "Status": "STOPPED"}
+            raise
+
+    session, _ = _wait(
+        fetch,
+        lambda s: s.get("Status") in STOPPED_STATES,
+        lambda s: None,
+        STOP_PLAN,
+        on_tick=tick_cb,
+        timeout=wait,
+        tick=0.1,
+        clock=time.monotonic,
+        sleep=time.sleep,
+    )
+    return str(session.get("Status") or "UNKNOWN")
+
+
+def list_sessions(client: Any) -> list[dict]:
+    """Every session, following NextToken across all pages."""
+    sessions: list[dict] = []
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        kwargs = {"NextToken": token} if token else {}
+        page = call(client, "ListSessions", **kwargs)
+        sessions.extend(page.get("Sessions") or [])
+        if not page.get("Sessions") and page.get("Ids"):
+            sessions.extend({"Id": sid} for sid in page["Ids"])
+        token = page.get("NextToken") or None
+        if not token or token in seen:  # a repeated token would loop forever
+            return sessions
+        seen.add(token)
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def run_statement(
+    client: Any,
+    session_id: str,
+    code: str,
+    on_update: Callable[[StatementView], None] | None = None,
+    cancel_wait: float = 10.0,
+) -> dict:
+    """Run ``code`` in the session and return the final statement dict.
+
+    No GetSession per statement: a dead session surfaces as the statement call's own
+    error, which is then explained (one GetSession, only on that path).  A
+    KeyboardInterrupt cancels the statement and raises :class:`StatementCancelled`.
+    """
+    try:
+        statement_id = call(client, "RunStatement", SessionId=session_id, Code=code)["Id"]
+    except GlueError as exc:
+        raise _explain_statement_error(client, session_id, exc) from None
+
+    tick_cb = None
+    if on_update is not None:
+
+        def tick_cb(statement: dict, elapsed: float) -> None:
+            on_update(StatementView.from_statement(statement, elapsed))
+
+    def fetch() -> dict:
+        response = call(client, "GetStatement", SessionId=session_id, Id=statement_id)
+        return response.get("Statement") or {"Id": statement_id}
+
+    try:
+        statement, _ = _wait(
+            fetch,
+            lambda s: s.get("State") in STATEMENT_DONE,
+            lambda s: _progress_or_none(s.get("Progress")),
+            STATEMENT_PLAN,
+            on_tick=tick_cb,
+            timeout=math.inf,
+            tick=0.1,
+            clock=time.monotonic,
+            sleep=time.sleep,
+        )
+    except KeyboardInterrupt:
+        raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None
+    except GlueError as exc:
+        raise _explain_statement_error(client, session_id, exc) from None
+    return statement
+
+
+def _cancel(
+    client: Any,
+    session_id: str,
+    statement_id: int,
+    cancel_wait: float,
+    tick_cb: Callable[[dict, float], None] | None,
+) -> StatementCancelled:
+    """CancelStatement and wait (bounded) for CANCELLED; the error to raise says how it went."""
+    what = f"statement {statement_id} in session {session_id}"
+    try:
+        call(client, "CancelStatement", SessionId=session_id, Id=statement_id)
+        statement, done = _wait(
+            lambda: call(client, "GetStatement", SessionId=session_id, Id=statement_id).get(
+                "Statement", {}
+            ),
+            lambda s: s.get("State") in STATEMENT_DONE,
+            lambda s: None,
+            STATEMENT_PLAN,
+            on_tick=tick_cb,
+            timeout=cancel_wait,
+            tick=0.1,
+            clock=time.monotonic,
+            sleep=time.sleep,
+        )
+    except GlueError as exc:
+        return StatementCancelled(
+            f"{what} was interrupted but the cancel failed ({exc}); "
+            f"it may still be running; check with %glue_status",
+            code="CancelFailed",
+        )
+    state = statement.get("State")
+    if state == "CANCELLED":
+        return StatementCancelled(f"{what} was cancelled", code="CANCELLED")
+    if done:
+        return StatementCancelled(
+            f"{what} was interrupted but had already finished ({state}) before the cancel",
+            code=str(state),
+        )
+    return StatementCancelled(
+        f"{what} was interrupted; the cancel did not finish within {cancel_wait:g} s "
+        f"(still {state or 'CANCELLING'}); it may still be running; check with %glue_status",
+        code="CancelPending",
+    )
+
+
+_STATE_IN_MESSAGE = re.compile(r"\b(" + "|".join(SESSION_STATES) + r")\b")
+
+
+def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> GlueError:
+    """A statement call failed: if it is because the session is not READY, say so plainly."""
+    if exc.code not in (
+        "InvalidInputException",
+        "IllegalSessionStateException",
+        "EntityNotFoundException",
+        "ResourceNotReadyException",
+    ):
+        return exc
+    text = str(exc).replace(session_id, " ").split(":", 1)[-1].upper()
+    match = _STATE_IN_MESSAGE.search(text)
+    state = match.group(1) if match else None
+    if state is None or state == "READY":
+        try:
+            state = get_session(client, session_id).get("Status")
+        except GlueError as again:
+            if again.code != "EntityNotFoundException":
+                return exc
+            return GlueError(
+                f"session {session_id} does not exist (any more); "
+                "start a new one with %glue_session",
+                code="SessionNotFound",
+            )
+    if state == "READY" or not state:
+        return exc
+    if state == "PROVISIONING":
+        return GlueError(
+            f"session {session_id} is still PROVISIONING; wait for it with "
+            f"%glue_reconnect {session_id}",
+            code="SessionNotReady",
+        )
+    return GlueError(
+        f"session {session_id} is {state} and cannot run code; start a new one with %glue_session",
+        code="SessionNotReady",
+    )

@@ -1,0 +1,124 @@
+"""Real Jupyter kernels for tests, driven through jupyter_client.
+
+A test sees what a user's frontend sees: the iopub stream (stdout, stderr, display data,
+widget comm messages) and the execute reply (status, ename).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_client.manager import KernelManager
+
+ROLE = "arn:aws:iam::123456789012:role/GlueMagicsTest"
+
+
+def kernel_env(endpoint_url: str, **extra: str) -> dict[str, str]:
+    """An environment that can only reach the given loopback endpoint, never real AWS."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GLUE_", "glue_"))
+    }
+    env.update(
+        AWS_ENDPOINT_URL_GLUE=endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        GLUE_ROLE_ARN=ROLE,
+        PYDEVD_DISABLE_FILE_VALIDATION="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Reply:
+    status: str
+    ename: str | None
+    evalue: str | None
+    traceback: list[str]
+    messages: list[dict] = field(default_factory=list)
+    payload: list[dict] = field(default_factory=list)
+
+    def text(self, name: str) -> str:
+        return "".join(
+            m["content"]["text"]
+            for m in self.messages
+            if m["msg_type"] == "stream" and m["content"]["name"] == name
+        )
+
+    @property
+    def stdout(self) -> str:
+        return self.text("stdout")
+
+    @property
+    def stderr(self) -> str:
+        return self.text("stderr")
+
+    def data(self, mime: str) -> list[Any]:
+        return [
+            m["content"]["data"][mime]
+            for m in self.messages
+            if m["msg_type"] in ("display_data", "execute_result", "update_display_data")
+            and mime in m["content"].get("data", {})
+        ]
+
+    def of_type(self, msg_type: str) -> list[dict]:
+        return [m for m in self.messages if m["msg_type"] == msg_type]
+
+
+class Kernel:
+    """One kernel process; ``execute`` returns everything the cell produced."""
+
+    def __init__(self, env: dict[str, str], kernel_name: str = "python3", **km_kwargs: Any):
+        self.km = KernelManager(kernel_name=kernel_name, **km_kwargs)
+        self.km.start_kernel(env=env)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def execute(self, code: str, timeout: float = 60, during: Any = None) -> Reply:
+        """Run a cell; ``during(kernel)`` is called once after the request is sent."""
+        msg_id = self.kc.execute(code, store_history=True)
+        if during is not None:
+            during(self)
+        messages: list[dict] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"no idle from the kernel within {timeout} s") from None
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        reply = self.kc.get_shell_msg(timeout=timeout)["content"]
+        return Reply(
+            reply["status"],
+            reply.get("ename"),
+            reply.get("evalue"),
+            reply.get("traceback", []),
+            messages,
+            reply.get("payload", []),
+        )
+
+    def ok(self, code: str, **kwargs: Any) -> Reply:
+        """Run a cell that must succeed; on failure show what the user would have seen."""
+        reply = self.execute(code, **kwargs)
+        assert reply.status == "ok", (reply.ename, reply.evalue, reply.stdout, reply.stderr)
+        return reply
+
+    def interrupt(self) -> None:
+        self.km.interrupt_kernel()
+
+    def shutdown(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=False)
+

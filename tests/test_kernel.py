@@ -1,0 +1,83 @@
+"""The installable kernel: installed by ``glue-magics install-kernel``, started by jupyter_client
+from that kernelspec, plain cells run in the Glue session."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jupyter_client.kernelspec import KernelSpecManager
+
+from glue_magics.kernel import route_to_session
+from glue_magics.local import LocalEndpoint
+from tests.kernels import Kernel, kernel_env
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    prefix = tmp_path_factory.mktemp("prefix")
+    out = subprocess.run(
+        [sys.executable, "-m", "glue_magics", "install-kernel", "--prefix", str(prefix)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Installed kernelspec glue_magics" in out
+    kernels = prefix / "share" / "jupyter" / "kernels"
+    spec = json.loads((kernels / "glue_magics" / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
+    return KernelSpecManager(kernel_dirs=[str(kernels)])
+
+
+def test_plain_cells_run_in_the_session(installed):
+    with LocalEndpoint(provision_seconds=0.3, stop_seconds=0.1) as ep:
+        k = Kernel(kernel_env(ep.url), kernel_name="glue_magics", kernel_spec_manager=installed)
+        try:
+            # AWS Glue kernel's option magics, then code: the magics run here, the code there
+            reply = k.ok("%worker_type G.2X\n%number_of_workers 2\nprint(6 * 7)")
+            assert "42" in reply.stdout
+            assert ep.calls["RunStatement"] == 1
+            session = ep_session(ep)
+            assert session["WorkerType"] == "G.2X" and session["NumberOfWorkers"] == 2
+            assert "local" in k.ok("%%local\nimport os\nprint('local', os.getpid())").stdout
+            assert ep.calls["RunStatement"] == 1
+            reply = k.execute("undefined_name")
+            assert reply.status == "error" and reply.ename == "NameError"
+            k.ok("%stop_session")
+        finally:
+            k.shutdown()
+
+
+def ep_session(ep):
+    import boto3
+
+    from glue_magics import model
+
+    client = boto3.Session(
+        botocore_session=model.botocore_session(), region_name="us-east-1"
+    ).client("glue", endpoint_url=ep.url, aws_access_key_id="t", aws_secret_access_key="t")
+    ids = client.list_sessions()["Ids"]
+    return client.get_session(Id=ids[-1])["Session"]
+
+
+@given(
+    st.lists(st.sampled_from(["", "%a 1\n", "# c\n", "x = 1\n", "%%m\n", "  \n", "y\n", "'q'\n"]))
+)
+def test_routing_keeps_magics_local_and_sends_the_rest(lines):
+    out = route_to_session(lines)
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith(("%", "#"))):
+        i += 1
+    head, rest = lines[:i], "".join(lines[i:])
+    if any(line.lstrip().startswith("%%") for line in head) or not rest.strip():
+        assert out == lines
+        return
+    prefix = "get_ipython().run_cell_magic('glue', '', "
+    assert out[:-1] == head
+    assert out[-1].startswith(prefix) and out[-1].endswith(")\n")
+    assert ast.literal_eval(out[-1][len(prefix) : -2]) == rest

@@ -1,0 +1,222 @@
+"""The magics as a notebook user meets them: a real ipykernel, driven by jupyter_client,
+against the local endpoint running in this test process over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import boto3
+import pytest
+
+from glue_magics import model
+from glue_magics.local import LocalEndpoint
+from tests.kernels import Kernel, kernel_env
+
+
+def glue_client(endpoint: LocalEndpoint):
+    session = boto3.Session(botocore_session=model.botocore_session(), region_name="us-east-1")
+    return session.client(
+        "glue",
+        endpoint_url=endpoint.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def no_traceback(reply) -> None:
+    """A user's or the service's error: one line, no Python traceback anywhere."""
+    assert "Traceback (most recent call last)" not in reply.stderr + reply.stdout
+    assert len([line for line in reply.stderr.splitlines() if line.strip()]) <= 2
+
+
+@pytest.fixture(scope="module")
+def ep():
+    with LocalEndpoint(provision_seconds=1.2, minute_seconds=1.0, stop_seconds=0.1) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def kernel(ep):
+    k = Kernel(kernel_env(ep.url))
+    k.ok("%load_ext glue_magics")
+    yield k
+    k.shutdown()
+
+
+def test_load_ext_is_light(ep):
+    k = Kernel(kernel_env(ep.url))
+    try:
+        reply = k.ok(
+            "import sys, time\n"
+            "t = time.perf_counter()\n"
+            "%load_ext glue_magics\n"
+            "ms = (time.perf_counter() - t) * 1000\n"
+            "print('heavy:', sorted(m for m in ('boto3', 'botocore', 'ipywidgets') "
+            "if m in sys.modules))\n"
+        )
+        assert "heavy: []" in reply.stdout
+        page = str(k.ok("%glue_session?").payload)  # the pager payload: the magic's help
+        assert "--worker-type" in page and "--dry-run" in page
+    finally:
+        k.shutdown()
+
+
+def test_bad_option_is_one_line_and_no_call(kernel, ep):
+    before = ep.calls["CreateSession"]
+    reply = kernel.execute("%glue_session --worker-type G.3X")
+    assert reply.status == "error"
+    assert reply.ename == "UsageError"
+    assert "worker_type" in reply.stderr and "G.3X" in reply.stderr
+    no_traceback(reply)
+    reply = kernel.execute("%glue_session --worker-typ G.2X")
+    assert reply.status == "error" and "--worker-type" in reply.stderr
+    reply = kernel.execute("%%configure\n{\"worker_type\": \"G.2X\",\n \"number_of_worker\": 3}")
+    assert reply.status == "error" and "number_of_workers" in reply.stderr
+    no_traceback(reply)
+    reply = kernel.execute("%%configure\n{\"worker_type\": \"G.2X\",\n  oops}")
+    assert reply.status == "error" and "line 2" in reply.stderr
+    assert ep.calls["CreateSession"] == before
+
+
+def test_dry_run_prints_request_and_cost(kernel, ep):
+    before = sum(ep.calls.values())
+    reply = kernel.ok("%glue_session --dry-run --worker-type G.2X --workers 3 --tag team=data")
+    assert '"WorkerType": "G.2X"' in reply.stdout
+    assert '"NumberOfWorkers": 3' in reply.stdout
+    assert '"team": "data"' in reply.stdout
+    assert "2.64" in reply.stdout  # 3 workers x 2 DPU x $0.44
+    assert sum(ep.calls.values()) == before
+
+
+def test_session_widget_moves_and_ends_ready(kernel, ep):
+    reply = kernel.ok("%glue_session --workers 2")
+    values = [
+        m["content"]["data"]["state"]["value"]
+        for m in reply.of_type("comm_msg")
+        if "value" in m["content"]["data"].get("state", {})
+    ]
+    assert len(set(values)) >= 3, values
+    assert values == sorted(values)
+    assert values[-1] == max(values) == 100
+    styles = [
+        m["content"]["data"]["state"]["bar_style"]
+        for m in reply.of_type("comm_msg")
+        if "bar_style" in m["content"]["data"].get("state", {})
+    ]
+    assert styles[-1] == "success"
+    assert "READY in" in reply.stdout + str(reply.data("text/plain"))
+    # already READY: nothing is created
+    created = ep.sessions_created
+    again = kernel.ok("%glue_session")
+    assert "already READY" in again.stdout
+    assert ep.sessions_created == created
+
+
+def test_code_runs_in_session_with_state_errors_and_rich_output(kernel, ep):
+    gets = ep.calls["GetSession"]
+    assert kernel.ok("%%glue\nx = 6 * 7\nprint(x)").stdout.strip() == "42"
+    assert "43" in kernel.ok("%%glue\nx + 1").stdout
+    assert ep.calls["GetSession"] == gets  # no GetSession per cell
+    reply = kernel.execute("%%glue\n1 / 0")
+    assert reply.status == "error"
+    assert reply.ename == "ZeroDivisionError"
+    assert any("ZeroDivisionError" in line for line in reply.traceback)
+    html = kernel.ok(
+        "%%glue\nclass T:\n    def _repr_html_(self):\n        return '<b>bold</b>'\nT()"
+    )
+    assert "<b>bold</b>" in html.data("text/html")
+
+
+def test_status_sessions_and_stop(kernel, ep):
+    status = kernel.ok("%glue_status")
+    shown = status.stdout + str(status.data("text/plain"))
+    assert "READY" in shown and "G.1X" in shown
+    listing = kernel.ok("%glue_sessions")
+    assert listing.data("text/html"), "an HTML table in notebooks"
+    stop = kernel.ok("%glue_stop")
+    assert "STOPPED" in stop.stdout
+    reply = kernel.execute("%glue_status")
+    assert reply.status == "error" and "%glue_session" in reply.stderr
+    no_traceback(reply)
+
+
+def test_first_glue_cell_creates_session_then_timeout_message(ep):
+    k = Kernel(kernel_env(ep.url))
+    try:
+        k.ok("%load_ext glue_magics\n%config GlueMagics.progress = 'text'")
+        created = ep.sessions_created
+        reply = k.ok("%glue_session --idle-timeout 1 --no-wait")
+        assert ep.sessions_created == created + 1
+        reply = k.ok("%%glue\nprint('first')")
+        assert "first" in reply.stdout
+        assert reply.of_type("update_display_data"), "text progress updates in place"
+        time.sleep(2.5)  # idle timeout: 1 minute scaled to 1 s on this endpoint
+        reply = k.execute("%%glue\nprint('late')")
+        assert reply.status == "error"
+        assert "TIMEOUT" in reply.stderr and "%glue_session" in reply.stderr
+        no_traceback(reply)
+    finally:
+        k.shutdown()
+
+
+def test_interrupt_while_provisioning_stops_session(ep):
+    slow = LocalEndpoint(provision_seconds=20, stop_seconds=0.1).start()
+    k = Kernel(kernel_env(slow.url))
+    try:
+        k.ok("%load_ext glue_magics")
+
+        def interrupt_soon(kernel):
+            threading.Timer(2.0, kernel.interrupt).start()
+
+        reply = k.execute("%glue_session --id interrupted-1", during=interrupt_soon)
+        assert reply.status == "error"
+        assert "stopped session interrupted-1" in reply.stderr
+        status = glue_client(slow).get_session(Id="interrupted-1")["Session"]["Status"]
+        assert status in ("STOPPING", "STOPPED")
+    finally:
+        k.shutdown()
+        slow.stop()
+
+
+def test_cancel_long_statement(kernel, ep):
+    kernel.ok("%glue_session --id cancel-me")
+
+    def interrupt_soon(k):
+        threading.Timer(1.0, k.interrupt).start()
+
+    reply = kernel.execute("%%glue\nimport time\ntime.sleep(30)", during=interrupt_soon)
+    assert reply.status == "error"
+    assert "cancel" in reply.stderr.lower()
+    statements = glue_client(ep).list_statements(SessionId="cancel-me")["Statements"]
+    assert statements[-1]["State"] in ("CANCELLED", "CANCELLING")
+    kernel.ok("%glue_stop")
+
+
+def test_shutdown_stops_sessions(ep):
+    k = Kernel(kernel_env(ep.url))
+    k.ok("%load_ext glue_magics\n%glue_session --id stop-on-exit-1")
+    k.shutdown()
+    deadline = time.monotonic() + 10
+    status = None
+    while time.monotonic() < deadline:
+        status = glue_client(ep).get_session(Id="stop-on-exit-1")["Session"]["Status"]
+        if status in ("STOPPING", "STOPPED"):
+            break
+        time.sleep(0.1)
+    assert status in ("STOPPING", "STOPPED")
+
+
+def test_faults_still_end_ready_with_one_session():
+    with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1) as faulty:
+        for kind in ("throttle", "error5xx", "drop"):
+            faulty.faults.set(kind, 0.25)
+        k = Kernel(kernel_env(faulty.url))
+        try:
+            reply = k.ok("%load_ext glue_magics\n%glue_session --id faulty-1")
+            assert "READY" in reply.stdout + str(reply.data("text/plain"))
+            assert faulty.sessions_created == 1
+            assert faulty.calls["CreateSession"] >= 1
+        finally:
+            faulty.faults.clear()
+            k.shutdown()

@@ -1,0 +1,685 @@
+"""What the user sees: progress, tables, error lines (the only layer that knows frontends).
+
+One progress abstraction, like tqdm's notebook bar: an ipywidgets bar where the frontend
+renders widgets (an ipykernel), a text line rewritten in place where it does not.  The
+callers (magics, fed by lifecycle callbacks) call ``update`` often; the classes here
+throttle redraws so that stays cheap.  ipywidgets is imported at first use only.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from typing import Any
+
+MODES = ("auto", "widget", "text", "none")
+LINE_WIDTH = 100  # widest progress line we ever draw
+BAR_WIDTH = 20
+MIN_INTERVAL = 0.2  # seconds between throttled redraws (at most ~5 per second)
+
+# What to do next after a session did not become READY, by final status.
+_NEXT_STEP = {
+    "FAILED": "check the options with %glue_config, then run %glue_session again",
+}
+_DEFAULT_NEXT_STEP = "run %glue_session to start a new session"
+
+
+# ---------------------------------------------------------------------------------------
+# frontends
+
+
+def _shell() -> Any:
+    """The running IPython shell, or None (plain Python); IPython is not imported if absent."""
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def in_kernel() -> bool:
+    """True inside an ipykernel, whose shell (ZMQInteractiveShell) talks to a frontend."""
+    shell = _shell()
+    return shell is not None and any(
+        cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__
+    )
+
+
+def _widgets_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ipywidgets") is not None
+
+
+def choose_mode(mode: str = "auto") -> str:
+    """Resolve ``auto`` to ``widget`` (in a kernel, with ipywidgets) or ``text``.
+
+    A forced ``widget`` without ipywidgets installed falls back to ``text`` rather than
+    failing: progress is a convenience, never a reason for a magic to fail.
+    """
+    if mode not in MODES:
+        raise ValueError(f"progress mode {mode!r} is not one of {', '.join(MODES)}; pick one")
+    if mode == "auto":
+        return "widget" if in_kernel() and _widgets_available() else "text"
+    if mode == "widget" and not _widgets_available():
+        return "text"
+    return mode
+
+
+def _publish(bundle: dict[str, Any], display_id: bool = False) -> Any:
+    """Display a raw MIME bundle; outside IPython print its text/plain instead.
+
+    IPython's own ``display`` would print the dict itself when no shell is running.
+    """
+    shell = _shell()
+    if shell is None:
+        text = bundle.get("text/plain", "")
+        if text:
+            print(text)
+        return None
+    from IPython.display import display
+
+    return display(bundle, raw=True, display_id=display_id)
+
+
+# ---------------------------------------------------------------------------------------
+# one-line messages
+
+
+def _one_line(message: Any) -> str:
+    """Collapse a message to one printable line (service messages can hold newlines)."""
+    parts = str(message).splitlines()
+    return " ".join(part.strip() for part in parts if part.strip())
+
+
+def _printable(text: Any) -> str:
+    """Replace control characters (newline, CR, ESC...) so a line stays one line."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(text))
+
+
+def _color_stderr() -> bool:
+    stream = sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    return "NO_COLOR" not in os.environ and bool(isatty and isatty())
+
+
+def error_line(message: str) -> None:
+    """One line to stderr, red on a terminal; a user or service error, never a traceback."""
+    line = _one_line(message)
+    if _color_stderr():
+        line = f"\x1b[31m{line}\x1b[0m"
+    print(line, file=sys.stderr, flush=True)
+
+
+def info_line(message: str) -> None:
+    """One line to stdout (kept as plain text so logs and nbconvert output carry it)."""
+    print(_one_line(message), file=sys.stdout, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# the progress line
+
+
+def clamp_percent(progress: Any) -> float:
+    """Progress as a float in 0-100, whatever the service or a caller sent (NaN -> 0)."""
+    try:
+        value = float(progress)
+    except (TypeError, ValueError):
+        return 0.0
+    if math.isnan(value):
+        return 0.0
+    return max(0.0, min(100.0, value))
+
+
+def format_elapsed(seconds: Any) -> str:
+    """``6.3 s``; negative, NaN or absurd values are clamped so the line keeps its width."""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        value = 0.0
+    if math.isnan(value) or value < 0:
+        value = 0.0
+    return f"{min(value, 999_999.9):.1f} s"
+
+
+def _bar(percent: float) -> str:
+    filled = int(percent * BAR_WIDTH / 100)
+    return "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]"
+
+
+def _fit(line: str, width: int) -> str:
+    width = max(int(width), 10)
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def format_line(
+    status: str, progress: float, elapsed: float, label: str = "", width: int = LINE_WIDTH
+) -> str:
+    """The text progress line, e.g. ``[#########...........]  45%  PROVISIONING  6.3 s  id``.
+
+    Never raises, clamps progress to 0-100 and never exceeds ``width`` characters, so a
+    ``\\r`` rewrite on a terminal stays on one row.
+    """
+    percent = clamp_percent(progress)
+    status_text = _printable(status).strip()[:24] or "?"
+    parts = [f"{_bar(percent)} {int(percent):3d}%", status_text, format_elapsed(elapsed)]
+    if label:
+        parts.append(_printable(label))
+    return _fit("  ".join(parts), width)
+
+
+def _final_line(percent: float, outcome: str, label: str, width: int) -> str:
+    parts = [f"{_bar(percent)} {int(percent):3d}%", _printable(outcome)]
+    if label:
+        parts.append(_printable(label))
+    return _fit("  ".join(parts), width)
+
+
+def _terminal_width() -> int:
+    return max(20, min(LINE_WIDTH, shutil.get_terminal_size((LINE_WIDTH + 1, 24)).columns - 1))
+
+
+class _Line:
+    """A text line rewritten in place: a display handle in a kernel, ``\\r`` elsewhere."""
+
+    def __init__(self) -> None:
+        self.kernel = in_kernel()
+        self.width = LINE_WIDTH if self.kernel else _terminal_width()
+        self._handle: Any = None
+        self._shown = 0  # length of what the terminal row holds now
+        self._open = False  # a terminal row without its final newline
+
+    def draw(self, line: str) -> None:
+        if self.kernel:
+            if self._handle is None:
+                self._handle = _publish({"text/plain": line}, display_id=True)
+            else:
+                self._handle.update({"text/plain": line}, raw=True)
+            return
+        pad = " " * max(0, self._shown - len(line))
+        sys.stdout.write("\r" + line + pad)
+        sys.stdout.flush()
+        self._shown = max(self._shown, len(line))  # what the row holds, padding included
+        self._open = True
+
+    def finish(self, line: str) -> None:
+        """Draw the last state and end the row."""
+        self.draw(line)
+        self.end()
+
+    def end(self) -> None:
+        if self._open:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            self._open = False
+            self._shown = 0
+
+    def clear(self) -> None:
+        """Remove the line: blank the display, or wipe the terminal row."""
+        if self.kernel:
+            if self._handle is not None:
+                self._handle.update({"text/plain": ""}, raw=True)
+            return
+        if self._open:
+            sys.stdout.write("\r" + " " * self._shown + "\r")
+            sys.stdout.flush()
+            self._open = False
+            self._shown = 0
+
+
+class _Widget:
+    """An HBox of an IntProgress bar and an HTML label, displayed once.
+
+    Setting trait values sends comm messages, so the bar moves while the cell still runs.
+    The bundle's text/plain is replaced by ``fallback`` so frontends without widgets show
+    a fact instead of ``HBox(children=...)``.
+    """
+
+    def __init__(self, fallback: str) -> None:
+        import ipywidgets as widgets
+
+        self.bar = widgets.IntProgress(value=0, min=0, max=100, bar_style="info")
+        self.label = widgets.HTML(value="")
+        self.box = widgets.HBox([self.bar, self.label])
+        try:
+            bundle = self.box._repr_mimebundle_()
+        except AttributeError:  # pragma: no cover - ipywidgets without mimebundle repr
+            bundle = None
+        if bundle:
+            bundle["text/plain"] = fallback
+            _publish(bundle)
+        else:  # pragma: no cover
+            from IPython.display import display
+
+            display(self.box)
+
+    def set(self, value: int, text: str, style: str | None = None, color: str = "") -> None:
+        """Set only what changed: each set trait is one comm message."""
+        if self.bar.value != value:
+            self.bar.value = value
+        if style is not None and self.bar.bar_style != style:
+            self.bar.bar_style = style
+        body = html.escape(text)
+        if color:
+            body = f'<span style="color:{color}">{body}</span>'
+        body = f'<span style="white-space:pre">{body}</span>'
+        if self.label.value != body:
+            self.label.value = body
+
+    def close(self) -> None:
+        self.box.close()
+        self.bar.close()
+        self.label.close()
+
+
+_GREEN = "var(--jp-success-color1, #388e3c)"
+_RED = "var(--jp-error-color1, #d32f2f)"
+
+
+class _Throttle:
+    """Redraw when the status changes or ``interval`` seconds passed: keeps update cheap."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = -math.inf
+        self._status: str | None = None
+
+    def due(self, status: str) -> bool:
+        now = time.monotonic()
+        if status != self._status or now - self._last >= self.interval:
+            self._last = now
+            self._status = status
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# session progress
+
+
+class SessionProgress:
+    """Progress of a session from CreateSession to READY (or failure).
+
+    ``mode`` is concrete (see ``choose_mode``).  ``update`` may be called every 0.1 s; the
+    elapsed time on screen keeps moving between polls, redraws are throttled to
+    ``min_interval`` (status changes draw at once).
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        session_id: str,
+        title: str = "Glue session",
+        *,
+        min_interval: float = MIN_INTERVAL,
+    ) -> None:
+        if mode not in ("widget", "text", "none"):
+            raise ValueError(f"progress mode {mode!r} is not concrete; resolve it with choose_mode")
+        self.mode = mode
+        self.session_id = str(session_id)
+        self.title = title
+        self._throttle = _Throttle(min_interval)
+        self._status = ""
+        self._percent = 0.0
+        self._elapsed = 0.0
+        self._finished = False
+        self._line: _Line | None = None
+        self._widget: _Widget | None = None
+        if mode == "widget":
+            self._widget = _Widget(fallback=f"{title} {self.session_id}")
+        elif mode == "text":
+            self._line = _Line()
+
+    def __enter__(self) -> SessionProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _label(self, status: str, percent: float, elapsed: float) -> str:
+        return (
+            f"{_printable(status)} {int(percent)}%  {format_elapsed(elapsed)}"
+            f"  {self.title} {self.session_id}"
+        )
+
+    def update(self, status: str, progress: float, elapsed: float) -> None:
+        """Record the latest state; redraw if due.  ``progress`` is 0-100."""
+        if self._finished or self.mode == "none":
+            return
+        self._status, self._elapsed = status, elapsed
+        self._percent = clamp_percent(progress)
+        if not self._throttle.due(status):
+            return
+        if self._widget is not None:
+            self._widget.set(
+                int(self._percent), self._label(status, self._percent, elapsed), "info"
+            )
+        elif self._line is not None:
+            self._line.draw(
+                format_line(status, self._percent, elapsed, self.session_id, self._line.width)
+            )
+
+    def succeed(self, elapsed: float, message: str = "") -> None:
+        """Full green bar and ``READY in 14.2 s``; widgets also print it as plain text."""
+        if self._finished:
+            return
+        self._finished = True
+        outcome = f"READY in {format_elapsed(elapsed)}"
+        if message:
+            outcome += f"  {_one_line(message)}"
+        if self._widget is not None:
+            self._widget.set(100, f"{outcome}  {self.title} {self.session_id}", "success", _GREEN)
+            info_line(f"{self.title} {self.session_id} {outcome}")
+        elif self._line is not None:
+            self._line.finish(_final_line(100, outcome, self.session_id, self._line.width))
+
+    def fail(self, status: str, message: str) -> None:
+        """Red bar, the service's message and what to do next, as one error line."""
+        if self._finished:
+            return
+        self._finished = True
+        status = _printable(status).strip() or "FAILED"
+        outcome = f"{status} after {format_elapsed(self._elapsed)}"
+        if self._widget is not None:
+            self._widget.set(
+                int(self._percent),
+                f"{outcome}: {_one_line(message)}  {self.title} {self.session_id}",
+                "danger",
+                _RED,
+            )
+        elif self._line is not None:
+            self._line.finish(
+                _final_line(self._percent, outcome, self.session_id, self._line.width)
+            )
+        error_line(self.failure_message(status, message))
+
+    def failure_message(self, status: str, message: str) -> str:
+        """``Glue session <id> FAILED: <ErrorMessage>; <next step>``."""
+        text = _one_line(message).rstrip(" .")
+        line = f"{self.title} {self.session_id} {status}"
+        if text:
+            line += f": {text}"
+        if "%glue" not in text:
+            line += f"; {_NEXT_STEP.get(status, _DEFAULT_NEXT_STEP)}"
+        return line
+
+    def close(self) -> None:
+        """End the display; if neither succeed nor fail was called, say we stopped waiting."""
+        if not self._finished:
+            self._finished = True
+            outcome = f"{_printable(self._status) or 'waiting'} (stopped waiting)"
+            if self._widget is not None:
+                self._widget.set(
+                    int(self._percent),
+                    f"{outcome}  {format_elapsed(self._elapsed)}  {self.title} {self.session_id}",
+                    "warning",
+                )
+            elif self._line is not None:
+                self._line.finish(
+                    _final_line(self._percent, outcome, self.session_id, self._line.width)
+                )
+        if self._line is not None:
+            self._line.end()
+
+
+# ---------------------------------------------------------------------------------------
+# statement progress
+
+
+class StatementProgress:
+    """Progress of one statement; shows nothing for the first ``delay`` seconds.
+
+    Short statements (the common case) thus print no bar at all.  On success the bar is
+    removed; on any other final state it stays, marked, so the user sees what happened.
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        statement_id: int,
+        delay: float = 1.0,
+        *,
+        min_interval: float = MIN_INTERVAL,
+    ) -> None:
+        if mode not in ("widget", "text", "none"):
+            raise ValueError(f"progress mode {mode!r} is not concrete; resolve it with choose_mode")
+        self.mode = mode
+        self.statement_id = statement_id
+        self.delay = delay
+        self._throttle = _Throttle(min_interval)
+        self._label = f"statement {statement_id}"
+        self._percent = 0.0
+        self._line: _Line | None = None
+        self._widget: _Widget | None = None
+        self._done = False
+
+    @property
+    def shown(self) -> bool:
+        """Whether a bar has been put on screen."""
+        return self._line is not None or self._widget is not None
+
+    def update(self, state: str, progress: float, elapsed: float) -> None:
+        """Record the state; ``progress`` is 0-1 (as the Glue Statement reports it)."""
+        if self._done or self.mode == "none":
+            return
+        try:
+            if float(elapsed) < self.delay:
+                return
+        except (TypeError, ValueError):
+            return
+        self._percent = clamp_percent(_to_percent(progress))
+        if not self._throttle.due(state):
+            return
+        if self.mode == "widget":
+            if self._widget is None:
+                self._widget = _Widget(fallback=f"Glue {self._label}")
+            text = f"{_printable(state)} {int(self._percent)}%  {format_elapsed(elapsed)}"
+            self._widget.set(int(self._percent), f"{text}  {self._label}", "info")
+        else:
+            if self._line is None:
+                self._line = _Line()
+            self._line.draw(
+                format_line(state, self._percent, elapsed, self._label, self._line.width)
+            )
+
+    def done(self, state: str, elapsed: float) -> None:
+        """Remove the bar after AVAILABLE; mark it with the state otherwise."""
+        if self._done:
+            return
+        self._done = True
+        if not self.shown:
+            return
+        ok = state == "AVAILABLE"
+        if self._widget is not None:
+            if ok:
+                self._widget.close()
+            else:
+                outcome = f"{_printable(state)} after {format_elapsed(elapsed)}  {self._label}"
+                self._widget.set(int(self._percent), outcome, "danger", _RED)
+        elif self._line is not None:
+            if ok:
+                self._line.clear()
+            else:
+                outcome = f"{_printable(state)} after {format_elapsed(elapsed)}"
+                self._line.finish(
+                    _final_line(self._percent, outcome, self._label, self._line.width)
+                )
+
+
+def _to_percent(fraction: Any) -> float:
+    try:
+        return float(fraction) * 100.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+# ---------------------------------------------------------------------------------------
+# tables
+
+
+def _cell(value: Any) -> str:
+    """A cell's text: JSON for dicts and lists, empty for None, one line always."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    else:
+        text = str(value)
+    return " ".join(_printable(text).split()) if not text.isprintable() else text
+
+
+def _text_grid(header: list[str] | None, rows: list[list[str]]) -> list[str]:
+    grid = ([header] if header else []) + rows
+    if not grid:
+        return []
+    widths = [max(len(r[i]) for r in grid) for i in range(len(grid[0]))]
+
+    def fmt(row: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+    lines = []
+    if header:
+        lines.append(fmt(header))
+        lines.append("  ".join("-" * w for w in widths))
+    lines.extend(fmt(r) for r in rows)
+    return lines
+
+
+_TH = '<th style="text-align:left">'
+_TD = '<td style="text-align:left">'
+
+
+def _html_table(
+    header: list[str] | None,
+    rows: list[list[str]],
+    title: str | None,
+    key_column: bool = False,
+    empty: str = "(no rows)",
+) -> str:
+    e = html.escape
+    out = ["<table>"]
+    if title:
+        out.append(f"<caption>{e(title)}</caption>")
+    if header:
+        out.append("<thead><tr>" + "".join(f"{_TH}{e(h)}</th>" for h in header) + "</tr></thead>")
+    out.append("<tbody>")
+    for row in rows:
+        cells = [
+            (f"{_TH}{e(c)}</th>" if key_column and i == 0 else f"{_TD}{e(c)}</td>")
+            for i, c in enumerate(row)
+        ]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    if not rows:
+        span = len(header) if header else 1
+        out.append(f'<tr><td colspan="{span}"><i>{e(empty)}</i></td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def table_bundle(
+    rows: list[dict], columns: list[str] | None = None, title: str | None = None
+) -> dict[str, str]:
+    """The text/html + text/plain bundle of ``table`` (separate so it can be tested pure)."""
+    if columns is None:
+        columns = []
+        for row in rows:
+            columns.extend(k for k in row if k not in columns)
+    header = [_cell(c) for c in columns]
+    body = [[_cell(row.get(c)) for c in columns] for row in rows] if columns else []
+    lines = [_printable(title)] if title else []
+    lines += _text_grid(header or None, body)
+    if not body:
+        lines.append("(no rows)")
+    return {
+        "text/html": _html_table(header or None, body, title),
+        "text/plain": "\n".join(lines),
+    }
+
+
+def table(rows: list[dict], columns: list[str] | None = None, title: str | None = None) -> None:
+    """Show rows as an HTML table in notebooks and an aligned text table elsewhere.
+
+    ``columns`` defaults to the keys of the rows in order of first appearance.
+    """
+    _publish(table_bundle(rows, columns, title))
+
+
+def key_values_bundle(
+    pairs: list[tuple[str, Any]] | list[tuple[str, Any, str]], title: str | None = None
+) -> dict[str, str]:
+    """The bundle of ``key_values``: a header-less table, keys in the first column."""
+    body = [[_cell(p) for p in pair] for pair in pairs]
+    n = max((len(r) for r in body), default=2)
+    body = [r + [""] * (n - len(r)) for r in body]
+    lines = [_printable(title)] if title else []
+    lines += _text_grid(None, body)
+    if not pairs:
+        lines.append("(nothing)")
+    return {
+        "text/html": _html_table(None, body, title, key_column=True, empty="(nothing)"),
+        "text/plain": "\n".join(lines),
+    }
+
+
+def key_values(
+    pairs: list[tuple[str, Any]] | list[tuple[str, Any, str]], title: str | None = None
+) -> None:
+    """Show ``name value [source]`` rows, for ``%glue_status`` and ``%glue_config``."""
+    _publish(key_values_bundle(pairs, title))
+
+
+# ---------------------------------------------------------------------------------------
+# statement output
+
+
+def _write(stream: Any, text: str) -> None:
+    if text:
+        stream.write(text if text.endswith("\n") else text + "\n")
+        stream.flush()
+
+
+def output_bundle(mime: str, result: str, text: str = "") -> dict[str, Any]:
+    """A displayable bundle for a statement's ``MimeType``/``Result``.
+
+    Images stay base64 as sent; JSON is parsed (frontends want an object); anything we do
+    not know is shown as text.  ``text`` (the service's TextPlain) is the plain fallback.
+    """
+    mime = (mime or "").strip().lower()
+    size = f"{len(result) / 1024:.1f} kB"
+    if mime == "application/json":
+        try:
+            parsed = json.loads(result)
+        except (TypeError, ValueError):
+            return {"text/plain": result}
+        return {"application/json": parsed, "text/plain": text or json.dumps(parsed, indent=2)}
+    if mime in ("text/html", "image/svg+xml"):
+        return {mime: result, "text/plain": text or f"[{mime}, {size}]"}
+    if mime == "text/markdown":
+        return {mime: result, "text/plain": text or result}
+    if mime in ("image/png", "image/jpeg", "image/gif"):
+        return {mime: result.strip(), "text/plain": text or f"[{mime}, {size}]"}
+    return {"text/plain": result}
+
+
+def show_output(data: dict) -> None:
+    """Show a statement's ``Output.Data`` the way a notebook user expects.
+
+    StdOut/StdErr go to the matching streams (else TextPlain to stdout); a rich
+    ``MimeType`` + ``Result`` is displayed with TextPlain as its text fallback.
+    """
+    data = data or {}
+    rich = bool(data.get("MimeType")) and data.get("Result") is not None
+    streams = data.get("StdOut") is not None or data.get("StdErr") is not None
+    text = data.get("TextPlain") or ""
+    if streams:
+        _write(sys.stdout, data.get("StdOut") or "")
+        _write(sys.stderr, data.get("StdErr") or "")
+    elif text and not rich:
+        _write(sys.stdout, text)
+    if rich:
+        _publish(output_bundle(data["MimeType"], str(data["Result"]), "" if streams else text))

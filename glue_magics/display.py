@@ -25,6 +25,7 @@ MIN_INTERVAL = 0.2  # seconds between throttled redraws (at most ~5 per second)
 # What to do next after a session did not become READY, by final status.
 _NEXT_STEP = {
     "FAILED": "check the options with %glue_config, then run %glue_session again",
+    "INTERRUPTED": "",  # the caller knows whether the session was stopped and says so
 }
 _DEFAULT_NEXT_STEP = "run %glue_session to start a new session"
 
@@ -399,13 +400,17 @@ class SessionProgress:
         error_line(self.failure_message(status, message))
 
     def failure_message(self, status: str, message: str) -> str:
-        """``Glue session <id> FAILED: <ErrorMessage>; <next step>``."""
+        """``Glue session <id> FAILED: <ErrorMessage>; <next step>``.
+
+        The next step is added only when the message does not already name a magic to run.
+        """
         text = _one_line(message).rstrip(" .")
         line = f"{self.title} {self.session_id} {status}"
         if text:
             line += f": {text}"
-        if "%glue" not in text:
-            line += f"; {_NEXT_STEP.get(status, _DEFAULT_NEXT_STEP)}"
+        step = _NEXT_STEP.get(status, _DEFAULT_NEXT_STEP)
+        if step and "%glue" not in text:
+            line += f"; {step}"
         return line
 
     def close(self) -> None:

@@ -136,6 +136,8 @@ def test_session_fail_in_text_and_none_modes():
         q = SessionProgress("none", "s2")
         q.update("PROVISIONING", 30, 2.5)
         q.fail("TIMEOUT", "Session did not become READY; raise --wait with %glue_session")
+        r = SessionProgress("none", "s3")
+        r.fail("STOPPED", "Session was stopped.")
         """
     )
     out, err = proc.stdout.decode(), proc.stderr.decode()
@@ -146,6 +148,7 @@ def test_session_fail_in_text_and_none_modes():
         "check the options with %glue_config, then run %glue_session again",
         # the message already says what to do: no generic advice appended
         "Glue session s2 TIMEOUT: Session did not become READY; raise --wait with %glue_session",
+        "Glue session s3 STOPPED: Session was stopped; run %glue_session to start a new session",
     ]
     assert "Traceback" not in err
 

@@ -1,0 +1,105 @@
+"""``glue-magics local-endpoint``: run the local Glue endpoint in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+DEFAULT_PORT = 4599
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the ``local-endpoint`` subcommand to the ``glue-magics`` command."""
+    parser = subparsers.add_parser(
+        "local-endpoint",
+        help="serve the Glue API on this machine (statements run as local Python)",
+        description="Serve Glue's interactive-session API on this machine. Point a client at "
+        "the printed URL (endpoint_url); statements run as Python in one process per session.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port; 0 picks a free one (default %(default)s)",
+    )
+    parser.add_argument(
+        "--provision-seconds",
+        type=float,
+        default=3.0,
+        help="time a new session spends PROVISIONING (default %(default)s)",
+    )
+    parser.add_argument(
+        "--minute-seconds",
+        type=float,
+        default=60.0,
+        help="seconds per minute of Timeout/IdleTimeout, to scale them down (default %(default)s)",
+    )
+    parser.add_argument(
+        "--stop-seconds",
+        type=float,
+        default=0.3,
+        help="time a stopped session spends STOPPING (default %(default)s)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (anyone who reaches it can run code)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject faults: KIND=RATE or OPERATION:KIND=RATE, KIND one of throttle, error5xx, "
+        "drop (repeatable; e.g. --fault throttle=0.3 --fault GetSession:drop=0.5)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM, then end every worker and return 0."""
+    from glue_magics.local.faults import Faults
+    from glue_magics.local.server import LocalEndpoint
+
+    faults = Faults(seed=args.seed)
+    try:
+        for spec in args.fault:
+            faults.parse(spec)
+        endpoint = LocalEndpoint(
+            host=args.host,
+            port=args.port,
+            provision_seconds=args.provision_seconds,
+            minute_seconds=args.minute_seconds,
+            stop_seconds=args.stop_seconds,
+            allow_remote=args.allow_remote,
+            faults=faults,
+            verbose=args.verbose,
+        )
+        endpoint.start()
+    except (ValueError, OSError) as exc:
+        print(f"glue-magics local-endpoint: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def _on_signal(signum: int, frame: Any) -> None:
+        done.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    print(f"Local Glue endpoint at {endpoint.url}", flush=True)
+    if args.fault:
+        print(f"Faults: {faults!r}", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        endpoint.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Local Glue endpoint stopped", flush=True)
+    return 0

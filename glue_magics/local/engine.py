@@ -1,0 +1,705 @@
+"""Sessions and statements of the local endpoint: state, workers, timeouts.
+
+Session state is computed from timestamps when asked (PROVISIONING until
+``provision_seconds`` have passed, STOPPING for ``stop_seconds`` after a stop), so no
+timer runs per session.  Only what must happen at a moment has a thread: one reaper ends
+the workers of timed-out sessions, and one reader per worker turns its results into
+statement state the instant they arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import concurrent.futures
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+DPU_PER_WORKER = {
+    "G.025X": 0.25,
+    "G.1X": 1.0,
+    "G.2X": 2.0,
+    "G.4X": 4.0,
+    "G.8X": 8.0,
+    "Z.2X": 2.0,
+    "Standard": 1.0,
+}
+GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
+DEFAULT_GLUE_VERSION = "5.0"
+COMMAND_NAMES = ("glueetl", "gluestreaming", "glueray")
+DEFAULT_TIMEOUT_MINUTES = 2880
+DEFAULT_WORKER_TYPE, DEFAULT_WORKERS = "G.1X", 5
+CANCEL_GRACE_SECONDS = 2.0
+LIST_PAGE = 1000
+STATEMENT_PAGE = 100
+TERMINAL = ("STOPPED", "TIMEOUT", "FAILED")
+
+
+class GlueError(Exception):
+    """An error the service would answer: its code, message and HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class Statement:
+    id: int
+    code: str
+    state: str = "WAITING"
+    progress: float = 0.0
+    started_on: float | None = None
+    completed_on: float | None = None
+    output: dict[str, Any] | None = None
+    cancel_requested: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Id": self.id,
+            "Code": self.code,
+            "State": self.state,
+            "Progress": self.progress,
+        }
+        if self.output is not None:
+            out["Output"] = self.output
+        if self.started_on is not None:
+            out["StartedOn"] = self.started_on
+        if self.completed_on is not None:
+            out["CompletedOn"] = self.completed_on
+        return out
+
+
+@dataclass
+class Session:
+    id: str
+    request: dict[str, Any]
+    created_on: float
+    ready_at: float
+    dpus: float
+    worker_type: str | None
+    workers: int | None
+    timeout: int
+    idle_timeout: int
+    glue_version: str
+    tags: dict[str, str]
+    arn: str
+    last_activity: float
+    stop_requested: float | None = None
+    ended_status: str | None = None
+    ended_at: float | None = None
+    error_message: str | None = None
+    statements: dict[int, Statement] = field(default_factory=dict)
+    queue: collections.deque[int] = field(default_factory=collections.deque)
+    running: int | None = None
+    next_statement: int = 1
+    process: subprocess.Popen[bytes] | None = None
+    worker_ready: bool = False
+
+    def busy(self) -> bool:
+        return self.running is not None or bool(self.queue)
+
+
+def _output_from(result: dict[str, Any]) -> dict[str, Any]:
+    data = {
+        "TextPlain": result.get("text", ""),
+        "StdOut": result.get("stdout", ""),
+        "StdErr": result.get("stderr", ""),
+    }
+    if result.get("mime"):
+        data["MimeType"] = result["mime"]
+        data["Result"] = result.get("result", "")
+    output: dict[str, Any] = {
+        "Data": data,
+        "ExecutionCount": result.get("count", 0),
+        "Status": result.get("status", "error"),
+    }
+    if output["Status"] == "error":
+        output["ErrorName"] = result.get("error_name", "Error")
+        output["ErrorValue"] = result.get("error_value", "")
+        output["Traceback"] = result.get("traceback", [])
+    return output
+
+
+def _error_output(name: str, value: str) -> dict[str, Any]:
+    return {
+        "Data": {"TextPlain": "", "StdOut": "", "StdErr": ""},
+        "ExecutionCount": 0,
+        "Status": "error",
+        "ErrorName": name,
+        "ErrorValue": value,
+        "Traceback": [f"{name}: {value}\n"],
+    }
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+        prefix, _, number = text.partition(":")
+        if prefix == "offset" and number.isdigit():
+            return int(number)
+    except (ValueError, UnicodeError):
+        pass
+    raise GlueError("InvalidInputException", f"NextToken '{token[:50]}' is not valid")
+
+
+class Engine:
+    """All sessions of one endpoint, guarded by one lock (requests are short)."""
+
+    def __init__(
+        self,
+        provision_seconds: float = 3.0,
+        minute_seconds: float = 60.0,
+        stop_seconds: float = 0.3,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+    ) -> None:
+        self.provision_seconds = float(provision_seconds)
+        self.minute_seconds = float(minute_seconds)
+        self.stop_seconds = float(stop_seconds)
+        self.region = region
+        self.account_id = account_id
+        self.lock = threading.RLock()
+        self.wake = threading.Condition(self.lock)
+        self.sessions: dict[str, Session] = {}
+        self.sessions_created = 0
+        self.closed = False
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._spawner = concurrent.futures.ThreadPoolExecutor(1, "glue-local-spawn")
+        self._reaper = threading.Thread(target=self._reap, name="glue-local-reaper", daemon=True)
+        self._reaper.start()
+
+    # ----------------------------------------------------------------- helpers
+    def arn(self, session_id: str) -> str:
+        return f"arn:aws:glue:{self.region}:{self.account_id}:session/{session_id}"
+
+    def _get(self, session_id: str) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise GlueError("EntityNotFoundException", f"Session {session_id} not found")
+        self._refresh(session, time.time())
+        return session
+
+    def status(self, session: Session, now: float) -> str:
+        if session.ended_status is not None:
+            if session.ended_at is not None and now < session.ended_at:
+                return "STOPPING"
+            return session.ended_status
+        if now < session.ready_at:
+            return "PROVISIONING"
+        return "READY"
+
+    def _deadline(self, session: Session) -> tuple[float, str] | None:
+        """When this live session times out next, and why, given what it is doing now."""
+        if session.ended_status is not None:
+            return None
+        hard = session.created_on + session.timeout * self.minute_seconds
+        reason = f"Session timed out after {session.timeout} minutes"
+        if session.busy():
+            return hard, reason
+        idle = max(session.last_activity, session.ready_at)
+        idle += session.idle_timeout * self.minute_seconds
+        if idle < hard:
+            return idle, f"Session idle for {session.idle_timeout} minutes"
+        return hard, reason
+
+    def _refresh(self, session: Session, now: float) -> None:
+        deadline = self._deadline(session)
+        if deadline is not None and now >= deadline[0]:
+            self._end(session, "TIMEOUT", deadline[0], deadline[1])
+
+    def _end(self, session: Session, status: str, at: float, message: str | None = None) -> None:
+        """Move a live session to a terminal status and end its worker."""
+        session.ended_status = status
+        session.ended_at = at
+        if message and status != "STOPPED":
+            session.error_message = message
+        reason = {"STOPPED": "stopped", "TIMEOUT": "timed out"}.get(status, "failed")
+        for statement_id in [*([session.running] if session.running else []), *session.queue]:
+            statement = session.statements[statement_id]
+            statement.state = "CANCELLED"
+            statement.completed_on = statement.completed_on or time.time()
+            if statement.output is None:
+                statement.output = _error_output("SessionEnded", f"the session {reason}")
+        session.queue.clear()
+        session.running = None
+        self._kill(session)
+
+    @staticmethod
+    def _kill(session: Session) -> None:
+        process = session.process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            if process.stdin is not None:
+                process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.kill()
+        except OSError:
+            pass
+
+    def _reap(self) -> None:
+        """The one timer thread: ends sessions at their (idle) timeout."""
+        with self.lock:
+            while not self.closed:
+                now = time.time()
+                soonest = None
+                for session in list(self.sessions.values()):
+                    self._refresh(session, now)
+                    deadline = self._deadline(session)
+                    if deadline is not None and (soonest is None or deadline[0] < soonest):
+                        soonest = deadline[0]
+                wait = 5.0 if soonest is None else min(5.0, max(0.0, soonest - now) + 0.001)
+                self.wake.wait(wait)
+
+    # ----------------------------------------------------------------- workers
+    def _spawn(self, session: Session) -> None:
+        """Start the session's worker (on the long-lived spawner thread, so Linux's
+        parent-death signal, which follows the forking thread, fires only at shutdown)."""
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ, GLUE_MAGICS_SESSION_ID=session.id, PYTHONUNBUFFERED="1")
+        try:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "glue_magics.local.worker",
+                    str(write_fd),
+                    str(os.getpid()),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(write_fd,),
+                env=env,
+                start_new_session=True,  # a terminal's Ctrl-C must not reach statements
+            )
+        except OSError as exc:
+            os.close(read_fd)
+            os.close(write_fd)
+            with self.lock:
+                if session.ended_status is None:
+                    self._end(session, "FAILED", time.time(), f"worker did not start: {exc}")
+            return
+        os.close(write_fd)
+        with self.lock:
+            session.process = process
+            self._processes.append(process)
+            if session.ended_status is not None or self.closed:
+                self._kill(session)
+        threading.Thread(
+            target=self._read_events,
+            args=(session, process, read_fd),
+            name=f"glue-local-worker-{process.pid}",
+            daemon=True,
+        ).start()
+
+    def _read_events(self, session: Session, process: subprocess.Popen[bytes], fd: int) -> None:
+        with open(fd, "rb", buffering=0) as stream:
+            for line in stream:
+                try:
+                    event = json.loads(line.decode("utf-8", "surrogatepass"))
+                except ValueError:
+                    continue
+                sends = self._on_event(session, event)
+                self._send(sends)
+        code = process.wait()
+        with self.lock:
+            if session.ended_status is None and not self.closed:
+                self._end(
+                    session,
+                    "FAILED",
+                    time.time(),
+                    f"The session's Python process exited unexpectedly (code {code})",
+                )
+            self.wake.notify_all()
+
+    def _on_event(self, session: Session, event: dict[str, Any]) -> list[tuple[Any, bytes]]:
+        kind = event.get("event")
+        with self.lock:
+            if session.ended_status is not None:
+                return []
+            if kind == "ready":
+                session.worker_ready = True
+                return self._pump(session)
+            statement = session.statements.get(int(event.get("id", -1)))
+            if statement is None or session.running != statement.id:
+                return []
+            if kind == "progress":
+                statement.progress = float(event.get("value", 0.0))
+                return []
+            if kind == "result":
+                statement.output = _output_from(event)
+                cancelled = (
+                    statement.cancel_requested and event.get("error_name") == "KeyboardInterrupt"
+                )
+                if cancelled:
+                    statement.state = "CANCELLED"
+                else:
+                    statement.state = "AVAILABLE" if event.get("status") == "ok" else "ERROR"
+                statement.progress = 1.0
+                statement.completed_on = time.time()
+                session.running = None
+                session.last_activity = statement.completed_on
+                return self._pump(session)
+        return []
+
+    def _pump(self, session: Session) -> list[tuple[Any, bytes]]:
+        """Start the next queued statement if the worker is free; returns writes to do
+        after the lock is released (a full pipe must not stall every request)."""
+        if session.running is not None or not session.queue or not session.worker_ready:
+            return []
+        process = session.process
+        if process is None or process.stdin is None:
+            return []
+        statement = session.statements[session.queue.popleft()]
+        statement.state = "RUNNING"
+        statement.started_on = time.time()
+        session.running = statement.id
+        payload = json.dumps({"id": statement.id, "code": statement.code}) + "\n"
+        return [(process.stdin, payload.encode("utf-8", "surrogatepass"))]
+
+    @staticmethod
+    def _send(sends: list[tuple[Any, bytes]]) -> None:
+        for stream, data in sends:
+            try:
+                stream.write(data)
+                stream.flush()
+            except (OSError, ValueError):  # the worker is gone; its reader reports it
+                pass
+
+    # ----------------------------------------------------------------- sessions
+    def create_session(self, body: dict[str, Any]) -> dict[str, Any]:
+        session_id = body["Id"]
+        request = {k: v for k, v in body.items() if k != "RequestOrigin" and v is not None}
+        with self.lock:
+            existing = self.sessions.get(session_id)
+            if existing is not None:
+                if existing.request == request:
+                    raise GlueError(
+                        "AlreadyExistsException", f"Session {session_id} already exists"
+                    )
+                raise GlueError(
+                    "IdempotentParameterMismatchException",
+                    f"Session {session_id} already exists with different parameters",
+                )
+        session = self._new_session(session_id, request)
+        with self.lock:
+            if session_id in self.sessions:  # lost a race with the same Id
+                raise GlueError("AlreadyExistsException", f"Session {session_id} already exists")
+            self.sessions[session_id] = session
+            self.sessions_created += 1
+            self.wake.notify_all()
+            wire = self.session_wire(session, time.time())
+        self._spawner.submit(self._spawn, session)
+        return {"Session": wire}
+
+    def _new_session(self, session_id: str, request: dict[str, Any]) -> Session:
+        command = request["Command"]
+        name = command.get("Name")
+        if name not in COMMAND_NAMES:
+            raise GlueError(
+                "InvalidInputException",
+                f"Command.Name '{name}' is not supported; use one of {', '.join(COMMAND_NAMES)}",
+            )
+        glue_version = request.get("GlueVersion", DEFAULT_GLUE_VERSION)
+        if glue_version not in GLUE_VERSIONS:
+            raise GlueError(
+                "InvalidInputException",
+                f"GlueVersion '{glue_version}' is not supported; "
+                f"use one of {', '.join(GLUE_VERSIONS)}",
+            )
+        worker_type = request.get("WorkerType")
+        workers = request.get("NumberOfWorkers")
+        capacity = request.get("MaxCapacity")
+        if capacity is not None and (worker_type is not None or workers is not None):
+            raise GlueError(
+                "InvalidInputException",
+                "Please set either MaxCapacity or WorkerType with NumberOfWorkers, not both",
+            )
+        if (worker_type is None) != (workers is None):
+            raise GlueError(
+                "InvalidInputException",
+                "Please set both WorkerType and NumberOfWorkers, or neither",
+            )
+        if workers is not None and workers < 1:
+            raise GlueError(
+                "InvalidInputException", f"NumberOfWorkers {workers} is below the minimum of 1"
+            )
+        if capacity is not None:
+            if capacity <= 0:
+                raise GlueError(
+                    "InvalidInputException", f"MaxCapacity {capacity} must be greater than 0"
+                )
+            dpus = float(capacity)
+        else:
+            if worker_type is None:
+                worker_type, workers = DEFAULT_WORKER_TYPE, DEFAULT_WORKERS
+            dpus = DPU_PER_WORKER[worker_type] * workers
+        timeout = request.get("Timeout", DEFAULT_TIMEOUT_MINUTES)
+        idle = request.get("IdleTimeout", timeout)
+        now = time.time()
+        return Session(
+            id=session_id,
+            request=request,
+            created_on=now,
+            ready_at=now + self.provision_seconds,
+            dpus=dpus,
+            worker_type=worker_type,
+            workers=workers,
+            timeout=timeout,
+            idle_timeout=idle,
+            glue_version=glue_version,
+            tags=dict(request.get("Tags", {})),
+            arn=self.arn(session_id),
+            last_activity=now,
+        )
+
+    def session_wire(self, session: Session, now: float) -> dict[str, Any]:
+        status = self.status(session, now)
+        request = session.request
+        if status == "PROVISIONING":
+            progress = 100.0 * (now - session.created_on) / max(self.provision_seconds, 1e-9)
+            progress = min(100.0, max(0.0, progress))
+        else:
+            progress = 100.0
+        command = dict(request["Command"])
+        command.setdefault("PythonVersion", "3")
+        wire: dict[str, Any] = {
+            "Id": session.id,
+            "CreatedOn": session.created_on,
+            "Status": status,
+            "Role": request["Role"],
+            "Command": command,
+            "DefaultArguments": dict(request.get("DefaultArguments", {})),
+            "Progress": progress,
+            "MaxCapacity": session.dpus,
+            "GlueVersion": session.glue_version,
+            "IdleTimeout": session.idle_timeout,
+        }
+        for key in ("Description", "Connections", "SecurityConfiguration"):
+            if key in request:
+                wire[key] = request[key]
+        if session.worker_type is not None:
+            wire["WorkerType"] = session.worker_type
+            wire["NumberOfWorkers"] = session.workers
+        if session.error_message:
+            wire["ErrorMessage"] = session.error_message
+        if status in TERMINAL and session.ended_at is not None:
+            ran = max(0.0, session.ended_at - session.created_on)
+            wire["CompletedOn"] = session.ended_at
+            wire["ExecutionTime"] = round(ran, 3)
+            wire["DPUSeconds"] = round(ran * session.dpus, 3)
+        return wire
+
+    def get_session(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session = self._get(body["Id"])
+            return {"Session": self.session_wire(session, time.time())}
+
+    def list_sessions(self, body: dict[str, Any]) -> dict[str, Any]:
+        start = _offset(body.get("NextToken"))
+        size = body.get("MaxResults", LIST_PAGE)
+        wanted = body.get("Tags") or {}
+        now = time.time()
+        with self.lock:
+            chosen = []
+            for session in self.sessions.values():
+                self._refresh(session, now)
+                if all(session.tags.get(k) == v for k, v in wanted.items()):
+                    chosen.append(session)
+            page = chosen[start : start + size]
+            out: dict[str, Any] = {
+                "Ids": [s.id for s in page],
+                "Sessions": [self.session_wire(s, now) for s in page],
+            }
+        if start + size < len(chosen):
+            out["NextToken"] = _token(start + size)
+        return out
+
+    def stop_session(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session = self._get(body["Id"])
+            if session.ended_status is None:
+                now = time.time()
+                session.stop_requested = now
+                self._end(session, "STOPPED", now + self.stop_seconds)
+            return {"Id": session.id}
+
+    def delete_session(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session = self._get(body["Id"])
+            if session.ended_status is None:
+                self._end(session, "STOPPED", time.time())
+            del self.sessions[session.id]
+            return {"Id": session.id}
+
+    # ----------------------------------------------------------------- statements
+    def run_statement(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session = self._get(body["SessionId"])
+            status = self.status(session, time.time())
+            if status != "READY":
+                raise GlueError(
+                    "InvalidInputException",
+                    f"Session {session.id} is {status}; statements need a READY session",
+                )
+            statement = Statement(id=session.next_statement, code=body["Code"])
+            session.next_statement += 1
+            session.statements[statement.id] = statement
+            session.queue.append(statement.id)
+            session.last_activity = time.time()
+            sends = self._pump(session)
+        self._send(sends)
+        return {"Id": statement.id}
+
+    def _statement(self, body: dict[str, Any]) -> tuple[Session, Statement]:
+        session = self._get(body["SessionId"])
+        statement = session.statements.get(body["Id"])
+        if statement is None:
+            raise GlueError(
+                "EntityNotFoundException",
+                f"Statement {body['Id']} not found in session {session.id}",
+            )
+        return session, statement
+
+    def get_statement(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            _, statement = self._statement(body)
+            return {"Statement": statement.to_wire()}
+
+    def list_statements(self, body: dict[str, Any]) -> dict[str, Any]:
+        start = _offset(body.get("NextToken"))
+        with self.lock:
+            session = self._get(body["SessionId"])
+            everything = list(session.statements.values())
+            page = everything[start : start + STATEMENT_PAGE]
+            out: dict[str, Any] = {"Statements": [s.to_wire() for s in page]}
+        if start + STATEMENT_PAGE < len(everything):
+            out["NextToken"] = _token(start + STATEMENT_PAGE)
+        return out
+
+    def cancel_statement(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session, statement = self._statement(body)
+            if statement.state == "WAITING":
+                session.queue.remove(statement.id)
+                statement.state = "CANCELLED"
+                statement.completed_on = time.time()
+                statement.progress = 1.0
+            elif statement.state == "RUNNING":
+                statement.state = "CANCELLING"
+                statement.cancel_requested = True
+                process = session.process
+                if process is not None and process.poll() is None:
+                    try:
+                        os.kill(process.pid, signal.SIGINT)
+                    except OSError:
+                        pass
+                timer = threading.Timer(
+                    CANCEL_GRACE_SECONDS, self._cancel_overdue, (session, statement)
+                )
+                timer.daemon = True
+                timer.start()
+        return {}
+
+    def _cancel_overdue(self, session: Session, statement: Statement) -> None:
+        """A statement that ignored SIGINT (stuck in C code): end the worker, so a cancel
+        never hangs; the session's state is gone, so it is FAILED."""
+        with self.lock:
+            if statement.state != "CANCELLING" or session.ended_status is not None:
+                return
+            statement.output = _error_output(
+                "Cancelled", f"statement {statement.id} ignored the interrupt and was killed"
+            )
+            self._end(
+                session,
+                "FAILED",
+                time.time(),
+                f"Statement {statement.id} did not stop within {CANCEL_GRACE_SECONDS:g} s of "
+                "CancelStatement; its process was killed",
+            )
+
+    # ----------------------------------------------------------------- tags
+    def _by_arn(self, arn: str) -> Session:
+        prefix = self.arn("")
+        if arn.startswith(prefix) and arn[len(prefix) :] in self.sessions:
+            return self.sessions[arn[len(prefix) :]]
+        raise GlueError("EntityNotFoundException", f"Resource {arn} not found")
+
+    def get_tags(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return {"Tags": dict(self._by_arn(body["ResourceArn"]).tags)}
+
+    def tag_resource(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session = self._by_arn(body["ResourceArn"])
+            merged = {**session.tags, **body["TagsToAdd"]}
+            if len(merged) > 50:
+                raise GlueError(
+                    "InvalidInputException",
+                    f"Resource would have {len(merged)} tags; the maximum is 50",
+                )
+            session.tags = merged
+        return {}
+
+    def untag_resource(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session = self._by_arn(body["ResourceArn"])
+            for key in body["TagsToRemove"]:
+                session.tags.pop(key, None)
+        return {}
+
+    # ----------------------------------------------------------------- shutdown
+    def worker_pids(self) -> list[int]:
+        with self.lock:
+            return [p.pid for p in self._processes if p.poll() is None]
+
+    def close(self) -> None:
+        """End every worker and wait for them, so none outlives the endpoint."""
+        with self.lock:
+            self.closed = True
+            self.wake.notify_all()
+        self._spawner.shutdown(wait=True)
+        with self.lock:
+            processes = list(self._processes)
+            for session in self.sessions.values():
+                self._kill(session)
+        for process in processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+OPERATIONS = {
+    "CreateSession": Engine.create_session,
+    "GetSession": Engine.get_session,
+    "ListSessions": Engine.list_sessions,
+    "StopSession": Engine.stop_session,
+    "DeleteSession": Engine.delete_session,
+    "RunStatement": Engine.run_statement,
+    "GetStatement": Engine.get_statement,
+    "ListStatements": Engine.list_statements,
+    "CancelStatement": Engine.cancel_statement,
+    "GetTags": Engine.get_tags,
+    "TagResource": Engine.tag_resource,
+    "UntagResource": Engine.untag_resource,
+}

@@ -213,9 +213,9 @@ class GlueMagics(Magics):
             self._forget(session_id)
             raise
         except GlueError as exc:
-            bar.fail(getattr(exc, "status", "FAILED"), str(exc))
+            bar.fail(getattr(exc, "status", "FAILED"), str(exc))  # the one line the user sees
             self._forget(session_id)
-            raise UsageError(str(exc)) from None
+            raise Shown(str(exc)) from None
         bar.succeed(time.monotonic() - start)
         self._ready = True
         return session
@@ -574,6 +574,17 @@ class GlueMagics(Magics):
         if output.get("Status") == "error":
             raise RemoteError.from_output(output)
         return statement
+
+
+class Shown(Exception):
+    """An error the display has already shown in one line: the cell fails, nothing more is printed.
+
+    IPython renders ``_render_traceback_`` instead of a traceback; an empty one prints nothing,
+    while the execute reply still says "error", so "Run all" stops here.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return []
 
 
 class RemoteError(Exception):

@@ -114,8 +114,8 @@ class PollPlan:
     """How one kind of wait polls.  All times in seconds.
 
     Without progress the delay is ``first``, then ``growth * elapsed``, capped at ``cap``.
-    With a progress-based ETA it is half the time to ``eta - window`` (at most
-    ``sparse_cap``) and ``dense`` inside the window.  Calls never exceed
+    With a progress-based ETA it is the time to ``eta - window`` (at most ``sparse_cap``)
+    and ``dense`` inside the window.  Calls never exceed
     ``burst + rate * elapsed``.
     """
 
@@ -132,8 +132,8 @@ class PollPlan:
 
 #: A session comes up in seconds to minutes; at most ~1 GetSession/s on average.
 SESSION_PLAN = PollPlan(
-    first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.6, sparse_cap=2.0,
-    burst=4.0, rate=0.85, full=100.0,
+    first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.3, sparse_cap=2.0,
+    burst=6.0, rate=0.8, full=100.0,
 )  # fmt: skip
 #: Statements are often sub-second: poll at a fixed fraction of the elapsed time.
 STATEMENT_PLAN = PollPlan(
@@ -161,6 +161,7 @@ class PollScheduler:
         self.last_poll = start
         self._first: tuple[float, float] | None = None  # (time, progress) the fit starts at
         self._last: tuple[float, float] | None = None
+        self._stalled = False  # the last poll showed no progress: the ETA is suspect
 
     def observe(self, at: float, progress: float | None) -> None:
         """Record one poll made at ``at`` (clock time) that reported ``progress``."""
@@ -172,6 +173,7 @@ class PollScheduler:
             self._first = None  # went backwards: start the fit again
         if self._first is None or progress <= self._first[1]:
             self._first = (at, progress)
+        self._stalled = self._last is not None and progress == self._last[1]
         self._last = (at, progress)
 
     def eta(self) -> float | None:
@@ -188,17 +190,19 @@ class PollScheduler:
         """Clock time of the next poll."""
         plan = self.plan
         now = self.last_poll
+        elapsed = now - self.start
+        backoff = plan.first if self.calls <= 1 else max(plan.first, plan.growth * elapsed)
+        delay = min(plan.cap, backoff)
         eta = self.eta()
-        if eta is None:
-            elapsed = now - self.start
-            delay = plan.first if self.calls <= 1 else max(plan.first, plan.growth * elapsed)
-            delay = min(plan.cap, delay)
-        else:
+        if eta is not None:
+            # hop straight to the start of the dense window (each hop refines the ETA),
+            # but trust a prediction no further ahead than the span it was fitted on
             until_window = eta - plan.window - now
-            if until_window > plan.dense:
-                delay = min(plan.sparse_cap, max(plan.dense, until_window / 2))
-            else:
-                delay = plan.dense
+            longest = plan.cap if self._stalled else plan.sparse_cap
+            hop = min(longest, max(plan.dense, until_window))
+            assert self._first is not None and self._last is not None
+            span = self._last[0] - self._first[0]
+            delay = min(hop, max(delay, span))
         at = now + delay
         if math.isfinite(plan.rate):
             # budget: after this poll, calls + 1 <= burst + rate * elapsed
@@ -332,11 +336,17 @@ def wait_ready(
             "%glue_session",
             "TIMEOUT": "it ran past its timeout; start a new one with %glue_session",
         }.get(status, "it was stopped; start a new one with %glue_session")
-        raise SessionFailed(f"session {session_id} is {status}{because}; {advice}", code=status)
+        raise SessionFailed(
+            f"session {session_id} is {status}{because}; {advice}",
+            code=status,
+            status=status,
+            session_ended=True,
+        )
     raise GlueError(
         f"session {session_id} is still {status or 'PROVISIONING'} after {timeout:g} s; "
         f"keep waiting with %glue_reconnect {session_id} or stop it with %glue_stop {session_id}",
         code="WaitTimeout",
+        status=status or "PROVISIONING",
     )
 
 
@@ -542,6 +552,8 @@ def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> Gl
                 f"session {session_id} does not exist (any more); "
                 "start a new one with %glue_session",
                 code="SessionNotFound",
+                status="NOT_FOUND",
+                session_ended=True,
             )
     if state == "READY" or not state:
         return exc
@@ -550,8 +562,11 @@ def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> Gl
             f"session {session_id} is still PROVISIONING; wait for it with "
             f"%glue_reconnect {session_id}",
             code="SessionNotReady",
+            status=state,
         )
     return GlueError(
         f"session {session_id} is {state} and cannot run code; start a new one with %glue_session",
         code="SessionNotReady",
+        status=state,
+        session_ended=True,
     )

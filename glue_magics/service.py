@@ -44,9 +44,23 @@ class GlueError(Exception):
     client-side failures (``"NoCredentials"``), so callers can branch on it.
     """
 
-    def __init__(self, message: str, code: str = "GlueError") -> None:
+    #: The session status this error is about (e.g. ``"FAILED"``), when there is one.
+    status: str | None = None
+    #: True when the error means the session is gone for good (the caller forgets it).
+    session_ended: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        code: str = "GlueError",
+        *,
+        status: str | None = None,
+        session_ended: bool = False,
+    ) -> None:
         super().__init__(_one_line(message))
         self.code = code
+        self.status = status
+        self.session_ended = session_ended
 
 
 def _one_line(text: str) -> str:
@@ -108,10 +122,11 @@ def make_client(
 ) -> Any:
     """A boto3 Glue client that sees our sdk-extras fields and retries the botocore way.
 
-    Credentials and region come from the user's own chain (env, profiles, SSO), so
-    whatever works for the AWS CLI works here.  Only for a loopback endpoint with no
-    credentials or region configured do we fall back to dummy ones, so the local
-    endpoint needs no AWS setup.  TLS verification is always on.
+    Credentials and region come from the user's own chain (env, profiles, SSO, and
+    ``AWS_REGION`` as the other SDKs read it), so whatever works for the AWS CLI works
+    here.  Only for a loopback endpoint with no credentials or region configured do we
+    fall back to dummy ones, so the local endpoint needs no AWS setup.  TLS verification
+    is always on.
     """
     import boto3
     from botocore.config import Config
@@ -130,7 +145,7 @@ def make_client(
             code="InvalidMaxAttempts",
         )
     config = Config(
-        retries={"mode": retry_mode, "max_attempts": int(max_attempts)},
+        retries={"mode": retry_mode, "total_max_attempts": int(max_attempts)},  # incl. the first
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         user_agent_extra=f"glue-magics/{_version()}",
@@ -143,8 +158,11 @@ def make_client(
         kwargs: dict[str, Any] = {"config": config}
         if endpoint_url:
             kwargs["endpoint_url"] = endpoint_url
-        if not session.region_name and local:
-            kwargs["region_name"] = LOCAL_REGION
+        if not session.region_name:
+            # botocore reads AWS_DEFAULT_REGION only; the other AWS SDKs also AWS_REGION
+            fallback = os.environ.get("AWS_REGION") or (LOCAL_REGION if local else None)
+            if fallback:
+                kwargs["region_name"] = fallback
         if local and session.get_credentials() is None:
             kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = LOCAL_CREDENTIALS
         client = session.client("glue", **kwargs)
@@ -316,7 +334,7 @@ def _client_error(
             f"or attach to it with %glue_reconnect {sid}"
         ),
         "ResourceNumberLimitExceededException": (
-            f"{op}: too many sessions or statements ({msg}); stop unused sessions "
+            f"{op}{about}: too many sessions or statements ({msg}); stop unused sessions "
             "(%glue_sessions, then %glue_stop ID) or ask AWS for a quota increase"
         ),
         "EntityNotFoundException": (

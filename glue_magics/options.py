@@ -82,192 +82,62 @@ class OptionSpec:
 
 ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/GlueRole"
 
+# A table reads best one option to a few lines.
+# fmt: off
 SPECS: tuple[OptionSpec, ...] = (
-    OptionSpec(
-        "role",
-        "str",
-        ("Role",),
-        aliases=("iam_role", "role_arn"),
-        env=("GLUE_ROLE_ARN", "GLUE_IAM_ROLE", "GLUE_ROLE"),
-        example=ROLE_EXAMPLE,
-        help="IAM role ARN the session runs as.",
-    ),
-    OptionSpec(
-        "session_type",
-        "str",
-        ("Command", "Name"),
-        example="etl",
-        help="etl, streaming or ray (Command.Name glueetl, gluestreaming, glueray).",
-    ),
-    OptionSpec(
-        "glue_version",
-        "str",
-        ("GlueVersion",),
-        env=("GLUE_VERSION",),
-        example="5.0",
-        help="Glue version, greater than 2.0.",
-    ),
-    OptionSpec(
-        "worker_type",
-        "str",
-        ("WorkerType",),
-        example="G.2X",
-        help="Worker type, e.g. G.1X (Spark) or Z.2X (Ray).",
-    ),
-    OptionSpec(
-        "number_of_workers",
-        "int",
-        ("NumberOfWorkers",),
-        aliases=("workers", "num_workers"),
-        flag="workers",
-        example="5",
-        help="Number of workers.",
-    ),
-    OptionSpec(
-        "max_capacity",
-        "float",
-        ("MaxCapacity",),
-        example="10",
-        help="DPUs, instead of worker type and number of workers.",
-    ),
-    OptionSpec(
-        "idle_timeout",
-        "int",
-        ("IdleTimeout",),
-        example="60",
-        unit="minute",
-        help="Minutes idle before the session stops.",
-    ),
-    OptionSpec(
-        "timeout",
-        "int",
-        ("Timeout",),
-        example="480",
-        unit="minute",
-        help="Minutes before the session stops, idle or not.",
-    ),
-    OptionSpec(
-        "python_version",
-        "str",
-        ("Command", "PythonVersion"),
-        example="3",
-        help="Python version of the session command.",
-    ),
-    OptionSpec(
-        "connections",
-        "list",
-        ("Connections", "Connections"),
-        example="my-connection",
-        help="Glue connection names, comma-separated.",
-    ),
-    OptionSpec(
-        "security_config",
-        "str",
-        ("SecurityConfiguration",),
-        aliases=("security_configuration",),
-        example="my-security-config",
-        help="Security configuration name.",
-    ),
-    OptionSpec(
-        "tags",
-        "dict",
-        ("Tags",),
-        flag="tag",
-        example="team=data",
-        help="Tags put on the session (JSON object or k=v,k2=v2).",
-    ),
-    OptionSpec(
-        "default_arguments",
-        "dict",
-        ("DefaultArguments",),
-        aliases=("arguments",),
-        flag="arg",
-        example="enable-metrics=true",
-        help="Job arguments; '--' is added to keys.",
-    ),
-    OptionSpec(
-        "spark_conf",
-        "dict",
-        arg="--conf",
-        aliases=("conf",),
-        flag="conf",
-        example="spark.sql.shuffle.partitions=8",
-        help="Spark configuration, sent as --conf.",
-    ),
-    OptionSpec(
-        "additional_python_modules",
-        "args",
-        arg="--additional-python-modules",
-        aliases=("python_modules",),
-        flag="python_modules",
-        example="polars,pyarrow==15.0.0",
-        help="pip requirements, comma-separated.",
-    ),
-    OptionSpec(
-        "extra_py_files",
-        "args",
-        arg="--extra-py-files",
-        example="s3://bucket/lib.zip",
-        help="S3 paths of extra Python files, comma-separated.",
-    ),
-    OptionSpec(
-        "extra_jars",
-        "args",
-        arg="--extra-jars",
-        example="s3://bucket/lib.jar",
-        help="S3 paths of extra jars, comma-separated.",
-    ),
-    OptionSpec(
-        "id",
-        "str",
-        ("Id",),
-        aliases=("session_id",),
-        env=("GLUE_SESSION_ID",),
-        example="my-session",
-        help="Session id (else generated from id_prefix).",
-    ),
-    OptionSpec(
-        "id_prefix",
-        "str",
-        aliases=("session_id_prefix",),
-        env=("GLUE_SESSION_ID_PREFIX",),
-        example="team-a",
-        help="Prefix of generated session ids.",
-    ),
-    OptionSpec(
-        "description", "str", ("Description",), example="exploration", help="Session description."
-    ),
-    OptionSpec(
-        "request_origin",
-        "str",
-        ("RequestOrigin",),
-        example="notebook",
-        help="RequestOrigin sent with the request.",
-    ),
-    OptionSpec(
-        "region",
-        "str",
-        client=True,
-        aliases=("region_name",),
-        example="us-east-1",
-        help="AWS region of the client.",
-    ),
-    OptionSpec(
-        "profile",
-        "str",
-        client=True,
-        aliases=("profile_name",),
-        example="dev",
-        help="AWS profile of the client.",
-    ),
-    OptionSpec(
-        "endpoint_url",
-        "str",
-        client=True,
-        example="http://127.0.0.1:8998",
-        help="Glue endpoint URL, or 'local' for the embedded endpoint.",
-    ),
+    OptionSpec("role", "str", ("Role",), aliases=("iam_role", "role_arn"),
+        env=("GLUE_ROLE_ARN", "GLUE_IAM_ROLE", "GLUE_ROLE"), example=ROLE_EXAMPLE,
+        help="IAM role ARN the session runs as."),
+    OptionSpec("session_type", "str", ("Command", "Name"), example="etl",
+        help="etl, streaming or ray (Command.Name glueetl, gluestreaming, glueray)."),
+    OptionSpec("glue_version", "str", ("GlueVersion",), env=("GLUE_VERSION",), example="5.0",
+        help="Glue version, greater than 2.0."),
+    OptionSpec("worker_type", "str", ("WorkerType",), example="G.2X",
+        help="Worker type, e.g. G.1X (Spark) or Z.2X (Ray)."),
+    OptionSpec("number_of_workers", "int", ("NumberOfWorkers",),
+        aliases=("workers", "num_workers"), flag="workers", example="5", help="Number of workers."),
+    OptionSpec("max_capacity", "float", ("MaxCapacity",), example="10",
+        help="DPUs, instead of worker type and number of workers."),
+    OptionSpec("idle_timeout", "int", ("IdleTimeout",), example="60", unit="minute",
+        help="Minutes idle before the session stops."),
+    OptionSpec("timeout", "int", ("Timeout",), example="480", unit="minute",
+        help="Minutes before the session stops, idle or not."),
+    OptionSpec("python_version", "str", ("Command", "PythonVersion"), example="3",
+        help="Python version of the session command."),
+    OptionSpec("connections", "list", ("Connections", "Connections"), example="my-connection",
+        help="Glue connection names, comma-separated."),
+    OptionSpec("security_config", "str", ("SecurityConfiguration",),
+        aliases=("security_configuration",), example="my-security-config",
+        help="Security configuration name."),
+    OptionSpec("tags", "dict", ("Tags",), flag="tag", example="team=data",
+        help="Tags put on the session (JSON object or k=v,k2=v2)."),
+    OptionSpec("default_arguments", "dict", ("DefaultArguments",), aliases=("arguments",),
+        flag="arg", example="enable-metrics=true", help="Job arguments; '--' is added to keys."),
+    OptionSpec("spark_conf", "dict", arg="--conf", aliases=("conf",), flag="conf",
+        example="spark.sql.shuffle.partitions=8", help="Spark configuration, sent as --conf."),
+    OptionSpec("additional_python_modules", "args", arg="--additional-python-modules",
+        aliases=("python_modules",), flag="python_modules", example="polars,pyarrow==15.0.0",
+        help="pip requirements, comma-separated."),
+    OptionSpec("extra_py_files", "args", arg="--extra-py-files", example="s3://bucket/lib.zip",
+        help="S3 paths of extra Python files, comma-separated."),
+    OptionSpec("extra_jars", "args", arg="--extra-jars", example="s3://bucket/lib.jar",
+        help="S3 paths of extra jars, comma-separated."),
+    OptionSpec("id", "str", ("Id",), aliases=("session_id",), env=("GLUE_SESSION_ID",),
+        example="my-session", help="Session id (else generated from id_prefix)."),
+    OptionSpec("id_prefix", "str", aliases=("session_id_prefix",), env=("GLUE_SESSION_ID_PREFIX",),
+        example="team-a", help="Prefix of generated session ids."),
+    OptionSpec("description", "str", ("Description",), example="exploration",
+        help="Session description."),
+    OptionSpec("request_origin", "str", ("RequestOrigin",), example="notebook",
+        help="RequestOrigin sent with the request."),
+    OptionSpec("region", "str", aliases=("region_name",), example="us-east-1",
+        help="AWS region of the client.", client=True),
+    OptionSpec("profile", "str", aliases=("profile_name",), example="dev",
+        help="AWS profile of the client.", client=True),
+    OptionSpec("endpoint_url", "str", example="http://127.0.0.1:8998",
+        help="Glue endpoint URL, or 'local' for the embedded endpoint.", client=True),
 )
+# fmt: on
 
 #: Canonical option names: the traitlets of ``GlueMagics`` and the argparse dests.
 OPTION_NAMES: tuple[str, ...] = tuple(s.name for s in SPECS)
@@ -826,10 +696,10 @@ def _option_of(path: Sequence[str]) -> str:
     return ".".join(path)
 
 
-def _check_shape(value: Any, shape: Any, path: tuple[str, ...]) -> None:
+def _check_shape(value: Any, shape: Any, path: tuple[str, ...], name: str = "") -> None:
     """What the model says about one request value: lengths, ranges, patterns, enums."""
     meta = shape.metadata
-    name = _option_of(path)
+    name = name or _option_of(path)
     where = f"{name} key" if path and path[-1] == "<key>" else name
     kind = shape.type_name
     if kind == "structure":
@@ -1050,6 +920,7 @@ def _rules(
                 f"id_prefix {_show(prefix)} is {len(prefix)} characters; at most {room} fit "
                 "in a session id",
             )
+        _check_shape(prefix, _shape_at(("Id",)), ("Id",), name="id_prefix")
     endpoint = values.get("endpoint_url")
     if endpoint is not None and endpoint != "local":
         if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", endpoint):
@@ -1090,11 +961,11 @@ def _build(values: Mapping[str, Any], session_id: str | None) -> dict[str, Any]:
         target[spec.path[-1]] = value
     if args:
         request["DefaultArguments"] = args
-    request["Id"] = (
-        session_id
-        or values.get("id")
-        or (f"{values.get('id_prefix') or 'glue-magics'}-{uuid.uuid4().hex}")
-    )
+    if session_id is None:
+        session_id = values.get("id")
+    if session_id is None:
+        session_id = f"{values.get('id_prefix') or 'glue-magics'}-{uuid.uuid4().hex}"
+    request["Id"] = session_id
     order = list(_input_shape().members)
     return {k: request[k] for k in sorted(request, key=order.index)}
 
@@ -1150,17 +1021,18 @@ class SessionOptions:
                 sources[name] = source
                 rank[name] = position
         _rules(values, sources, rank, account_id)
-        _validate_request(_build(values, session_id=None))
+        # A fixed stand-in for a generated Id keeps validation deterministic.
+        stand_in = None if "id" in values else f"{values.get('id_prefix') or 'x'}-{'0' * 32}"
+        _validate_request(_build(values, session_id=stand_in))
         order = {name: i for i, name in enumerate(s.name for s in _all_specs())}
         ordered = sorted(values, key=lambda n: order.get(n, len(order)))
         return cls(values={n: values[n] for n in ordered}, sources={n: sources[n] for n in ordered})
 
     def request(self, session_id: str | None = None) -> dict[str, Any]:
         """The exact ``create_session(**kwargs)``; an Id is generated when none is given."""
-        request = _build(self.values, session_id)
         if session_id is not None:
             _check_shape(session_id, _shape_at(("Id",)), ("Id",))
-        return request
+        return _build(self.values, session_id)
 
     def client_settings(self) -> dict[str, Any]:
         """region, profile and endpoint_url, only those set: the client's business."""

@@ -22,7 +22,9 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +45,7 @@ __all__ = [
     "parse_configure",
     "parse_line_flags",
     "suggest",
+    "using_input_shape",
 ]
 
 
@@ -255,15 +258,40 @@ def _scalar_text(name: str, value: Any) -> str:
 # --------------------------------------------------------------------------- the model
 
 
+_SHAPE: ContextVar[Any] = ContextVar("glue_magics_create_session_shape", default=None)
+
+
 @functools.lru_cache(maxsize=1)
-def _input_shape() -> Any:
+def _model_input_shape() -> Any:
     from glue_magics.model import operation
 
     return operation("CreateSession").input_shape
 
 
-@functools.lru_cache(maxsize=1)
+def _input_shape() -> Any:
+    return _SHAPE.get() or _model_input_shape()
+
+
+@contextmanager
+def using_input_shape(shape: Any) -> Iterator[None]:
+    """Validate against another CreateSession input shape (e.g. a newer botocore model).
+
+    Within the block every parser and :meth:`SessionOptions.resolve` read ``shape``; the
+    options it resolves keep it for :meth:`SessionOptions.request`.
+    """
+    token = _SHAPE.set(shape)
+    try:
+        yield
+    finally:
+        _SHAPE.reset(token)
+
+
 def _extra_specs() -> tuple[OptionSpec, ...]:
+    return _extra_specs_of(_input_shape())
+
+
+@functools.lru_cache(maxsize=4)
+def _extra_specs_of(input_shape: Any) -> tuple[OptionSpec, ...]:
     """Specs for request members our table does not know: settable by PascalCase name."""
     known = {s.path[0] for s in SPECS if s.path}
     kinds = {
@@ -277,7 +305,7 @@ def _extra_specs() -> tuple[OptionSpec, ...]:
         "map": "dict",
     }
     extras = []
-    for member, shape in _input_shape().members.items():
+    for member, shape in input_shape.members.items():
         if member in known:
             continue
         kind = kinds.get(shape.type_name, "json")
@@ -681,7 +709,7 @@ def parse_line_flags(ns: Mapping[str, Any]) -> dict[str, Any]:
 
 def _version(text: str) -> tuple[int, ...] | None:
     parts = text.split(".")
-    if not all(re.fullmatch(r"[0-9]{1,9}", p) for p in parts):
+    if len(parts) < 2 or not all(re.fullmatch(r"[0-9]{1,9}", p) for p in parts):
         return None
     return tuple(int(p) for p in parts)
 
@@ -993,6 +1021,7 @@ class SessionOptions:
 
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
+    input_shape: Any = field(default=None, compare=False, repr=False)  # None: botocore's
 
     @classmethod
     def resolve(
@@ -1026,13 +1055,18 @@ class SessionOptions:
         _validate_request(_build(values, session_id=stand_in))
         order = {name: i for i, name in enumerate(s.name for s in _all_specs())}
         ordered = sorted(values, key=lambda n: order.get(n, len(order)))
-        return cls(values={n: values[n] for n in ordered}, sources={n: sources[n] for n in ordered})
+        return cls(
+            values={n: values[n] for n in ordered},
+            sources={n: sources[n] for n in ordered},
+            input_shape=_SHAPE.get(),
+        )
 
     def request(self, session_id: str | None = None) -> dict[str, Any]:
         """The exact ``create_session(**kwargs)``; an Id is generated when none is given."""
-        if session_id is not None:
-            _check_shape(session_id, _shape_at(("Id",)), ("Id",))
-        return _build(self.values, session_id)
+        with using_input_shape(self.input_shape or _input_shape()):
+            if session_id is not None:
+                _check_shape(session_id, _shape_at(("Id",)), ("Id",))
+            return _build(self.values, session_id)
 
     def client_settings(self) -> dict[str, Any]:
         """region, profile and endpoint_url, only those set: the client's business."""

@@ -133,6 +133,7 @@ RULES: list[tuple[dict[str, Any], str]] = [
     ({"glue_version": "0.9"}, "glue_version '0.9' is not supported"),
     ({"glue_version": "five"}, "glue_version 'five' is not a Glue version; give e.g. 5.0"),
     ({"glue_version": "a.b"}, "glue_version 'a.b' is not a Glue version"),
+    ({"glue_version": 5}, "glue_version '5' is not a Glue version; give e.g. 5.0"),
     ({"glue_version": ["5.0"]}, 'glue_version ["5.0"] is not text'),
     ({"timeout": 30, "idle_timeout": 45}, "idle_timeout 45 is above timeout 30"),
     ({"role": "arn:aws:s3:::bucket/x"}, "role 'arn:aws:s3:::bucket/x' does not match the pattern"),
@@ -792,3 +793,49 @@ def test_every_member_settable_by_every_source(source: str, member: str, tmp_pat
     for key, value in part.items():
         assert request[key] == value, (key, request)
     validate_parameters(request, INPUT)
+
+
+# ------------------------------------------------------------- a newer botocore model
+
+
+def newer_create_session_shape() -> Any:
+    """The real Glue model plus members a future botocore might add (SessionType...)."""
+    import copy
+
+    from botocore.model import ServiceModel
+
+    from glue_magics.model import loader
+
+    data = copy.deepcopy(loader().load_service_model("glue", "service-2"))
+    shapes = data["shapes"]
+    shapes["FutureSessionType"] = {"type": "string", "enum": ["SPARK", "RAY", "PYTHON"]}
+    shapes["FutureFlag"] = {"type": "boolean"}
+    shapes["FutureCount"] = {"type": "integer", "min": 2, "max": 9}
+    members = shapes["CreateSessionRequest"]["members"]
+    members["SessionType"] = {"shape": "FutureSessionType"}
+    members["AutoScale"] = {"shape": "FutureFlag"}
+    members["Spares"] = {"shape": "FutureCount"}
+    shapes["WorkerType"]["enum"].append("G.12X")
+    return ServiceModel(data, service_name="glue").operation_model("CreateSession").input_shape
+
+
+def test_new_model_members_are_settable_by_pascal_case_name() -> None:
+    from glue_magics.options import extra_member_names, using_input_shape
+
+    shape = newer_create_session_shape()
+    with using_input_shape(shape):
+        assert set(extra_member_names()) == {"SessionType", "AutoScale", "Spares"}
+        parsed = parse_configure('{"SessionType": "ray", "AutoScale": "true", "Spares": "3"}')
+        opts = resolve(("configure", parsed), ("config", {"role": ROLE, "worker_type": "g.12x"}))
+        with pytest.raises(OptionError, match=r"^Spares 10 is above the maximum of 9"):
+            resolve(("configure", {"Spares": 10}), ("config", {"role": ROLE}))
+        with pytest.raises(OptionError, match=r"^SessionType 'SQL' is not a valid SessionType"):
+            resolve(("line", {"SessionType": "SQL", "role": ROLE}))
+        with pytest.raises(OptionError, match=r"^%%configure key 'SessionTyp' .*SessionType\?"):
+            parse_configure('{"SessionTyp": "RAY"}')
+    request = opts.request(session_id="s")  # keeps the model it was resolved with
+    assert request["SessionType"] == "RAY" and request["AutoScale"] is True
+    assert request["Spares"] == 3 and request["WorkerType"] == "G.12X"
+    assert opts.dpus() == 5 * 12
+    validate_parameters(request, shape)
+    assert extra_member_names() == ()  # botocore's model again outside the block

@@ -3,7 +3,7 @@
 For each parser: no exception other than OptionError (whose text is one line), valid
 input always builds a request botocore's own validator accepts, and the request is
 deterministic.  Example counts are fixed by ``settings(max_examples=...)`` and printed
-by ``pytest -s`` (see ``_count``); total inputs per run: 1,800 (about 8 s on 2 cores).
+by ``pytest -s`` (see ``_count``); total inputs per run: 2,000 (about 5 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -44,7 +44,11 @@ def _count(name: str) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def _report() -> Any:
     yield
-    print("\nhypothesis inputs tried:", dict(TRIED), "total", sum(TRIED.values()))
+    inputs = {k: v for k, v in TRIED.items() if k != "resolved ok"}
+    print(
+        f"\nhypothesis inputs tried: {inputs} total {sum(inputs.values())}; "
+        f"resolves that succeeded: {TRIED['resolved ok']}"
+    )
 
 
 def _one_line(exc: OptionError) -> None:

@@ -839,3 +839,18 @@ def test_new_model_members_are_settable_by_pascal_case_name() -> None:
     assert opts.dpus() == 5 * 12
     validate_parameters(request, shape)
     assert extra_member_names() == ()  # botocore's model again outside the block
+
+
+def test_importing_options_loads_no_botocore() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, glue_magics.options; print('botocore' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_option_error_is_a_value_error_naming_its_option() -> None:
+    with pytest.raises(ValueError) as info:
+        with_role(worker_type="G.3X")
+    assert isinstance(info.value, OptionError) and info.value.option == "worker_type"

@@ -167,7 +167,6 @@ INT32_MAX = 2**31 - 1
 _BY_NAME: dict[str, OptionSpec] = {s.name: s for s in SPECS}
 _BY_ARG: dict[str, OptionSpec] = {s.arg: s for s in SPECS if s.arg}
 _BY_FLAG: dict[str, OptionSpec] = {(s.flag or s.name): s for s in SPECS}
-_ORDER = {name: i for i, name in enumerate(OPTION_NAMES)}
 
 
 def env_names(spec: OptionSpec) -> tuple[str, ...]:

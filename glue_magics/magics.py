@@ -576,6 +576,11 @@ class GlueMagics(Magics):
         return statement
 
 
+# Misspelt flags must be errors with a "did you mean", not silently taken as abbreviations.
+for _magic in (GlueMagics.glue_session, GlueMagics.configure, GlueMagics.glue_sql):
+    _magic.parser.allow_abbrev = False
+
+
 class Shown(Exception):
     """An error the display has already shown in one line: the cell fails, nothing more is printed.
 

@@ -174,6 +174,7 @@ class Engine:
         self.stop_seconds = float(stop_seconds)
         self.region = region
         self.account_id = account_id
+        self.cancel_grace_seconds = CANCEL_GRACE_SECONDS
         self.lock = threading.RLock()
         self.wake = threading.Condition(self.lock)
         self.sessions: dict[str, Session] = {}
@@ -223,19 +224,29 @@ class Engine:
         if deadline is not None and now >= deadline[0]:
             self._end(session, "TIMEOUT", deadline[0], deadline[1])
 
-    def _end(self, session: Session, status: str, at: float, message: str | None = None) -> None:
-        """Move a live session to a terminal status and end its worker."""
+    def _end(
+        self,
+        session: Session,
+        status: str,
+        at: float,
+        message: str | None = None,
+        running_state: str = "CANCELLED",
+    ) -> None:
+        """Move a live session to a terminal status and end its worker; statements still
+        queued are CANCELLED, the running one ``running_state``."""
         session.ended_status = status
         session.ended_at = at
         if message and status != "STOPPED":
             session.error_message = message
-        reason = {"STOPPED": "stopped", "TIMEOUT": "timed out"}.get(status, "failed")
-        for statement_id in [*([session.running] if session.running else []), *session.queue]:
+        reason = message or f"The session is {status}"
+        unfinished = [*([session.running] if session.running else []), *session.queue]
+        for statement_id in unfinished:
             statement = session.statements[statement_id]
-            statement.state = "CANCELLED"
+            statement.state = running_state if statement_id == session.running else "CANCELLED"
             statement.completed_on = statement.completed_on or time.time()
+            statement.progress = 1.0
             if statement.output is None:
-                statement.output = _error_output("SessionEnded", f"the session {reason}")
+                statement.output = _error_output("SessionEnded", reason)
         session.queue.clear()
         session.running = None
         self._kill(session)
@@ -328,6 +339,7 @@ class Engine:
                     "FAILED",
                     time.time(),
                     f"The session's Python process exited unexpectedly (code {code})",
+                    running_state="ERROR",
                 )
             self.wake.notify_all()
 
@@ -503,10 +515,10 @@ class Engine:
         if session.error_message:
             wire["ErrorMessage"] = session.error_message
         if status in TERMINAL and session.ended_at is not None:
-            ran = max(0.0, session.ended_at - session.created_on)
+            ran = round(max(0.0, session.ended_at - session.created_on), 3)
             wire["CompletedOn"] = session.ended_at
-            wire["ExecutionTime"] = round(ran, 3)
-            wire["DPUSeconds"] = round(ran * session.dpus, 3)
+            wire["ExecutionTime"] = ran
+            wire["DPUSeconds"] = round(ran * session.dpus, 6)
         return wire
 
     def get_session(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -614,7 +626,7 @@ class Engine:
                     except OSError:
                         pass
                 timer = threading.Timer(
-                    CANCEL_GRACE_SECONDS, self._cancel_overdue, (session, statement)
+                    self.cancel_grace_seconds, self._cancel_overdue, (session, statement)
                 )
                 timer.daemon = True
                 timer.start()
@@ -633,7 +645,7 @@ class Engine:
                 session,
                 "FAILED",
                 time.time(),
-                f"Statement {statement.id} did not stop within {CANCEL_GRACE_SECONDS:g} s of "
+                f"Statement {statement.id} did not stop within {self.cancel_grace_seconds:g} s of "
                 "CancelStatement; its process was killed",
             )
 

@@ -1,0 +1,119 @@
+"""Shared fixtures: one local Glue endpoint for the suite and boto3 clients for it.
+
+No test can reach AWS: credentials are dummies, the AWS config and credentials files
+point at paths that do not exist, instance metadata is off, and a client made without
+``endpoint_url`` goes to a dead loopback port instead of amazonaws.com.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_NOWHERE = Path(tempfile.gettempdir()) / "glue-magics-tests-no-aws"
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    AWS_CONFIG_FILE=str(_NOWHERE / "config"),
+    AWS_SHARED_CREDENTIALS_FILE=str(_NOWHERE / "credentials"),
+    AWS_EC2_METADATA_DISABLED="true",
+    AWS_ENDPOINT_URL="http://127.0.0.1:9",  # discard port: nothing listens, nothing leaves
+)
+
+SHARED_PROVISION_SECONDS = 0.3
+SHARED_STOP_SECONDS = 0.2
+
+
+def make_glue(url: str, **config: Any) -> Any:
+    """A real boto3 Glue client (our model with the sdk-extras) for the endpoint at ``url``.
+
+    ``config`` goes to ``botocore.config.Config``.  Retries are botocore's standard mode,
+    3 attempts in all unless ``retries`` says otherwise; note botocore's
+    ``retries={"max_attempts": n}`` counts retries, ``total_max_attempts`` counts attempts.
+    """
+    import boto3
+    from botocore.config import Config
+
+    from glue_magics import model
+
+    session = boto3.Session(
+        botocore_session=model.botocore_session(),
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    retries = {"mode": "standard", **config.get("retries", {})}
+    if "max_attempts" not in retries:
+        retries.setdefault("total_max_attempts", 3)
+    config["retries"] = retries
+    return session.client("glue", endpoint_url=url, config=Config(**config))
+
+
+@pytest.fixture(scope="session")
+def _shared_endpoint() -> Iterator[Any]:
+    from glue_magics.local import LocalEndpoint
+
+    with LocalEndpoint(
+        provision_seconds=SHARED_PROVISION_SECONDS, stop_seconds=SHARED_STOP_SECONDS
+    ) as ep:
+        yield ep
+
+
+@pytest.fixture
+def endpoint(_shared_endpoint: Any) -> Iterator[Any]:
+    """The suite's LocalEndpoint (provision 0.3 s, real minutes); faults cleared after."""
+    _shared_endpoint.faults.clear()
+    yield _shared_endpoint
+    _shared_endpoint.faults.clear()
+
+
+@pytest.fixture(scope="session")
+def _shared_glue(_shared_endpoint: Any) -> Any:
+    return make_glue(_shared_endpoint.url)
+
+
+@pytest.fixture
+def glue(endpoint: Any, _shared_glue: Any) -> Any:
+    """A boto3 Glue client for ``endpoint`` (standard retries, 3 attempts in all)."""
+    return _shared_glue
+
+
+@pytest.fixture
+def glue_client() -> Callable[..., Any]:
+    """Factory: ``glue_client(ep, retries={"total_max_attempts": 1})`` -> a client for ``ep``."""
+
+    def factory(ep: Any, **config: Any) -> Any:
+        return make_glue(ep.url, **config)
+
+    return factory
+
+
+@pytest.fixture
+def fresh_endpoint() -> Iterator[Callable[..., Any]]:
+    """Factory of started LocalEndpoints with their own settings, stopped after the test.
+
+    ``ep = fresh_endpoint(provision_seconds=0.1, minute_seconds=0.2)``
+    """
+    from glue_magics.local import LocalEndpoint
+
+    started: list[Any] = []
+
+    def factory(**kwargs: Any) -> Any:
+        kwargs.setdefault("provision_seconds", 0.1)
+        kwargs.setdefault("stop_seconds", 0.1)
+        ep = LocalEndpoint(**kwargs).start()
+        started.append(ep)
+        return ep
+
+    yield factory
+    for ep in started:
+        ep.stop()

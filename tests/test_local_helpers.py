@@ -1,0 +1,89 @@
+"""Helpers for the local endpoint's tests (imported by the other test_local_* files)."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+ROLE = "arn:aws:iam::123456789012:role/GlueLocalTest"
+DONE = ("AVAILABLE", "ERROR", "CANCELLED")
+# Guards against a hang, not timing assertions: a broken endpoint fails instead of waiting.
+PATIENCE = 20.0
+
+
+def new_id(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def create(glue: Any, **extra: Any) -> str:
+    """CreateSession with a fresh Id and the minimal valid request, plus ``extra``."""
+    request = {"Id": new_id(), "Role": ROLE, "Command": {"Name": "glueetl", "PythonVersion": "3"}}
+    request.update(extra)
+    return glue.create_session(**request)["Session"]["Id"]
+
+
+def wait_status(glue: Any, session_id: str, *wanted: str) -> dict[str, Any]:
+    """Poll GetSession until its Status is one of ``wanted``; returns that Session."""
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        session = glue.get_session(Id=session_id)["Session"]
+        if session["Status"] in wanted:
+            return session
+        assert time.monotonic() < deadline, f"{session_id} stuck in {session['Status']}"
+        time.sleep(0.01)
+
+
+def ready(glue: Any, **extra: Any) -> str:
+    session_id = create(glue, **extra)
+    wait_status(glue, session_id, "READY")
+    return session_id
+
+
+def wait_statement(glue: Any, session_id: str, statement_id: int, *wanted: str) -> dict[str, Any]:
+    wanted = wanted or DONE
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        statement = glue.get_statement(SessionId=session_id, Id=statement_id)["Statement"]
+        if statement["State"] in wanted:
+            return statement
+        assert time.monotonic() < deadline, f"statement stuck in {statement['State']}"
+        time.sleep(0.005)
+
+
+def run(glue: Any, session_id: str, code: str) -> dict[str, Any]:
+    """RunStatement and wait until it is done; returns the Statement."""
+    statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
+    return wait_statement(glue, session_id, statement_id)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def wait_gone(pids: list[int]) -> list[int]:
+    """Wait (bounded) for processes to end; returns those still alive."""
+    deadline = time.monotonic() + PATIENCE
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return [p for p in pids if alive(p)]
+
+
+def test_alive_tells_live_from_ended_processes() -> None:
+    import subprocess
+    import sys
+
+    assert alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert not alive(child.pid)

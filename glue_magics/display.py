@@ -674,17 +674,21 @@ def output_bundle(mime: str, result: str, text: str = "") -> dict[str, Any]:
 def show_output(data: dict) -> None:
     """Show a statement's ``Output.Data`` the way a notebook user expects.
 
-    StdOut/StdErr go to the matching streams (else TextPlain to stdout); a rich
-    ``MimeType`` + ``Result`` is displayed with TextPlain as its text fallback.
+    TextPlain is the service's whole answer (stdout plus the value of a last expression),
+    so it goes to stdout unless a rich ``MimeType`` + ``Result`` stands for the value; then
+    only StdOut is printed and TextPlain is the rich result's text fallback. StdErr goes to
+    stderr.
     """
     data = data or {}
     rich = bool(data.get("MimeType")) and data.get("Result") is not None
-    streams = data.get("StdOut") is not None or data.get("StdErr") is not None
     text = data.get("TextPlain") or ""
-    if streams:
-        _write(sys.stdout, data.get("StdOut") or "")
-        _write(sys.stderr, data.get("StdErr") or "")
-    elif text and not rich:
-        _write(sys.stdout, text)
+    stdout = data.get("StdOut") or ""
+    if not rich:
+        _write(sys.stdout, text or stdout)
+    else:
+        _write(sys.stdout, stdout)
+    _write(sys.stderr, data.get("StdErr") or "")
     if rich:
-        _publish(output_bundle(data["MimeType"], str(data["Result"]), "" if streams else text))
+        printed = stdout.rstrip("\n")
+        value_text = text[len(printed) :] if printed and text.startswith(printed) else text
+        _publish(output_bundle(data["MimeType"], str(data["Result"]), value_text.strip()))

@@ -348,9 +348,10 @@ def test_show_output_rich_mime(shell, mime, result, expected):
 def test_show_output_streams_and_plain(shell):
     out, err, outputs = _shown(
         shell,
-        {"StdOut": "line1\nline2\n", "StdErr": "warn\n", "TextPlain": "line1\nline2\nwarn"},
+        {"StdOut": "line1\nline2\n", "StdErr": "warn\n", "TextPlain": "line1\nline2\n3"},
     )
-    assert (out, err, outputs) == ("line1\nline2\n", "warn\n", [])
+    # TextPlain is stdout plus the last expression's value: all of it is shown, once
+    assert (out, err, outputs) == ("line1\nline2\n3\n", "warn\n", [])
     out, err, outputs = _shown(shell, {"TextPlain": "42"})
     assert (out, err, outputs) == ("42\n", "", [])
     out, err, outputs = _shown(

@@ -133,7 +133,7 @@ class PollPlan:
 #: A session comes up in seconds to minutes; at most ~1 GetSession/s on average.
 SESSION_PLAN = PollPlan(
     first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.3, sparse_cap=2.0,
-    burst=6.0, rate=0.8, full=100.0,
+    burst=8.0, rate=0.75, full=100.0,
 )  # fmt: skip
 #: Statements are often sub-second: poll at a fixed fraction of the elapsed time.
 STATEMENT_PLAN = PollPlan(
@@ -415,13 +415,15 @@ def stop_session(
     return str(session.get("Status") or "UNKNOWN")
 
 
-def list_sessions(client: Any) -> list[dict]:
-    """Every session, following NextToken across all pages."""
+def list_sessions(client: Any, page_size: int | None = None) -> list[dict]:
+    """Every session, following NextToken across all pages (the model has no paginator)."""
     sessions: list[dict] = []
     token: str | None = None
     seen: set[str] = set()
     while True:
-        kwargs = {"NextToken": token} if token else {}
+        kwargs: dict[str, Any] = {"MaxResults": page_size} if page_size else {}
+        if token:
+            kwargs["NextToken"] = token
         page = call(client, "ListSessions", **kwargs)
         sessions.extend(page.get("Sessions") or [])
         if not page.get("Sessions") and page.get("Ids"):

@@ -276,7 +276,14 @@ def translate(
             "or raise read_timeout",
             code="EndpointUnreachable",
         )
-    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError):
+    if isinstance(exc, bx.ConnectionClosedError):
+        url = exc.kwargs.get("endpoint_url", "")
+        return GlueError(
+            f"{op}: the Glue endpoint {url} closed the connection without answering, "
+            "even after retries; try again, or raise max_attempts",
+            code="EndpointUnreachable",
+        )
+    if isinstance(exc, bx.EndpointConnectionError):
         url = exc.kwargs.get("endpoint_url", "")
         return GlueError(
             f"{op}: cannot reach the Glue endpoint {url}; check --endpoint / "

@@ -82,6 +82,9 @@ class ScriptedGlue:
                 outer.calls[op] += 1
                 outer.user_agents.append(self.headers.get("User-Agent", ""))
                 status, body, delay = outer.replies.get(op, (200, {}, 0.0))
+                if status == 0:  # drop: close the connection without an answer
+                    self.close_connection = True
+                    return
                 if delay:
                     time.sleep(delay)
                 data = json.dumps(body).encode()
@@ -281,6 +284,20 @@ def test_read_timeout_names_the_url(aws_env, scripted):
         scripted.replies.pop("GetSession")
     assert info.value.code == "EndpointUnreachable"
     one_line(info.value, scripted.url, "read_timeout")
+
+
+def test_a_dropped_connection_names_the_url(aws_env, scripted):
+    scripted.replies["GetSession"] = (0, {}, 0.0)
+    before = scripted.calls["GetSession"]
+    try:
+        client = make_client(endpoint_url=scripted.url, max_attempts=2)
+        with pytest.raises(GlueError) as info:
+            call(client, "GetSession", Id="s1")
+    finally:
+        scripted.replies.pop("GetSession")
+    assert scripted.calls["GetSession"] - before == 2
+    assert info.value.code == "EndpointUnreachable"
+    one_line(info.value, scripted.url, "closed the connection")
 
 
 def test_parameter_validation_is_one_line(aws_env):

@@ -1,0 +1,402 @@
+"""The lifecycle layer against the local endpoint: a real boto3 client over HTTP.
+
+The poll scheduler's arithmetic is also checked on its own, on simulated time, with
+hypothesis: its call budget must hold whatever the service reports as progress.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from glue_magics import lifecycle
+from glue_magics.lifecycle import (
+    SESSION_PLAN,
+    STATEMENT_PLAN,
+    PollScheduler,
+    SessionFailed,
+    SessionView,
+    StatementCancelled,
+    StatementView,
+)
+from glue_magics.service import GlueError, make_client
+
+ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
+
+
+def request(session_id: str | None = None, **extra) -> dict:
+    return {
+        "Id": session_id or f"test-{uuid.uuid4().hex[:12]}",
+        "Role": ROLE,
+        "Command": {"Name": "glueetl", "PythonVersion": "3"},
+        **extra,
+    }
+
+
+def client_for(ep, **kwargs):
+    return make_client(endpoint_url=ep.url, **kwargs)
+
+
+@pytest.fixture
+def client(endpoint):
+    return client_for(endpoint)
+
+
+@pytest.fixture
+def ready(endpoint, client):
+    """A READY session on the shared endpoint (its id), stopped after the test."""
+    req = request()
+    lifecycle.create_session(client, req)
+    lifecycle.wait_ready(client, req["Id"])
+    yield req["Id"]
+    lifecycle.stop_session(client, req["Id"], wait=0)
+
+
+def interrupt_main_after(seconds: float) -> threading.Timer:
+    """Deliver SIGINT (KeyboardInterrupt) to the main thread, as Ctrl-C in a kernel does."""
+    main = threading.main_thread().ident
+    timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGINT))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def assert_one_line(err: BaseException, *fragments: str) -> None:
+    text = str(err)
+    assert "\n" not in text and text.strip() == text
+    for fragment in fragments:
+        assert fragment in text, (fragment, text)
+
+
+# ------------------------------------------------------------------ create and wait
+
+
+def test_create_and_wait_reports_rising_progress_then_ready(endpoint, client):
+    req = request()
+    polls_before = endpoint.calls["GetSession"]
+    session = lifecycle.create_session(client, req)
+    assert session["Id"] == req["Id"] and session["Status"] == "PROVISIONING"
+    views: list[SessionView] = []
+    ready = lifecycle.wait_ready(client, req["Id"], on_update=views.append, tick=0.02)
+    assert ready["Status"] == "READY"
+    progress = [v.progress for v in views]
+    assert progress == sorted(progress), progress
+    assert len(set(progress)) >= 3, progress  # several distinct values on the way up
+    assert progress[-1] == 100.0 and views[-1].status == "READY"
+    assert all(v.id == req["Id"] and v.error_message is None for v in views)
+    elapsed = [v.elapsed for v in views]
+    assert elapsed == sorted(elapsed)
+    polls = endpoint.calls["GetSession"] - polls_before
+    assert len(views) > polls  # updates between polls too: the display never freezes
+    lifecycle.stop_session(client, req["Id"], wait=0)
+
+
+def test_a_retried_create_with_the_same_id_makes_one_session(fresh_endpoint):
+    ep = fresh_endpoint()
+    client = client_for(ep)
+    req = request()
+    first = lifecycle.create_session(client, req)
+    again = lifecycle.create_session(client, req)  # the service says AlreadyExists
+    assert again["Id"] == first["Id"] == req["Id"]
+    assert ep.sessions_created == 1
+    assert lifecycle.wait_ready(client, req["Id"])["Status"] == "READY"
+
+
+def test_the_same_id_with_other_options_is_not_taken_as_ours(endpoint, client):
+    req = request()
+    lifecycle.create_session(client, req)
+    other = dict(req, Role="arn:aws:iam::123456789012:role/SomeoneElse")
+    with pytest.raises(GlueError) as info:
+        lifecycle.create_session(client, other)
+    assert info.value.code in ("IdempotentParameterMismatchException", "AlreadyExistsException")
+    assert_one_line(info.value, req["Id"])
+    lifecycle.stop_session(client, req["Id"], wait=0)
+
+
+@pytest.mark.parametrize("kind", ["throttle", "error5xx", "drop"])
+def test_faults_still_end_ready_with_exactly_one_session(fresh_endpoint, kind):
+    ep = fresh_endpoint(provision_seconds=0.5)
+    ep.faults.seed(1)  # draws 0.13, 0.85, ...: the first CreateSession fails
+    ep.faults.set(kind, 0.3)
+    client = client_for(ep)
+    req = request()
+    lifecycle.create_session(client, req)
+    polls: list[SessionView] = []
+    ready = lifecycle.wait_ready(client, req["Id"], on_update=polls.append, tick=60)
+    assert ready["Status"] == "READY"
+    assert ep.sessions_created == 1
+    assert ep.calls["CreateSession"] == 2  # botocore retried it
+    assert ep.calls["GetSession"] >= len(polls)  # one update per successful poll
+
+
+def test_all_faults_at_once_still_end_ready_with_one_session(fresh_endpoint):
+    ep = fresh_endpoint(provision_seconds=0.5)
+    ep.faults.seed(8)  # the first GetSession fails; few faults after (botocore backs off)
+    for kind in ("throttle", "error5xx", "drop"):
+        ep.faults.set(kind, 0.1)
+    client = client_for(ep, max_attempts=8)
+    req = request()
+    lifecycle.create_session(client, req)
+    polls: list[SessionView] = []
+    ready = lifecycle.wait_ready(client, req["Id"], on_update=polls.append, tick=60)
+    assert ready["Status"] == "READY"
+    assert ep.sessions_created == 1
+    assert ep.calls["GetSession"] > len(polls)  # some requests failed and were retried
+
+
+def test_bad_input_from_the_service_is_one_line(endpoint, client):
+    with pytest.raises(GlueError) as info:
+        lifecycle.create_session(client, request(Command={"Name": "notaspark"}))
+    assert info.value.code == "InvalidInputException"
+    assert_one_line(info.value, "notaspark")
+    with pytest.raises(GlueError) as info:
+        lifecycle.get_session(client, "no-such-session")
+    assert info.value.code == "EntityNotFoundException"
+    assert_one_line(info.value, "no-such-session", "%glue_sessions")
+
+
+# ------------------------------------------------------------------ sessions that die
+
+
+def test_wait_on_a_stopped_session_raises_session_failed(endpoint, client, ready):
+    assert lifecycle.stop_session(client, ready) == "STOPPED"
+    with pytest.raises(SessionFailed) as info:
+        lifecycle.wait_ready(client, ready)
+    assert info.value.status == "STOPPED" and info.value.session_ended
+    assert_one_line(info.value, ready, "STOPPED", "%glue_session")
+
+
+def test_wait_on_a_session_that_times_out_raises_session_failed(fresh_endpoint):
+    ep = fresh_endpoint(provision_seconds=2.0, minute_seconds=0.1)
+    client = client_for(ep)
+    req = request(Timeout=1)  # one (0.1 s) minute: it times out while provisioning
+    lifecycle.create_session(client, req)
+    with pytest.raises(SessionFailed) as info:
+        lifecycle.wait_ready(client, req["Id"])
+    assert info.value.code == "TIMEOUT"
+    assert_one_line(info.value, req["Id"], "TIMEOUT", "timed out", "%glue_session")
+
+
+def test_stuck_statement_cancel_times_out_then_the_session_is_failed(fresh_endpoint):
+    ep = fresh_endpoint()
+    ep.engine.cancel_grace_seconds = 0.5
+    client = client_for(ep)
+    req = request()
+    lifecycle.create_session(client, req)
+    lifecycle.wait_ready(client, req["Id"])
+    stuck = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"
+    interrupt_main_after(0.3)
+    with pytest.raises(StatementCancelled) as info:
+        lifecycle.run_statement(client, req["Id"], stuck, cancel_wait=0.2)
+    assert info.value.code == "CancelPending"
+    assert_one_line(info.value, "did not finish within 0.2 s")
+    # the endpoint kills the worker after its grace period: the session is FAILED
+    for _ in range(100):
+        if lifecycle.get_session(client, req["Id"])["Status"] != "READY":
+            break
+        time.sleep(0.05)
+    with pytest.raises(SessionFailed) as failed:
+        lifecycle.wait_ready(client, req["Id"], timeout=10)
+    assert failed.value.code == "FAILED"
+    assert_one_line(failed.value, req["Id"], "FAILED", "did not stop")
+
+
+def test_wait_timeout_names_the_session_and_how_to_go_on(fresh_endpoint):
+    ep = fresh_endpoint(provision_seconds=30)
+    client = client_for(ep)
+    req = request()
+    lifecycle.create_session(client, req)
+    with pytest.raises(GlueError) as info:
+        lifecycle.wait_ready(client, req["Id"], timeout=0.4)
+    assert not isinstance(info.value, SessionFailed)
+    assert info.value.code == "WaitTimeout"
+    assert_one_line(info.value, req["Id"], "PROVISIONING", f"%glue_reconnect {req['Id']}")
+
+
+def test_ctrl_c_during_a_wait_propagates(fresh_endpoint):
+    ep = fresh_endpoint(provision_seconds=30)
+    client = client_for(ep)
+    req = request()
+    lifecycle.create_session(client, req)
+    interrupt_main_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle.wait_ready(client, req["Id"], timeout=20)
+
+
+# ------------------------------------------------------------------ stop and list
+
+
+def test_stop_reports_stopped_and_is_idempotent(endpoint, client, ready):
+    seen: list[SessionView] = []
+    assert lifecycle.stop_session(client, ready, on_update=seen.append) == "STOPPED"
+    assert seen and seen[-1].status == "STOPPED"
+    assert lifecycle.stop_session(client, ready) == "STOPPED"
+    assert lifecycle.stop_session(client, "never-existed-123") == "NOT_FOUND"
+
+
+def test_a_slow_stop_is_reported_as_stopping(fresh_endpoint):
+    ep = fresh_endpoint(stop_seconds=5)
+    client = client_for(ep)
+    req = request()
+    lifecycle.create_session(client, req)
+    lifecycle.wait_ready(client, req["Id"])
+    assert lifecycle.stop_session(client, req["Id"], wait=0.5) == "STOPPING"
+
+
+def test_list_sessions_follows_every_page(fresh_endpoint):
+    ep = fresh_endpoint()
+    client = client_for(ep)
+    ids = {lifecycle.create_session(client, request())["Id"] for _ in range(5)}
+    listed = lifecycle.list_sessions(client, page_size=2)
+    assert {s["Id"] for s in listed} == ids and len(listed) == 5
+    assert ep.calls["ListSessions"] == 3
+    assert {s["Id"] for s in lifecycle.list_sessions(client)} == ids
+
+
+# ------------------------------------------------------------------ statements
+
+
+def test_statement_output_and_no_get_session_while_running(endpoint, client, ready):
+    before = endpoint.calls["GetSession"]
+    views: list[StatementView] = []
+    done = lifecycle.run_statement(client, ready, "print('hi')\n40 + 2", on_update=views.append)
+    assert done["State"] == "AVAILABLE"
+    data = done["Output"]["Data"]
+    assert "42" in data.get("TextPlain", "") and "hi" in data.get("StdOut", "hi")
+    assert views and views[-1].state == "AVAILABLE" and views[-1].progress == 1.0
+    error = lifecycle.run_statement(client, ready, "1/0")
+    assert error["State"] == "ERROR"
+    assert error["Output"]["ErrorName"] == "ZeroDivisionError"
+    assert endpoint.calls["GetSession"] == before
+
+
+def test_ctrl_c_cancels_the_statement(endpoint, client, ready):
+    interrupt_main_after(0.3)
+    with pytest.raises(StatementCancelled) as info:
+        lifecycle.run_statement(client, ready, "import time\ntime.sleep(30)")
+    assert info.value.code == "CANCELLED"
+    assert_one_line(info.value, "was cancelled", ready)
+    # the session is still usable afterwards
+    assert lifecycle.run_statement(client, ready, "1 + 1")["State"] == "AVAILABLE"
+
+
+def test_statement_on_a_stopped_session_is_one_line(endpoint, client, ready):
+    lifecycle.stop_session(client, ready)
+    with pytest.raises(GlueError) as info:
+        lifecycle.run_statement(client, ready, "1 + 1")
+    assert info.value.session_ended and info.value.status == "STOPPED"
+    assert_one_line(info.value, ready, "STOPPED", "%glue_session")
+
+
+def test_statement_on_a_missing_session_is_one_line(endpoint, client):
+    with pytest.raises(GlueError) as info:
+        lifecycle.run_statement(client, "gone-session-1", "1")
+    assert info.value.session_ended
+    assert_one_line(info.value, "gone-session-1", "%glue_session")
+
+
+# ------------------------------------------------------------------ views
+
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        st.sampled_from(["Id", "Status", "Progress", "ErrorMessage"]),
+        st.one_of(st.none(), st.text(max_size=8), st.floats(), st.integers()),
+    )
+)
+def test_session_view_accepts_any_partial_response(raw):
+    view = SessionView.from_session(raw, 1.0)
+    assert 0.0 <= view.progress <= 100.0
+    if view.status == "READY":
+        assert view.progress == 100.0
+
+
+@given(
+    st.fixed_dictionaries(
+        {"Id": st.integers(0, 10**6)},
+        optional={
+            "State": st.sampled_from(["RUNNING", "AVAILABLE"]),
+            "Progress": st.one_of(st.floats(), st.none()),
+        },
+    )
+)
+def test_statement_view_progress_is_always_a_fraction(raw):
+    view = StatementView.from_statement(raw, 0.5)
+    assert 0.0 <= view.progress <= 1.0
+
+
+# ------------------------------------------------------------------ the scheduler
+
+SHAPES = ["linear", "none", "erratic", "steps", "stall"]
+
+
+def simulate(plan, duration, shape, rtt, draws):
+    """Run the scheduler on simulated time against a session READY at ``duration``.
+
+    Returns (poll times, time the wait noticed READY)."""
+    scheduler = PollScheduler(plan, 0.0)
+    now, polls = 0.0, []
+    for i in range(100_000):
+        at = now + rtt / 2
+        done = at >= duration
+        fraction = min(1.0, at / duration)
+        progress = {
+            "linear": fraction,
+            "none": None,
+            "erratic": draws[i % len(draws)],
+            "steps": [0.0, 0.1, 0.5, 0.9][min(3, int(4 * fraction))],
+            "stall": min(fraction, 0.5),
+        }[shape]
+        polls.append(now)
+        if done:
+            return polls, now + rtt
+        scheduler.observe(at, None if progress is None else progress * plan.full)
+        now = max(scheduler.next_poll_at(), now + rtt)
+    raise AssertionError("the wait never ended")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    duration=st.floats(0.05, 300),
+    shape=st.sampled_from(SHAPES),
+    rtt=st.floats(0.0005, 0.05),
+    draws=st.lists(st.floats(0, 1), min_size=1, max_size=20),
+)
+def test_session_polling_never_exceeds_its_call_budget(duration, shape, rtt, draws):
+    polls, _ = simulate(SESSION_PLAN, duration, shape, rtt, draws)
+    for n, t in enumerate(polls, start=1):
+        assert n <= SESSION_PLAN.burst + SESSION_PLAN.rate * t + 1e-9, (n, t)
+    if duration >= 30:
+        assert len(polls) / polls[-1] <= 1.0  # at most one GetSession per second on average
+
+
+@settings(max_examples=100, deadline=None)
+@given(duration=st.floats(0.3, 300), rtt=st.floats(0.0005, 0.02))
+def test_session_polling_notices_ready_promptly_when_progress_is_linear(duration, rtt):
+    _, noticed = simulate(SESSION_PLAN, duration, "linear", rtt, [0.0])
+    assert noticed - duration <= 0.5
+
+
+@settings(max_examples=100, deadline=None)
+@given(duration=st.floats(0.01, 0.3), rtt=st.floats(0.0005, 0.005))
+def test_statement_polling_adds_little_to_short_statements(duration, rtt):
+    _, noticed = simulate(STATEMENT_PLAN, duration, "none", rtt, [0.0])
+    assert noticed - duration <= 0.05
+
+
+def test_scheduler_eta_follows_a_steady_rate():
+    scheduler = PollScheduler(SESSION_PLAN, 0.0)
+    assert scheduler.eta() is None
+    scheduler.observe(1.0, 10.0)
+    scheduler.observe(2.0, 20.0)
+    assert math.isclose(scheduler.eta(), 10.0)
+    scheduler.observe(3.0, 5.0)  # went backwards: no trust in the old fit
+    assert scheduler.eta() is None

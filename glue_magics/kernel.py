@@ -88,7 +88,12 @@ class CompatMagics(Magics):
     @cell_magic
     def local(self, line: str, cell: str) -> Any:
         """Run this cell in the local kernel, not in the Glue session."""
-        return self.shell.run_cell(cell).result
+        transformers = self.shell.input_transformers_cleanup
+        transformers.remove(route_to_session)
+        try:
+            return self.shell.run_cell(cell).result
+        finally:
+            transformers.append(route_to_session)
 
     @cell_magic
     def sql(self, line: str, cell: str) -> None:

@@ -631,11 +631,16 @@ def _when(value: Any) -> str:
 def _status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
     """What %glue_status shows: the facts, and the cost so far from DPUSeconds."""
     created = session.get("CreatedOn")
-    elapsed = ""
-    if hasattr(created, "timestamp"):
-        elapsed = f"{time.time() - created.timestamp():.0f} s"
+    seconds = time.time() - created.timestamp() if hasattr(created, "timestamp") else None
+    elapsed = f"{seconds:.0f} s" if seconds is not None else ""
     dpu_seconds = session.get("DPUSeconds")
-    cost = f"${dpu_seconds / 3600 * price:.4f}" if dpu_seconds is not None else "n/a"
+    if dpu_seconds is not None:
+        cost = f"${dpu_seconds / 3600 * price:.4f}"
+    elif seconds is not None and session.get("MaxCapacity"):
+        # The service fills DPUSeconds when the session ends; until then, estimate it.
+        cost = f"~${seconds * session['MaxCapacity'] / 3600 * price:.4f} (estimated)"
+    else:
+        cost = "n/a"
     command = session.get("Command") or {}
     return [
         ("Id", session.get("Id", "")),

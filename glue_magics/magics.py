@@ -202,9 +202,7 @@ class GlueMagics(Magics):
             bar.fail("INTERRUPTED", "interrupted while waiting")
             if session_id in self.created:
                 status = self._stop_quietly(session_id)
-                display.error_line(
-                    f"Interrupted: stopped session {session_id} ({status})."
-                )
+                display.error_line(f"Interrupted: stopped session {session_id} ({status}).")
             else:
                 display.error_line(
                     f"Interrupted: session {session_id} was not created here and is left running; "

@@ -19,9 +19,7 @@ ROLE = "arn:aws:iam::123456789012:role/GlueMagicsTest"
 
 def kernel_env(endpoint_url: str, **extra: str) -> dict[str, str]:
     """An environment that can only reach the given loopback endpoint, never real AWS."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GLUE_", "glue_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GLUE_", "glue_"))}
     env.update(
         AWS_ENDPOINT_URL_GLUE=endpoint_url,
         AWS_ACCESS_KEY_ID="testing",
@@ -121,4 +119,3 @@ class Kernel:
     def shutdown(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=False)
-

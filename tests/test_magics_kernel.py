@@ -71,10 +71,10 @@ def test_bad_option_is_one_line_and_no_call(kernel, ep):
     no_traceback(reply)
     reply = kernel.execute("%glue_session --worker-typ G.2X")
     assert reply.status == "error" and "--worker-type" in reply.stderr
-    reply = kernel.execute("%%configure\n{\"worker_type\": \"G.2X\",\n \"number_of_worker\": 3}")
+    reply = kernel.execute('%%configure\n{"worker_type": "G.2X",\n "number_of_worker": 3}')
     assert reply.status == "error" and "number_of_workers" in reply.stderr
     no_traceback(reply)
-    reply = kernel.execute("%%configure\n{\"worker_type\": \"G.2X\",\n  oops}")
+    reply = kernel.execute('%%configure\n{"worker_type": "G.2X",\n  oops}')
     assert reply.status == "error" and "line 2" in reply.stderr
     assert ep.calls["CreateSession"] == before
 

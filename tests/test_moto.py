@@ -1,0 +1,95 @@
+"""The same service + lifecycle code against another implementation of the Glue API: moto.
+
+moto's server answers CreateSession with an empty body, reports READY at once with a
+fixed ``Progress`` of 12.3 and a placeholder ``ErrorMessage``, never finishes a stop
+(STOPPING forever) and refuses a second stop.  Our code must cope with all of that.
+moto has no statements, so those are only tested against the local endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+
+from glue_magics import lifecycle
+from glue_magics.lifecycle import SessionFailed, SessionView
+from glue_magics.service import GlueError, make_client
+
+ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def client(moto_url):
+    return make_client(endpoint_url=moto_url, max_attempts=2)
+
+
+def request() -> dict:
+    return {
+        "Id": f"moto-{uuid.uuid4().hex[:12]}",
+        "Role": ROLE,
+        "Command": {"Name": "glueetl", "PythonVersion": "3"},
+        "GlueVersion": "4.0",
+    }
+
+
+def test_full_cycle_create_status_stop(client):
+    req = request()
+    session = lifecycle.create_session(client, req)  # empty response: we GetSession
+    assert session["Id"] == req["Id"] and session["Status"]
+
+    views: list[SessionView] = []
+    ready = lifecycle.wait_ready(client, req["Id"], on_update=views.append)
+    assert ready["Status"] == "READY"
+    assert views[-1].progress == 100.0  # READY is 100 % even if Progress says 12.3
+    assert views[-1].error_message is None  # moto's placeholder is not an error
+
+    assert lifecycle.get_session(client, req["Id"])["Status"] == "READY"
+    assert req["Id"] in {s["Id"] for s in lifecycle.list_sessions(client)}
+
+    # moto never completes a stop: reported, not raised
+    assert lifecycle.stop_session(client, req["Id"], wait=0.3) == "STOPPING"
+    # and refuses a second one (IllegalSessionStateException): still just the status
+    assert lifecycle.stop_session(client, req["Id"], wait=0.2) == "STOPPING"
+    with pytest.raises(SessionFailed) as info:
+        lifecycle.wait_ready(client, req["Id"])
+    assert "\n" not in str(info.value) and req["Id"] in str(info.value)
+    assert info.value.status == "STOPPING"
+
+
+def test_create_retried_with_the_same_id_is_one_session(client):
+    req = request()
+    lifecycle.create_session(client, req)
+    again = lifecycle.create_session(client, req)  # moto: AlreadyExistsException
+    assert again["Id"] == req["Id"]
+    ids = [s["Id"] for s in lifecycle.list_sessions(client)]
+    assert ids.count(req["Id"]) == 1
+    lifecycle.stop_session(client, req["Id"], wait=0)
+
+
+def test_list_sessions_over_pages(client):
+    mine = {lifecycle.create_session(client, request())["Id"] for _ in range(3)}
+    listed = [s["Id"] for s in lifecycle.list_sessions(client, page_size=2)]
+    assert mine <= set(listed)
+    assert len(listed) == len(set(listed))
+
+
+def test_unknown_session_is_one_line(client):
+    with pytest.raises(GlueError) as info:
+        lifecycle.get_session(client, "moto-missing-1")
+    assert info.value.code == "EntityNotFoundException"
+    assert "\n" not in str(info.value) and "moto-missing-1" in str(info.value)
+    assert lifecycle.stop_session(client, "moto-missing-1") == "NOT_FOUND"

@@ -1,0 +1,226 @@
+"""Statements on the local endpoint: real Python in one worker process per session."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+
+import pytest
+from test_local_helpers import ready, run, wait_gone, wait_statement, wait_status
+
+
+@pytest.fixture
+def session_id(glue):
+    """A READY session of the shared endpoint, stopped afterwards."""
+    session = ready(glue)
+    yield session
+    glue.stop_session(Id=session)
+
+
+def text(statement):
+    return statement["Output"]["Data"]["TextPlain"]
+
+
+def test_print_is_captured(glue, session_id):
+    statement = run(glue, session_id, "print(6 * 7)")
+    assert statement["State"] == "AVAILABLE"
+    assert statement["Output"]["Status"] == "ok"
+    assert text(statement).strip() == "42"
+    assert statement["Output"]["Data"]["StdOut"] == "42\n"
+    assert statement["Progress"] == 1.0
+    assert statement["CompletedOn"] >= statement["StartedOn"]
+
+
+def test_state_persists_and_the_last_expression_is_shown(glue, session_id):
+    first = run(glue, session_id, "total = 40")
+    assert text(first) == ""
+    second = run(glue, session_id, "print('adding')\ntotal + 2")
+    assert text(second) == "adding\n42"
+    assert second["Output"]["Data"]["StdOut"] == "adding\n"
+    assert second["Output"]["ExecutionCount"] == first["Output"]["ExecutionCount"] + 1
+    assert text(run(glue, session_id, "_ * 2")) == "84"  # like the REPL
+    assert text(run(glue, session_id, "None")) == ""
+
+
+def test_an_exception_is_an_error_with_its_traceback(glue, session_id):
+    statement = run(glue, session_id, "def f():\n    return 1 / 0\nf()")
+    assert statement["State"] == "ERROR"
+    output = statement["Output"]
+    assert output["Status"] == "error"
+    assert output["ErrorName"] == "ZeroDivisionError"
+    assert output["ErrorValue"] == "division by zero"
+    trace = "".join(output["Traceback"])
+    assert "return 1 / 0" in trace and "line 2, in f" in trace
+    assert "worker.py" not in trace  # the endpoint's own frames are not the user's
+    assert run(glue, session_id, "'still alive'")["State"] == "AVAILABLE"
+
+
+def test_syntax_error_is_reported_not_crashed(glue, session_id):
+    statement = run(glue, session_id, "def broken(:")
+    assert statement["Output"]["ErrorName"] == "SyntaxError"
+    assert text(run(glue, session_id, "1 + 1")) == "2"
+
+
+def test_stderr_is_separate_from_stdout(glue, session_id):
+    statement = run(glue, session_id, "import sys\nprint('out')\nprint('err', file=sys.stderr)")
+    data = statement["Output"]["Data"]
+    assert (data["StdOut"], data["StdErr"]) == ("out\n", "err\n")
+    assert "err" not in data["TextPlain"]
+
+
+RICH = """
+class Rich:
+    def _repr_html_(self):
+        return "<b>bold</b>"
+    def __repr__(self):
+        return "Rich()"
+class Picture:
+    def _repr_png_(self):
+        return b"\\x89PNG fake"
+class Data:
+    def _repr_json_(self):
+        return {"a": [1, 2]}
+class Nothing:
+    def _repr_html_(self):
+        return None
+"""
+
+
+@pytest.mark.parametrize(
+    ("expression", "mime", "decode", "expected"),
+    [
+        ("Rich()", "text/html", str, "<b>bold</b>"),
+        ("Picture()", "image/png", base64.b64decode, b"\x89PNG fake"),
+        ("Data()", "application/json", json.loads, {"a": [1, 2]}),
+    ],
+)
+def test_rich_reprs_set_mime_type_and_result(glue, session_id, expression, mime, decode, expected):
+    run(glue, session_id, RICH)
+    data = run(glue, session_id, expression)["Output"]["Data"]
+    assert data["MimeType"] == mime
+    assert decode(data["Result"]) == expected
+
+
+def test_plain_values_have_no_mime_type(glue, session_id):
+    run(glue, session_id, RICH)
+    for expression in ("Nothing()", "[1, 2]"):
+        data = run(glue, session_id, expression)["Output"]["Data"]
+        assert "MimeType" not in data and "Result" not in data
+
+
+def test_statement_reports_its_own_progress(glue, session_id, tmp_path):
+    flag = tmp_path / "go"
+    code = (
+        "import os, time\nset_progress(0.25)\n"
+        f"while not os.path.exists({str(flag)!r}):\n    time.sleep(0.005)\n'done'"
+    )
+    statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
+    while True:
+        statement = glue.get_statement(SessionId=session_id, Id=statement_id)["Statement"]
+        if statement["Progress"] == 0.25:
+            break
+        assert statement["State"] in ("WAITING", "RUNNING")
+        assert statement["Progress"] == 0.0
+    assert statement["State"] == "RUNNING"
+    flag.touch()
+    done = wait_statement(glue, session_id, statement_id)
+    assert (done["State"], done["Progress"], text(done)) == ("AVAILABLE", 1.0, "'done'")
+
+
+def test_statements_queue_and_a_waiting_one_can_be_cancelled(glue, session_id, tmp_path):
+    flag = tmp_path / "go"
+    blocker = glue.run_statement(
+        SessionId=session_id,
+        Code=f"import os, time\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.005)",
+    )["Id"]
+    second = glue.run_statement(SessionId=session_id, Code="order = ['second']")["Id"]
+    dropped = glue.run_statement(SessionId=session_id, Code="order.append('dropped')")["Id"]
+    third = glue.run_statement(SessionId=session_id, Code="order.append('third')\norder")["Id"]
+    assert len({blocker, second, dropped, third}) == 4
+    wait_statement(glue, session_id, blocker, "RUNNING")
+    states = [
+        glue.get_statement(SessionId=session_id, Id=i)["Statement"]["State"]
+        for i in (second, dropped, third)
+    ]
+    assert states == ["WAITING"] * 3
+    glue.cancel_statement(SessionId=session_id, Id=dropped)
+    assert wait_statement(glue, session_id, dropped)["State"] == "CANCELLED"
+    flag.touch()
+    assert text(wait_statement(glue, session_id, third)) == "['second', 'third']"
+    listed = glue.list_statements(SessionId=session_id)["Statements"]
+    assert [s["Id"] for s in listed] == [blocker, second, dropped, third]
+    assert [s["State"] for s in listed] == ["AVAILABLE", "AVAILABLE", "CANCELLED", "AVAILABLE"]
+
+
+def test_cancel_interrupts_a_sleeping_statement(glue, session_id):
+    run(glue, session_id, "kept = 'yes'")
+    statement_id = glue.run_statement(SessionId=session_id, Code="import time\ntime.sleep(30)")[
+        "Id"
+    ]
+    wait_statement(glue, session_id, statement_id, "RUNNING")
+    glue.cancel_statement(SessionId=session_id, Id=statement_id)
+    state = glue.get_statement(SessionId=session_id, Id=statement_id)["Statement"]["State"]
+    assert state in ("CANCELLING", "CANCELLED")
+    statement = wait_statement(glue, session_id, statement_id)
+    assert statement["State"] == "CANCELLED"
+    assert statement["Output"]["ErrorName"] == "KeyboardInterrupt"
+    assert glue.get_session(Id=session_id)["Session"]["Status"] == "READY"
+    assert text(run(glue, session_id, "kept")) == "'yes'"
+
+
+def test_cancel_of_a_statement_ignoring_sigint_kills_the_worker(fresh_endpoint, glue_client):
+    ep = fresh_endpoint()
+    ep.engine.cancel_grace_seconds = 0.3
+    glue = glue_client(ep)
+    session_id = ready(glue)
+    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"
+    statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
+    wait_statement(glue, session_id, statement_id, "RUNNING")
+    pids = ep.worker_pids()
+    glue.cancel_statement(SessionId=session_id, Id=statement_id)
+    assert wait_statement(glue, session_id, statement_id)["State"] == "CANCELLED"
+    session = wait_status(glue, session_id, "FAILED")
+    assert "did not stop" in session["ErrorMessage"]
+    assert wait_gone(pids) == []
+
+
+def test_a_worker_that_dies_fails_the_session(glue):
+    session_id = ready(glue)
+    statement = run(glue, session_id, "import os\nos._exit(3)")
+    assert statement["State"] == "ERROR"
+    session = wait_status(glue, session_id, "FAILED")
+    assert "code 3" in session["ErrorMessage"]
+
+
+def test_cancel_of_a_finished_statement_changes_nothing(glue, session_id):
+    statement = run(glue, session_id, "1")
+    glue.cancel_statement(SessionId=session_id, Id=statement["Id"])
+    after = glue.get_statement(SessionId=session_id, Id=statement["Id"])["Statement"]
+    assert after["State"] == "AVAILABLE"
+
+
+def test_stop_cancels_what_is_running(glue, endpoint):
+    session_id = ready(glue)
+    statement_id = glue.run_statement(SessionId=session_id, Code="import time\ntime.sleep(30)")[
+        "Id"
+    ]
+    wait_statement(glue, session_id, statement_id, "RUNNING")
+    glue.stop_session(Id=session_id)
+    assert wait_statement(glue, session_id, statement_id)["State"] == "CANCELLED"
+
+
+def test_spark_is_defined_only_with_pyspark(glue, session_id):
+    if importlib.util.find_spec("pyspark") is not None:
+        pytest.skip("pyspark is installed: covered by test_spark_runs_lazily")
+    statement = run(glue, session_id, "spark")
+    assert statement["Output"]["ErrorName"] == "NameError"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed (extra 'spark')"
+)
+def test_spark_runs_lazily(glue, session_id):
+    assert "starts at first use" in text(run(glue, session_id, "spark"))
+    statement = run(glue, session_id, "spark.range(5).count()")
+    assert text(statement) == "5", statement["Output"]

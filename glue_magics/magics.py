@@ -478,10 +478,39 @@ class GlueMagics(Magics):
         self._run(code)
 
     def _run(self, code: str) -> dict:
-        from glue_magics import lifecycle
+        """Run code and show its output as the cell's."""
+        statement = self._execute(code)
+        self._display().show_output((statement.get("Output") or {}).get("Data") or {})
+        return statement
+
+    def _execute(self, code: str) -> dict:
+        """Run code in the session; a remote exception raises RemoteError.
+
+        A session found dead by the statement call itself (there is no GetSession per cell)
+        is reported, or replaced once when ``auto_restart`` is on.
+        """
         from glue_magics.service import GlueError
 
         session_id = self._session_for_code()
+        try:
+            statement = self._statement(session_id, code)
+        except GlueError as exc:
+            if not exc.session_ended:
+                raise UsageError(str(exc)) from None
+            self._forget(session_id)
+            if not self.auto_restart:
+                raise UsageError(str(exc)) from None
+            self._display().info_line(f"{exc} (auto_restart: creating a new session)")
+            statement = self._call(self._statement, self.ensure_session(), code)
+        output = statement.get("Output") or {}
+        if output.get("Status") == "error":
+            raise RemoteError.from_output(output)
+        return statement
+
+    def _statement(self, session_id: str, code: str) -> dict:
+        """RunStatement and wait, with a progress bar for statements longer than a second."""
+        from glue_magics import lifecycle
+
         display = self._display()
         mode = display.choose_mode(self.progress)
         bars: dict[int, Any] = {}
@@ -493,23 +522,16 @@ class GlueMagics(Magics):
             bar.update(view.state, view.progress, view.elapsed)
 
         start = time.monotonic()
+        state = "ERROR"
         try:
             statement = lifecycle.run_statement(
                 self.client(), session_id, code, on_update=on_update
             )
-        except GlueError as exc:
+            state = statement.get("State", "")
+            return statement
+        finally:
             for bar in bars.values():
-                bar.done("ERROR", time.monotonic() - start)
-            if getattr(exc, "session_ended", False):
-                self._forget(session_id)
-            raise UsageError(str(exc)) from None
-        for bar in bars.values():
-            bar.done(statement.get("State", ""), time.monotonic() - start)
-        output = statement.get("Output") or {}
-        if output.get("Status") == "error":
-            raise RemoteError.from_output(output)
-        display.show_output(output.get("Data") or {})
-        return statement
+                bar.done(state, time.monotonic() - start)
 
     def _session_for_code(self) -> str:
         """The READY session code runs in; a dead one is reported (or replaced if auto_restart)."""
@@ -541,7 +563,7 @@ class GlueMagics(Magics):
         if not cell.strip():
             raise UsageError("%%glue_sql needs a query in the cell, e.g. SELECT 1")
         try:
-            statement = self._run_quiet(sql.code(cell, args.max_rows))
+            statement = self._execute(sql.code(cell, args.max_rows))
         except RemoteError as exc:
             if exc.ename == "NameError" and "spark" in exc.evalue:
                 raise UsageError(
@@ -557,21 +579,6 @@ class GlueMagics(Magics):
         display.table(result.rows_as_dicts(), columns=result.columns, title=result.title())
         if args.output:
             self.shell.user_ns[args.output] = result.frame()
-
-    def _run_quiet(self, code: str) -> dict:
-        """Run generated code: its output is data for us, not for the cell."""
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
-        session_id = self._session_for_code()
-        try:
-            statement = lifecycle.run_statement(self.client(), session_id, code)
-        except GlueError as exc:
-            raise UsageError(str(exc)) from None
-        output = statement.get("Output") or {}
-        if output.get("Status") == "error":
-            raise RemoteError.from_output(output)
-        return statement
 
 
 # Misspelt flags must be errors with a "did you mean", not silently taken as abbreviations.

@@ -133,7 +133,7 @@ class PollPlan:
 #: A session comes up in seconds to minutes; at most ~1 GetSession/s on average.
 SESSION_PLAN = PollPlan(
     first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.3, sparse_cap=2.0,
-    burst=8.0, rate=0.75, full=100.0,
+    burst=8.0, rate=0.7, full=100.0,
 )  # fmt: skip
 #: Statements are often sub-second: poll at a fixed fraction of the elapsed time.
 STATEMENT_PLAN = PollPlan(
@@ -383,10 +383,8 @@ def stop_session(
             if again.code == "EntityNotFoundException":
                 return "NOT_FOUND"
             raise
-        if status in STOPPED_STATES or status == "STOPPING":
-            pass  # already on its way out: wait below like any stop
-        else:
-            raise
+        if status not in STOPPED_STATES and status != "STOPPING":
+            raise exc from None  # refused for another reason: the service's message says why
     tick_cb = None
     if on_update is not None:
 

@@ -501,3 +501,46 @@ def test_cli_refuses_a_remote_host_without_the_flag():
     assert result.returncode == 2
     assert "--allow-remote" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_workers_die_with_a_killed_endpoint(glue_client):
+    """Even SIGKILL, which leaves no chance to clean up, takes the workers along."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0"]
+        + ["--provision-seconds", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().split(" at ", 1)[1].strip()
+        glue = glue_client(types.SimpleNamespace(url=url), retries={"total_max_attempts": 1})
+        pids = []
+        for _ in range(2):
+            session_id = ready(glue)
+            pids.append(int(text_of(run(glue, session_id, "import os\nos.getpid()"))))
+    finally:
+        process.kill()
+        process.wait()
+    assert wait_gone(pids) == []
+
+
+def text_of(statement: dict) -> str:
+    return statement["Output"]["Data"]["TextPlain"]
+
+
+def test_a_lost_answer_to_create_session_meets_its_own_session_on_retry(
+    fresh_endpoint, glue_client
+):
+    ep = fresh_endpoint()
+    glue = glue_client(ep, retries={"total_max_attempts": 1})
+    ep.faults.set("lose", 1.0, operation="CreateSession")
+    request = {"Id": new_id(), "Role": ROLE, "Command": {"Name": "glueetl"}}
+    session_id = request["Id"]
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        glue.create_session(**request)
+    ep.faults.clear()
+    with pytest.raises(glue.exceptions.AlreadyExistsException):  # what a retry meets
+        glue.create_session(**request)
+    assert ep.calls["CreateSession"] == 2
+    assert ep.sessions_created == 1
+    assert glue.get_session(Id=session_id)["Session"]["Id"] == session_id

@@ -55,7 +55,8 @@ def add_parser(subparsers: Any) -> None:
         default=[],
         metavar="SPEC",
         help="inject faults: KIND=RATE or OPERATION:KIND=RATE, KIND one of throttle, error5xx, "
-        "drop (repeatable; e.g. --fault throttle=0.3 --fault GetSession:drop=0.5)",
+        "drop (no answer, not handled), lose (handled, answer lost); repeatable, e.g. "
+        "--fault throttle=0.3 --fault GetSession:drop=0.5",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")

@@ -1,7 +1,11 @@
 """Fault injection for the local endpoint: throttling, 5xx and dropped connections.
 
-Rates are probabilities per request, for every operation or for one.  Draws come from a
-seeded ``random.Random`` so a test that sets a seed sees the same faults every run.
+Kinds: ``throttle`` (400 ThrottlingException), ``error5xx`` (500 InternalServiceException),
+``drop`` (the connection closes before the request is handled) and ``lose`` (the request
+takes effect, then the connection closes without the answer, so a retried CreateSession
+meets its own session).  Rates are probabilities per request, for every operation or for
+one.  Draws come from a seeded ``random.Random`` so a test that sets a seed sees the same
+faults every run.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import random
 import threading
 
-KINDS = ("throttle", "error5xx", "drop")
+KINDS = ("throttle", "error5xx", "drop", "lose")
 
 
 class Faults:

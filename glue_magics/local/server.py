@@ -74,6 +74,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 GlueError("InternalServiceException", "Injected internal failure", status=500)
             )
             return
+        if fault == "lose":
+            try:
+                endpoint.dispatch(target, operation, raw)
+            except GlueError:
+                pass
+            self.close_connection = True
+            return
         try:
             self._answer(200, endpoint.dispatch(target, operation, raw))
         except GlueError as exc:

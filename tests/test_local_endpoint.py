@@ -544,3 +544,21 @@ def test_a_lost_answer_to_create_session_meets_its_own_session_on_retry(
     assert ep.calls["CreateSession"] == 2
     assert ep.sessions_created == 1
     assert glue.get_session(Id=session_id)["Session"]["Id"] == session_id
+
+
+def test_cli_port_in_use_is_one_line():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr

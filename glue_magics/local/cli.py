@@ -83,8 +83,15 @@ def run(args: argparse.Namespace) -> int:
             verbose=args.verbose,
         )
         endpoint.start()
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         print(f"glue-magics local-endpoint: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(
+            f"glue-magics local-endpoint: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}; choose another --port (0 picks a free one)",
+            file=sys.stderr,
+        )
         return 2
     done = threading.Event()
 

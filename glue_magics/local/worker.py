@@ -228,6 +228,13 @@ def _read_commands(commands: queue.Queue[dict[str, Any] | None]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or not all(a.isdigit() for a in args):
+        print(
+            "usage: python -m glue_magics.local.worker RESULT_FD PARENT_PID "
+            "(started by the local endpoint, not by hand)",
+            file=sys.stderr,
+        )
+        return 2
     result_fd, parent_pid = int(args[0]), int(args[1])
     _die_with_parent(parent_pid)
     channel = _Channel(result_fd)

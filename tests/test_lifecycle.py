@@ -269,7 +269,7 @@ def test_statement_output_and_no_get_session_while_running(endpoint, client, rea
     done = lifecycle.run_statement(client, ready, "print('hi')\n40 + 2", on_update=views.append)
     assert done["State"] == "AVAILABLE"
     data = done["Output"]["Data"]
-    assert "42" in data.get("TextPlain", "") and "hi" in data.get("StdOut", "hi")
+    assert "42" in data["TextPlain"] and data["StdOut"] == "hi\n"  # sdk-extras fields
     assert views and views[-1].state == "AVAILABLE" and views[-1].progress == 1.0
     error = lifecycle.run_statement(client, ready, "1/0")
     assert error["State"] == "ERROR"

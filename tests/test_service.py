@@ -16,6 +16,7 @@ import time
 import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -70,7 +71,7 @@ class ScriptedGlue:
     """A loopback HTTP server answering Glue calls with scripted awsJson1.1 replies."""
 
     def __init__(self) -> None:
-        self.replies: dict[str, tuple[int, dict, float]] = {}
+        self.replies: dict[str, Any] = {}
         self.calls: Counter[str] = Counter()
         self.user_agents: list[str] = []
         outer = self
@@ -81,7 +82,10 @@ class ScriptedGlue:
                 op = self.headers.get("X-Amz-Target", ".").split(".")[-1]
                 outer.calls[op] += 1
                 outer.user_agents.append(self.headers.get("User-Agent", ""))
-                status, body, delay = outer.replies.get(op, (200, {}, 0.0))
+                reply = outer.replies.get(op, (200, {}, 0.0))
+                if isinstance(reply, list):  # a sequence: one reply per call, last repeats
+                    reply = reply.pop(0) if len(reply) > 1 else reply[0]
+                status, body, delay = reply
                 if status == 0:  # drop: close the connection without an answer
                     self.close_connection = True
                     return
@@ -371,3 +375,26 @@ def test_translate_passes_glue_errors_through_and_keeps_bugs_visible():
     assert translate(original, "GetSession") is original
     bug = translate(ValueError("bad\nthing"), "GetSession", "s1")
     assert bug.code == "ValueError" and "\n" not in str(bug)
+
+
+def test_create_whose_response_was_lost_carries_on_with_the_session(aws_env, scripted):
+    """The first CreateSession is processed but its answer lost; botocore retries, the
+    service says AlreadyExists for our Id, and create_session adopts the session."""
+    from glue_magics import lifecycle
+
+    session = {"Id": "sess-lost", "Status": "PROVISIONING", "Role": ROLE,
+               "Command": {"Name": "glueetl"}, "Progress": 0.0}  # fmt: skip
+    exists = {"__type": "AlreadyExistsException", "message": "Session sess-lost already exists"}
+    scripted.replies["CreateSession"] = [(0, {}, 0.0), (400, exists, 0.0)]
+    scripted.replies["GetSession"] = (200, {"Session": session}, 0.0)
+    before = scripted.calls["CreateSession"]
+    try:
+        client = make_client(endpoint_url=scripted.url, max_attempts=3)
+        got = lifecycle.create_session(
+            client, {"Id": "sess-lost", "Role": ROLE, "Command": {"Name": "glueetl"}}
+        )
+    finally:
+        scripted.replies.pop("CreateSession")
+        scripted.replies.pop("GetSession")
+    assert scripted.calls["CreateSession"] - before == 2  # botocore's retry, not ours
+    assert got["Id"] == "sess-lost" and got["Status"] == "PROVISIONING"

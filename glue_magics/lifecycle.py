@@ -194,13 +194,12 @@ class PollScheduler:
         backoff = plan.first if self.calls <= 1 else max(plan.first, plan.growth * elapsed)
         delay = min(plan.cap, backoff)
         eta = self.eta()
-        if eta is not None:
+        if eta is not None and self._first is not None and self._last is not None:
             # hop straight to the start of the dense window (each hop refines the ETA),
             # but trust a prediction no further ahead than the span it was fitted on
             until_window = eta - plan.window - now
             longest = plan.cap if self._stalled else plan.sparse_cap
             hop = min(longest, max(plan.dense, until_window))
-            assert self._first is not None and self._last is not None
             span = self._last[0] - self._first[0]
             delay = min(hop, max(delay, span))
         at = now + delay

@@ -109,6 +109,18 @@ def test_a_retried_create_with_the_same_id_makes_one_session(fresh_endpoint):
     assert lifecycle.wait_ready(client, req["Id"])["Status"] == "READY"
 
 
+def test_a_create_whose_answer_was_lost_is_adopted_not_duplicated(fresh_endpoint):
+    ep = fresh_endpoint()
+    ep.faults.seed(1)  # draws 0.13, 0.85: the first answer is lost, the retry's is not
+    ep.faults.set("lose", 0.5, operation="CreateSession")
+    client = client_for(ep)
+    req = request()
+    session = lifecycle.create_session(client, req)  # retry -> AlreadyExists -> GetSession
+    assert session["Id"] == req["Id"]
+    assert ep.calls["CreateSession"] == 2 and ep.sessions_created == 1
+    assert lifecycle.wait_ready(client, req["Id"])["Status"] == "READY"
+
+
 def test_the_same_id_with_other_options_is_not_taken_as_ours(endpoint, client):
     req = request()
     lifecycle.create_session(client, req)

@@ -96,16 +96,17 @@ def test_stop_goes_through_stopping_and_bills_dpu_seconds(glue, endpoint, extra,
 
 def test_stopped_and_deleted_sessions_end_their_workers(glue, endpoint):
     stopped, deleted = ready(glue), ready(glue)
-    for session_id in (stopped, deleted):
-        run(glue, session_id, "1")  # the worker is surely up
-    pids = set(endpoint.worker_pids())
+    pids = [
+        int(text_of(run(glue, session_id, "import os\nos.getpid()")))
+        for session_id in (stopped, deleted)
+    ]
+    assert set(pids) <= set(endpoint.worker_pids())
     glue.stop_session(Id=stopped)
     glue.delete_session(Id=deleted)
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_session(Id=deleted)
-    ended = pids - set(endpoint.worker_pids())
-    assert len(ended) >= 2
-    assert wait_gone(sorted(ended)) == []
+    assert wait_gone(pids) == []
+    assert not set(pids) & set(endpoint.worker_pids())
 
 
 def test_statements_need_a_ready_session(glue):
@@ -143,11 +144,10 @@ def test_id_reuse_is_already_exists_or_parameter_mismatch(glue, endpoint):
 
 
 def test_idle_timeout_ends_the_session_and_its_worker(fresh_endpoint, glue_client):
-    ep = fresh_endpoint(minute_seconds=0.3)
+    ep = fresh_endpoint(minute_seconds=0.5)
     glue = glue_client(ep)
     session_id = ready(glue, IdleTimeout=1)
-    run(glue, session_id, "x = 1")
-    (pid,) = ep.worker_pids()
+    pid = int(text_of(run(glue, session_id, "import os\nos.getpid()")))
     session = wait_status(glue, session_id, "TIMEOUT")
     assert "idle" in session["ErrorMessage"]
     assert session["ExecutionTime"] > 0 and session["DPUSeconds"] > 0
@@ -156,16 +156,16 @@ def test_idle_timeout_ends_the_session_and_its_worker(fresh_endpoint, glue_clien
 
 
 def test_timeout_ends_a_busy_session_and_cancels_its_statement(fresh_endpoint, glue_client):
-    ep = fresh_endpoint(minute_seconds=0.4)
+    ep = fresh_endpoint(minute_seconds=1.0)
     glue = glue_client(ep)
     session_id = ready(glue, Timeout=1)
-    statement_id = glue.run_statement(SessionId=session_id, Code="import time; time.sleep(60)")[
-        "Id"
-    ]
+    pid = int(text_of(run(glue, session_id, "import os\nos.getpid()")))
+    code = "import time\ntime.sleep(60)"
+    statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
     session = wait_status(glue, session_id, "TIMEOUT")
     assert "timed out after 1 minutes" in session["ErrorMessage"]
     assert wait_statement(glue, session_id, statement_id)["State"] == "CANCELLED"
-    assert wait_gone(ep.worker_pids()) == []
+    assert wait_gone([pid]) == []
 
 
 def test_endpoint_stop_ends_every_worker(fresh_endpoint, glue_client):

@@ -220,3 +220,71 @@ def test_faults_still_end_ready_with_one_session():
         finally:
             faulty.faults.clear()
             k.shutdown()
+
+
+def test_config_shows_each_source(ep):
+    k = Kernel(kernel_env(ep.url, GLUE_WORKER_TYPE="G.2X"))
+    try:
+        k.ok(
+            "%load_ext glue_magics\n"
+            "%config GlueMagics.number_of_workers = 3\n"
+            "%config GlueMagics.idle_timeout = 45"
+        )
+        k.ok('%%configure\n{"idle_timeout": 20, "tags": {"team": "data"}}')
+        shown = "\n".join(k.ok("%glue_config").data("text/plain"))
+        for option, value, source in [
+            ("worker_type", "G.2X", "env"),
+            ("number_of_workers", "3", "config"),
+            ("idle_timeout", "20", "configure"),
+            ("glue_version", "5.0", "default"),
+        ]:
+            line = next(ln for ln in shown.split("\n") if ln.startswith(option))
+            assert value in line and source in line, line
+        # the line wins over all of them, and --dry-run sends exactly that
+        reply = k.ok("%glue_session --dry-run --idle-timeout 10 --workers 4")
+        assert '"IdleTimeout": 10' in reply.stdout and '"NumberOfWorkers": 4' in reply.stdout
+        assert '"WorkerType": "G.2X"' in reply.stdout
+        # a rejected %%configure leaves the pending options as they were
+        assert k.execute('%%configure\n{"idle_timeout": 0}').status == "error"
+        assert '"IdleTimeout": 20' in k.ok("%glue_session --dry-run").stdout
+    finally:
+        k.shutdown()
+
+
+def test_glue_sql_without_spark_is_one_clear_line(ep):
+    k = Kernel(kernel_env(ep.url))
+    try:
+        k.ok("%load_ext glue_magics\n%glue_session")
+        k.ok("%%glue\ndel spark" if spark_available() else "%%glue\npass")
+        reply = k.execute("%%glue_sql\nSELECT 1")
+        assert reply.status == "error" and "no Spark" in reply.stderr
+        no_traceback(reply)
+        bad = k.execute("%%glue_sql -n -1\nSELECT 1")
+        assert bad.status == "error" and "-n" in bad.stderr
+    finally:
+        k.shutdown()
+
+
+def spark_available() -> bool:
+    import importlib.util
+    import shutil
+
+    return importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
+
+
+@pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java on this machine")
+def test_glue_sql_on_local_spark(ep):
+    k = Kernel(kernel_env(ep.url, GLUE_MAGICS_SPARK_MASTER="local[1]"))
+    try:
+        k.ok("%load_ext glue_magics\n%glue_session")
+        reply = k.ok(
+            "%%glue_sql -o result -n 2\nSELECT id, id * id AS square FROM range(5)",
+            timeout=180,
+        )
+        html = "".join(reply.data("text/html"))
+        assert "square" in html and ">1</td>" in html
+        assert "more rows" in str(reply.data("text/plain"))
+        frame = k.ok("print(type(result).__name__, list(result['square']))").stdout
+        assert frame.strip() == "DataFrame [0, 1]"
+    finally:
+        k.shutdown()

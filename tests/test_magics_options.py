@@ -156,7 +156,6 @@ def contains(request: dict, expected: dict) -> bool:
 @pytest.mark.parametrize("source", ["line", "configure", "config", "env"])
 def test_member_from_each_source_is_sent_as_given(shell, monkeypatch, member, source):
     line, configure, config, env, expected = MEMBERS[member]
-    given = {"line": line, "configure": configure, "config": config, "env": env}[source]
     if source == "line":
         request = dry_run(shell, line)
     elif source == "configure":

@@ -99,6 +99,7 @@ class GlueMagics(Magics):
         self._local: Any = None  # the embedded endpoint, when endpoint_url is 'local'
         self.session_id: str | None = None  # the current session
         self.created: dict[str, Any] = {}  # sessions this kernel created -> their client
+        self._attached: dict[str, Any] = {}  # sessions reconnected to -> their client
         self._ready = False
         atexit.register(self.close)
 
@@ -137,10 +138,20 @@ class GlueMagics(Magics):
             raise UsageError(str(exc)) from None
 
     def client(self, opts: Any = None) -> Any:
-        """The Glue client, made once per (region, profile, endpoint)."""
-        from glue_magics import service
+        """The Glue client, made once per (region, profile, endpoint).
 
-        settings = (opts or self.resolve()).client_settings()
+        Without ``opts`` only the client settings are resolved, so managing sessions works
+        before a session request is complete (no role set yet, say).
+        """
+        from glue_magics import options, service
+
+        if opts is not None:
+            settings = opts.client_settings()
+        else:
+            try:
+                settings = options.client_settings(self._layers())
+            except options.OptionError as exc:
+                raise UsageError(str(exc)) from None
         endpoint = settings.get("endpoint_url")
         if endpoint == LOCAL:
             endpoint = self._local_endpoint()
@@ -158,6 +169,10 @@ class GlueMagics(Magics):
                 raise UsageError(str(exc)) from None
             self._client_key = key
         return self._client
+
+    def client_for(self, session_id: str) -> Any:
+        """The client a known session was made or found with (options may have changed since)."""
+        return self.created.get(session_id) or self._attached.get(session_id) or self.client()
 
     def _local_endpoint(self) -> str:
         if self._local is None:
@@ -197,7 +212,10 @@ class GlueMagics(Magics):
 
         try:
             session = lifecycle.wait_ready(
-                self.client(), session_id, on_update=on_update, timeout=self.wait_timeout
+                self.client_for(session_id),
+                session_id,
+                on_update=on_update,
+                timeout=self.wait_timeout,
             )
         except KeyboardInterrupt:
             bar.fail("INTERRUPTED", "interrupted while waiting")
@@ -230,7 +248,7 @@ class GlueMagics(Magics):
 
         wait = self.stop_wait if wait is None else wait
         try:
-            client = self.created.get(session_id) or self.client()
+            client = self.client_for(session_id)
             status = lifecycle.stop_session(client, session_id, wait=wait)
         except (GlueError, UsageError) as exc:
             return f"stop failed: {exc}"
@@ -418,7 +436,7 @@ class GlueMagics(Magics):
         session_id = line.strip() or self.session_id
         if not session_id:
             raise UsageError("no session yet; start one with %glue_session")
-        session = self._call(lifecycle.get_session, self.client(), session_id)
+        session = self._call(lifecycle.get_session, self.client_for(session_id), session_id)
         self._display().key_values(_status_rows(session, self.dpu_hour_price), title="Glue session")
 
     @line_magic
@@ -429,8 +447,11 @@ class GlueMagics(Magics):
         session_id = line.strip() or self.session_id
         if not session_id:
             raise UsageError("no session to stop; give an id: %glue_stop ID")
-        status = self._call(lifecycle.stop_session, self.client(), session_id, wait=self.stop_wait)
+        status = self._call(
+            lifecycle.stop_session, self.client_for(session_id), session_id, wait=self.stop_wait
+        )
         self.created.pop(session_id, None)
+        self._attached.pop(session_id, None)
         self._forget(session_id)
         if status == "STOPPING":
             self._display().info_line(
@@ -466,6 +487,7 @@ class GlueMagics(Magics):
         session_id = line.strip()
         if not session_id:
             raise UsageError("give the session id: %glue_reconnect ID (see %glue_sessions)")
+        self._attached[session_id] = self.client()
         self.session_id = session_id
         self._ready = False
         self._wait(session_id)
@@ -527,7 +549,7 @@ class GlueMagics(Magics):
         state = "ERROR"
         try:
             statement = lifecycle.run_statement(
-                self.client(), session_id, code, on_update=on_update
+                self.client_for(session_id), session_id, code, on_update=on_update
             )
             state = statement.get("State", "")
             return statement
@@ -542,7 +564,9 @@ class GlueMagics(Magics):
         if self.session_id is not None and self._ready:
             return self.session_id
         if self.session_id is not None:
-            session = self._call(lifecycle.get_session, self.client(), self.session_id)
+            session = self._call(
+                lifecycle.get_session, self.client_for(self.session_id), self.session_id
+            )
             if session.get("Status") in TERMINAL:
                 ended = self.session_id
                 self._forget(ended)

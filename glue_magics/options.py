@@ -1087,6 +1087,19 @@ class SessionOptions:
         return [(name, value, self.sources.get(name, "")) for name, value in self.values.items()]
 
 
+def client_settings(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """region, profile and endpoint_url, each from the highest source that sets it.
+
+    Listing, stopping or inspecting sessions needs only these, so an incomplete session
+    request (no role yet, say) must not stand in their way.
+    """
+    settings: dict[str, Any] = {}
+    for source, layer in reversed(list(layers)):
+        client_only = {k: v for k, v in layer.items() if (spec := _spec(k)) and spec.client}
+        settings.update(_coerce_layer(source, client_only))
+    return settings
+
+
 def _dpu_per_worker(worker_type: str) -> float:
     """DPU (or M-DPU) per worker, read from the name: G.025X -> 0.25, G.8X -> 8."""
     match = re.fullmatch(r"[A-Z]+\.([0-9]+)X", worker_type)

@@ -178,3 +178,25 @@ def test_bad_input_leaves_pending_options_and_makes_no_call(shell):
     with pytest.raises(UsageError, match="worker_type 'G.3X'"):
         shell.run_cell_magic("configure", "", '{"worker_type": "G.3X"}')
     assert dry_run(shell)["WorkerType"] == "G.2X"
+
+
+def test_managing_sessions_needs_no_complete_request(endpoint, monkeypatch, tmp_path):
+    """No role yet: %glue_sessions still lists, while %glue_session says how to set one."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for name in ("GLUE_ROLE_ARN", "GLUE_ROLE", "GLUE_IAM_ROLE"):
+        monkeypatch.delenv(name, raising=False)
+    ip = InteractiveShell.instance()
+    ip.config.pop("GlueMagics", None)
+    magics = GlueMagics(shell=ip)
+    ip.register_magics(magics)
+    try:
+        assert ip.run_cell(f'%config GlueMagics.endpoint_url = "{endpoint.url}"').success
+        with capture_output() as cap:
+            assert ip.run_cell("%glue_sessions").success, cap.stderr
+        assert "Glue session(s)" in str([o.data for o in cap.outputs])
+        with capture_output() as cap:
+            assert not ip.run_cell("%glue_session").success
+        assert "role" in cap.stderr and "GLUE_ROLE_ARN" in cap.stderr
+    finally:
+        ip.configurables.remove(magics)
+        ip.config.pop("GlueMagics", None)

@@ -293,6 +293,15 @@ def _same_request(session: dict, request: dict) -> bool:
     return True
 
 
+def _session_ticks(
+    on_update: Callable[[SessionView], None] | None,
+) -> Callable[[dict, float], None] | None:
+    """Adapt a SessionView callback to the raw (session, elapsed) ticks of ``_wait``."""
+    if on_update is None:
+        return None
+    return lambda session, elapsed: on_update(SessionView.from_session(session, elapsed))
+
+
 def wait_ready(
     client: Any,
     session_id: str,
@@ -307,12 +316,7 @@ def wait_ready(
     Raises :class:`SessionFailed` when the session dies on the way, and a
     :class:`GlueError` naming the id and how to go on when ``timeout`` passes first.
     """
-    tick_cb = None
-    if on_update is not None:
-
-        def tick_cb(session: dict, elapsed: float) -> None:
-            on_update(SessionView.from_session(session, elapsed))
-
+    tick_cb = _session_ticks(on_update)
     session, _ = _wait(
         lambda: get_session(client, session_id),
         lambda s: s.get("Status") in ("READY", *DEAD_STATES),
@@ -384,11 +388,7 @@ def stop_session(
             raise
         if status not in STOPPED_STATES and status != "STOPPING":
             raise exc from None  # refused for another reason: the service's message says why
-    tick_cb = None
-    if on_update is not None:
-
-        def tick_cb(session: dict, elapsed: float) -> None:
-            on_update(SessionView.from_session(session, elapsed))
+    tick_cb = _session_ticks(on_update)
 
     def fetch() -> dict:
         try:

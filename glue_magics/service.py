@@ -201,6 +201,32 @@ def _profile_hint(profile: str | None) -> str:
     return f"aws sso login --profile {name}" if name else "aws sso login"
 
 
+#: Connection failures, most specific first: (botocore exception, what happened, what to do).
+_CONNECTION_ERRORS = (
+    (
+        "ConnectTimeoutError",
+        "connecting to the Glue endpoint {url} timed out",
+        "check the network, --endpoint-url and AWS_ENDPOINT_URL_GLUE, or raise connect_timeout",
+    ),
+    (
+        "ReadTimeoutError",
+        "the Glue endpoint {url} did not answer in time",
+        "try again, or raise read_timeout",
+    ),
+    (
+        "ConnectionClosedError",
+        "the Glue endpoint {url} closed the connection without answering, even after retries",
+        "try again, or raise max_attempts",
+    ),
+    (
+        "EndpointConnectionError",
+        "cannot reach the Glue endpoint {url}",
+        "check --endpoint-url / AWS_ENDPOINT_URL_GLUE, the network, "
+        "or start `glue-magics local-endpoint`",
+    ),
+)
+
+
 def translate(
     exc: BaseException, operation: str, context: str = "", *, profile: str | None = None
 ) -> GlueError:
@@ -262,34 +288,10 @@ def translate(
             "`aws configure list-profiles` or create it with `aws configure --profile NAME`",
             code="ProfileNotFound",
         )
-    if isinstance(exc, bx.ConnectTimeoutError):
-        url = exc.kwargs.get("endpoint_url", "")
-        return GlueError(
-            f"{op}: connecting to the Glue endpoint {url} timed out; check the network, "
-            "--endpoint and AWS_ENDPOINT_URL_GLUE, or raise connect_timeout",
-            code="EndpointUnreachable",
-        )
-    if isinstance(exc, bx.ReadTimeoutError):
-        url = exc.kwargs.get("endpoint_url", "")
-        return GlueError(
-            f"{op}: the Glue endpoint {url} did not answer in time; try again, "
-            "or raise read_timeout",
-            code="EndpointUnreachable",
-        )
-    if isinstance(exc, bx.ConnectionClosedError):
-        url = exc.kwargs.get("endpoint_url", "")
-        return GlueError(
-            f"{op}: the Glue endpoint {url} closed the connection without answering, "
-            "even after retries; try again, or raise max_attempts",
-            code="EndpointUnreachable",
-        )
-    if isinstance(exc, bx.EndpointConnectionError):
-        url = exc.kwargs.get("endpoint_url", "")
-        return GlueError(
-            f"{op}: cannot reach the Glue endpoint {url}; check --endpoint / "
-            "AWS_ENDPOINT_URL_GLUE, the network, or start `glue-magics local-endpoint`",
-            code="EndpointUnreachable",
-        )
+    for name, what, todo in _CONNECTION_ERRORS:
+        if isinstance(exc, getattr(bx, name)):
+            url = exc.kwargs.get("endpoint_url", "")
+            return GlueError(f"{op}: {what.format(url=url)}; {todo}", code="EndpointUnreachable")
     if isinstance(exc, bx.SSLError):
         url = exc.kwargs.get("endpoint_url", "")
         return GlueError(

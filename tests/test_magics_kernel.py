@@ -128,6 +128,25 @@ def test_code_runs_in_session_with_state_errors_and_rich_output(kernel, ep):
     assert "<b>bold</b>" in html.data("text/html")
 
 
+def test_long_statement_shows_progress_then_closes_it(kernel, ep):
+    reply = kernel.ok(
+        "%%glue\nimport time\nfor i in range(1, 5):\n    set_progress(i / 5)\n"
+        "    time.sleep(0.4)\nprint('done')"
+    )
+    assert "done" in reply.stdout
+    opened = [m for m in reply.of_type("comm_open")]
+    assert opened, "a progress widget appeared for a statement longer than a second"
+    values = [
+        m["content"]["data"]["state"]["value"]
+        for m in reply.of_type("comm_msg")
+        if isinstance(m["content"]["data"].get("state", {}).get("value"), (int, float))
+    ]
+    assert len(set(values)) >= 2 and values == sorted(values), values
+    assert reply.of_type("comm_close") or reply.of_type("clear_output"), "removed at the end"
+    quick = kernel.ok("%%glue\n1 + 1")
+    assert not quick.of_type("comm_open"), "no bar for a short statement"
+
+
 def test_status_sessions_and_stop(kernel, ep):
     status = kernel.ok("%glue_status")
     shown = status.stdout + str(status.data("text/plain"))
@@ -180,7 +199,7 @@ def test_interrupt_while_provisioning_stops_session(ep):
 
 
 def test_cancel_long_statement(kernel, ep):
-    kernel.ok("%glue_session --id cancel-me")
+    kernel.ok("%glue_session --force --id cancel-me")
 
     def interrupt_soon(k):
         threading.Timer(1.0, k.interrupt).start()

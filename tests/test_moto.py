@@ -93,3 +93,20 @@ def test_unknown_session_is_one_line(client):
     assert info.value.code == "EntityNotFoundException"
     assert "\n" not in str(info.value) and "moto-missing-1" in str(info.value)
     assert lifecycle.stop_session(client, "moto-missing-1") == "NOT_FOUND"
+
+
+def test_magics_cycle_in_a_real_kernel(moto_url):
+    """What a user runs, in a real kernel, against moto: create, status, stop."""
+    from tests.kernels import Kernel, kernel_env
+
+    k = Kernel(kernel_env(moto_url))
+    try:
+        created = k.ok("%load_ext glue_magics\n%glue_session --id moto-kernel-1 --workers 2")
+        assert "READY in" in created.stdout + str(created.data("text/plain"))
+        status = "\n".join(k.ok("%glue_status").data("text/plain"))
+        assert "moto-kernel-1" in status and "READY" in status
+        stopped = k.ok("%config GlueMagics.stop_wait = 1.0\n%glue_stop")
+        assert "moto-kernel-1" in stopped.stdout
+        assert "STOPP" in stopped.stdout  # moto stays STOPPING: reported as such, not a hang
+    finally:
+        k.shutdown()

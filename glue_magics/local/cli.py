@@ -58,6 +58,25 @@ def add_parser(subparsers: Any) -> None:
         "drop (no answer, not handled), lose (handled, answer lost); repeatable, e.g. "
         "--fault throttle=0.3 --fault GetSession:drop=0.5",
     )
+    parser.add_argument(
+        "--results-bucket",
+        metavar="BUCKET",
+        help="put rich results over --result-inline-limit in this S3 bucket and answer their "
+        "s3:// URI, as Glue does (default: every result inline)",
+    )
+    parser.add_argument(
+        "--s3-endpoint-url",
+        metavar="URL",
+        help="S3 endpoint for --results-bucket, e.g. a local MinIO or moto server "
+        "(default: the one botocore finds, AWS_ENDPOINT_URL_S3 or AWS)",
+    )
+    parser.add_argument(
+        "--result-inline-limit",
+        type=int,
+        default=256 * 1024,
+        metavar="BYTES",
+        help="largest Result answered inline when --results-bucket is set (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(func=run)
@@ -65,8 +84,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then end every worker and return 0."""
+    from glue_magics.local import LocalEndpoint
     from glue_magics.local.faults import Faults
-    from glue_magics.local.server import LocalEndpoint
 
     faults = Faults(seed=args.seed)
     try:
@@ -81,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
             allow_remote=args.allow_remote,
             faults=faults,
             verbose=args.verbose,
+            results_bucket=args.results_bucket,
+            s3_endpoint_url=args.s3_endpoint_url,
+            result_inline_limit=args.result_inline_limit,
         )
         endpoint.start()
     except ValueError as exc:
@@ -102,6 +124,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"Local Glue endpoint at {endpoint.url}", flush=True)
     if args.fault:
         print(f"Faults: {faults!r}", flush=True)
+    if args.results_bucket:
+        print(
+            f"Results over {args.result_inline_limit} bytes go to "
+            f"s3://{args.results_bucket}/glue-magics/",
+            flush=True,
+        )
     try:
         while not done.wait(0.5):
             pass

@@ -13,6 +13,7 @@ import base64
 import collections
 import concurrent.futures
 import json
+import mimetypes
 import os
 import signal
 import subprocess
@@ -40,6 +41,20 @@ CANCEL_GRACE_SECONDS = 2.0
 LIST_PAGE = 1000
 STATEMENT_PAGE = 100
 TERMINAL = ("STOPPED", "TIMEOUT", "FAILED")
+DEFAULT_RESULT_INLINE_LIMIT = 256 * 1024
+RESULT_PREFIX = "glue-magics"
+# Extensions of result objects where mimetypes has none or an odd one (.jpe for JPEG).
+RESULT_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/svg+xml": ".svg",
+    "text/html": ".html",
+    "text/markdown": ".md",
+    "text/latex": ".tex",
+    "text/plain": ".txt",
+    "application/json": ".json",
+}
 
 
 class GlueError(Exception):
@@ -62,6 +77,7 @@ class Statement:
     completed_on: float | None = None
     output: dict[str, Any] | None = None
     cancel_requested: bool = False
+    finishing: bool = False  # its result is being uploaded; a cancel must not kill it now
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -158,6 +174,124 @@ def _offset(token: str | None) -> int:
     raise GlueError("InvalidInputException", f"NextToken '{token[:50]}' is not valid")
 
 
+def result_extension(mime: str) -> str:
+    """The file extension of a result object of this MIME type (``.png``, ``.html``)."""
+    from glue_magics.results import is_text_mime
+
+    kind = mime.split(";", 1)[0].strip().lower()
+    known = RESULT_EXTENSIONS.get(kind) or mimetypes.guess_extension(kind)
+    return known or (".txt" if is_text_mime(kind) else ".bin")
+
+
+class ResultStore:
+    """Where rich results above the inline limit go: an S3 bucket, as the service does.
+
+    The endpoint process uploads (the worker never sees AWS credentials) with one boto3
+    S3 client made at the first upload; botocore retries.  A result that cannot be
+    uploaded stays inline and the statement's StdErr says why, so no output is lost.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        endpoint_url: str | None = None,
+        inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT,
+        region: str = "us-east-1",
+    ) -> None:
+        from glue_magics.results import parse_s3_uri
+
+        if parse_s3_uri(f"s3://{bucket}/k") is None:
+            raise ValueError(
+                f"results bucket {bucket!r} is not a valid S3 bucket name; use 3-63 "
+                "characters of a-z, 0-9, '.' and '-', without the s3:// prefix"
+            )
+        if isinstance(inline_limit, bool) or not isinstance(inline_limit, int):
+            raise ValueError(f"result inline limit {inline_limit!r} must be a whole number")
+        if inline_limit < 0:
+            raise ValueError(f"result inline limit {inline_limit} is below the minimum of 0")
+        if endpoint_url is not None:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(endpoint_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(
+                    f"S3 endpoint URL {endpoint_url!r} is not valid; use a full URL such as "
+                    "http://127.0.0.1:9000 or https://s3.us-east-1.amazonaws.com"
+                )
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url
+        self.inline_limit = inline_limit
+        self.region = region
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def wants(self, event: dict[str, Any]) -> bool:
+        """Whether this worker ``result`` event carries a rich result too big to inline."""
+        result = event.get("result")
+        if not event.get("mime") or not isinstance(result, str):
+            return False
+        if len(result) <= self.inline_limit // 4:  # fast path: 4 UTF-8 bytes per char at most
+            return False
+        return len(result.encode("utf-8", "surrogatepass")) > self.inline_limit
+
+    def key(self, session_id: str, statement_id: int, mime: str) -> str:
+        return f"{RESULT_PREFIX}/{session_id}/{statement_id}{result_extension(mime)}"
+
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import boto3
+                from botocore.config import Config
+
+                kwargs: dict[str, Any] = {
+                    "region_name": self.region,
+                    "config": Config(
+                        retries={"mode": "standard"}, connect_timeout=5, read_timeout=60
+                    ),
+                }
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                self._client = boto3.Session().client("s3", **kwargs)
+            return self._client
+
+    def offload(self, session_id: str, event: dict[str, Any]) -> None:
+        """Upload the event's Result and put its ``s3://`` URI in its place (in ``event``);
+        on failure keep the Result inline and add one line to the event's stderr."""
+        import binascii
+
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from glue_magics.results import is_text_mime
+
+        mime = str(event["mime"])
+        key = self.key(session_id, int(event.get("id", 0)), mime)
+        uri = f"s3://{self.bucket}/{key}"
+        result = event["result"]
+        try:
+            if is_text_mime(mime):
+                body = result.encode("utf-8", "surrogatepass")
+                content_type = f"{mime}; charset=utf-8"
+            else:
+                body = base64.b64decode(result)
+                content_type = mime
+            self.client().put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type
+            )
+        except (BotoCoreError, ClientError, ValueError, binascii.Error) as exc:
+            if isinstance(exc, ClientError):
+                reason = str(exc.response.get("Error", {}).get("Code") or exc)
+            else:
+                reason = f"{type(exc).__name__}: {exc}"
+            reason = " ".join(reason.split())
+            note = (
+                f"glue-magics local endpoint: could not upload the result to {uri} ({reason}); "
+                "it is returned inline instead: check --results-bucket and --s3-endpoint-url\n"
+            )
+            event["stderr"] = str(event.get("stderr") or "") + note
+            return
+        event["result"] = uri
+
+
 class Engine:
     """All sessions of one endpoint, guarded by one lock (requests are short)."""
 
@@ -168,7 +302,16 @@ class Engine:
         stop_seconds: float = 0.3,
         region: str = "us-east-1",
         account_id: str = "123456789012",
+        results_bucket: str | None = None,
+        s3_endpoint_url: str | None = None,
+        result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT,
     ) -> None:
+        # Checked first, so a bad setting raises before any thread starts.
+        self.results = (
+            ResultStore(results_bucket, s3_endpoint_url, result_inline_limit, region)
+            if results_bucket
+            else None
+        )
         self.provision_seconds = float(provision_seconds)
         self.minute_seconds = float(minute_seconds)
         self.stop_seconds = float(stop_seconds)
@@ -329,6 +472,7 @@ class Engine:
                     event = json.loads(line.decode("utf-8", "surrogatepass"))
                 except ValueError:
                     continue
+                self._offload(session, event)
                 sends = self._on_event(session, event)
                 self._send(sends)
         code = process.wait()
@@ -342,6 +486,19 @@ class Engine:
                     running_state="ERROR",
                 )
             self.wake.notify_all()
+
+    def _offload(self, session: Session, event: dict[str, Any]) -> None:
+        """Put a big rich result in the results bucket before the statement completes
+        (outside the lock: an upload must not stall other requests)."""
+        store = self.results
+        if store is None or event.get("event") != "result" or not store.wants(event):
+            return
+        with self.lock:
+            statement = session.statements.get(int(event.get("id", -1)))
+            if statement is None or session.running != statement.id:
+                return
+            statement.finishing = True
+        store.offload(session.id, event)
 
     def _on_event(self, session: Session, event: dict[str, Any]) -> list[tuple[Any, bytes]]:
         kind = event.get("event")
@@ -637,6 +794,8 @@ class Engine:
         never hangs; the session's state is gone, so it is FAILED."""
         with self.lock:
             if statement.state != "CANCELLING" or session.ended_status is not None:
+                return
+            if statement.finishing:  # it finished; its result is on the way to S3
                 return
             statement.output = _error_output(
                 "Cancelled", f"statement {statement.id} ignored the interrupt and was killed"

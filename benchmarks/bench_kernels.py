@@ -8,7 +8,9 @@ local endpoint on loopback, and are measured the same way:
    that ends the starting cell.  Ours is measured twice: ``%glue_session`` alone, and a
    first plain cell (``import time``), which starts the session and then runs the cell,
    exactly what AWS's kernel does with its first code cell.  Also: GetSession calls during
-   the cell, and per second of the wait.
+   the cell, and per second of the wait.  Run i of n provisions for provision + i/n s, so
+   READY falls at different phases of a kernel's polling (AWS's kernel polls every whole
+   second; with a whole-number provision time its poll would meet READY by coincidence).
 2. Per cell: ``time.sleep(t)`` for t in 0.05, 0.2, 1, 3 s (median of several runs): wall
    time from execute request to idle, the latency added over t, and the GetSession and
    GetStatement calls each cell cost.
@@ -285,21 +287,30 @@ def run_kernel(
     env_for: Any,
     start_cells: list[tuple[str, str]],
     provision: float,
+    start_runs: int,
+    spread: bool,
     runs: dict[float, int],
     setup: str,
     logs: Path,
-) -> tuple[list[tuple[str, Start]], list[PerCell]]:
-    """Each start cell in a fresh kernel and endpoint; per-cell figures in the last one."""
-    starts: list[tuple[str, Start]] = []
+) -> tuple[list[tuple[str, list[Start]]], list[PerCell]]:
+    """Each start cell ``start_runs`` times, each in a fresh kernel and endpoint; the
+    per-cell figures come from the very last kernel, its session already READY."""
+    starts: list[tuple[str, list[Start]]] = []
     cells: list[PerCell] = []
-    for i, (what, code) in enumerate(start_cells):
-        with LocalEndpoint(provision_seconds=provision, stop_seconds=0.1) as ep:
+    plan = [(what, code, run) for what, code in start_cells for run in range(start_runs)]
+    for i, (what, code, run) in enumerate(plan):
+        if run == 0:
+            starts.append((what, []))
+        # Spread READY over the second: a kernel that polls every whole second would
+        # otherwise meet READY on its poll by coincidence when provision is a whole number.
+        seconds = provision + run / start_runs if spread else provision
+        with LocalEndpoint(provision_seconds=seconds, stop_seconds=0.1) as ep:
             log = logs / f"{label}-{i}.log"
             kernel = Kernel(name, spec_manager, env_for(ep.url), log)
             try:
-                print(f"  {label}: {what} ...", file=sys.stderr, flush=True)
-                starts.append((what, measure_start(ep, kernel, code)))
-                if i == len(start_cells) - 1:
+                print(f"  {label}: {what} (run {run + 1}) ...", file=sys.stderr, flush=True)
+                starts[-1][1].append(measure_start(ep, kernel, code))
+                if i == len(plan) - 1:
                     warm = kernel.execute(setup)
                     if warm.status != "ok":
                         raise RuntimeError(f"{setup!r} failed: {warm.text()[-400:]}")
@@ -314,6 +325,9 @@ def run_kernel(
 
 
 # ------------------------------------------------------------------ report
+Results = dict[str, tuple[list[tuple[str, list[Start]]], list[PerCell]]]
+
+
 def kinds(messages: list[dict]) -> str:
     counts: dict[str, int] = {}
     for m in messages:
@@ -321,36 +335,46 @@ def kinds(messages: list[dict]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
 
 
-def report(results: dict[str, tuple[list[tuple[str, Start]], list[PerCell]]], provision: float):
-    print(f"\n1. Session start (provision_seconds = {provision:g}; latency = idle - READY)")
+def report(results: Results, provision: float, spread: str) -> None:
+    med = statistics.median
     print(
-        f"{'kernel':<8} {'starting cell':<34} {'latency':>8} {'GetSession':>10} "
-        f"{'calls/s':>7}  progress while provisioning"
+        f"\n1. Session start (provision_seconds = {provision:g}{spread}; latency = idle of "
+        "the starting cell - READY; medians over runs)"
+    )
+    print(
+        f"{'kernel':<6} {'starting cell':<32} {'runs':>4} {'latency':>8} {'(min-max)':>13} "
+        f"{'GetSession':>10} {'calls/s':>7}  progress while provisioning"
     )
     for label, (starts, _) in results.items():
-        for what, s in starts:
-            rate = s.get_session / s.waited if s.waited > 0 else float("nan")
-            flag = "" if s.status == "ok" else f"  [cell status {s.status}]"
+        for what, runs in starts:
+            lat = [s.latency * 1000 for s in runs]
+            rate = med(s.get_session / s.waited for s in runs if s.waited > 0)
+            bad = [s.status for s in runs if s.status != "ok"]
+            flag = f"  [cell status {bad}]" if bad else ""
             print(
-                f"{label:<8} {what:<34} {s.latency * 1000:>6.0f}ms {s.get_session:>10} "
-                f"{rate:>7.2f}  {len(s.progress)} updates ({kinds(s.progress)}){flag}"
+                f"{label:<6} {what:<32} {len(runs):>4} {med(lat):>6.0f}ms "
+                f"{f'({min(lat):.0f}-{max(lat):.0f}ms)':>13} "
+                f"{med(s.get_session for s in runs):>10g} {rate:>7.2f}  "
+                f"{med(len(s.progress) for s in runs):g} updates ({kinds(runs[-1].progress)})"
+                f"{flag}"
             )
     print("\n2. Per cell: time.sleep(t), median wall time from execute request to idle")
     print(
-        f"{'kernel':<8} {'t':>6} {'runs':>4} {'wall':>9} {'added':>8} "
+        f"{'kernel':<6} {'t':>6} {'runs':>4} {'wall':>9} {'added':>8} "
         f"{'GetSession':>10} {'GetStatement':>12}"
     )
     for label, (_, cells) in results.items():
         for row in cells:
-            wall = statistics.median(row.walls)
+            wall = med(row.walls)
             print(
-                f"{label:<8} {row.t:>5g}s {len(row.walls):>4} {wall * 1000:>7.0f}ms "
-                f"{(wall - row.t) * 1000:>6.0f}ms {statistics.median(row.get_session):>10g} "
-                f"{statistics.median(row.get_statement):>12g}"
+                f"{label:<6} {row.t:>5g}s {len(row.walls):>4} {wall * 1000:>7.0f}ms "
+                f"{(wall - row.t) * 1000:>6.0f}ms {med(row.get_session):>10g} "
+                f"{med(row.get_statement):>12g}"
             )
-    print("\n3. What each kernel showed while the session provisioned")
+    print("\n3. What each kernel showed while the session provisioned (last run)")
     for label, (starts, _) in results.items():
-        for what, s in starts:
+        for what, runs in starts:
+            s = runs[-1]
             texts = [m["content"]["text"].strip() for m in s.progress if m["msg_type"] == "stream"]
             sample = f"; text: {texts[-1][:70]!r}" if texts else ""
             print(
@@ -363,6 +387,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-python", help="python of a venv with aws-glue-sessions")
     parser.add_argument("--provision", type=float, default=10.0, help="provision_seconds")
+    parser.add_argument("--start-runs", type=int, default=4, help="runs per starting cell")
+    parser.add_argument(
+        "--no-spread",
+        action="store_true",
+        help="every run provisions exactly --provision s (default: run i adds i/runs s)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs per t below 1 s")
     parser.add_argument("--long-runs", type=int, default=3, help="runs per t of 1 s and more")
     parser.add_argument(
@@ -371,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     runs = {t: (args.runs if t < 1 else args.long_runs) for t in args.durations}
     root = Path(tempfile.mkdtemp(prefix="bench-kernels-"))
-    results: dict[str, tuple[list[tuple[str, Start]], list[PerCell]]] = {}
+    results: Results = {}
     try:
         results["ours"] = run_kernel(
             "ours",
@@ -383,6 +413,8 @@ def main(argv: list[str] | None = None) -> None:
                 ("first plain cell 'import time'", "import time"),
             ],
             args.provision,
+            args.start_runs,
+            not args.no_spread,
             runs,
             "import time",
             root,
@@ -395,13 +427,16 @@ def main(argv: list[str] | None = None) -> None:
                 peer_env,
                 [("first plain cell 'import time'", "import time")],
                 args.provision,
+                args.start_runs,
+                not args.no_spread,
                 runs,
                 "import time",
                 root,
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    report(results, args.provision)
+    spread = "" if args.no_spread else f" + i/{args.start_runs} s in run i"
+    report(results, args.provision, spread)
     if not args.peer_python:
         print("\n(AWS's kernel not measured: pass --peer-python /tmp/peer-venv/bin/python)")
 

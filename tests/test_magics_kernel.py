@@ -179,6 +179,34 @@ def test_first_glue_cell_creates_session_then_timeout_message(ep):
         k.shutdown()
 
 
+def test_session_stopped_while_provisioning_turns_red_with_next_step(ep):
+    slow = LocalEndpoint(provision_seconds=10, stop_seconds=0.1).start()
+    k = Kernel(kernel_env(slow.url))
+    try:
+        k.ok("%load_ext glue_magics")
+
+        def stop_it_elsewhere(kernel):
+            def stop():
+                glue_client(slow).stop_session(Id="red-1")
+
+            threading.Timer(1.0, stop).start()
+
+        reply = k.execute("%glue_session --id red-1", during=stop_it_elsewhere)
+        assert reply.status == "error"
+        styles = [
+            m["content"]["data"]["state"]["bar_style"]
+            for m in reply.of_type("comm_msg")
+            if "bar_style" in m["content"]["data"].get("state", {})
+        ]
+        assert styles[-1] == "danger"
+        assert "red-1" in reply.stderr and "STOPP" in reply.stderr
+        assert "%glue_session" in reply.stderr  # what to do next
+        no_traceback(reply)
+    finally:
+        k.shutdown()
+        slow.stop()
+
+
 def test_interrupt_while_provisioning_stops_session(ep):
     slow = LocalEndpoint(provision_seconds=20, stop_seconds=0.1).start()
     k = Kernel(kernel_env(slow.url))

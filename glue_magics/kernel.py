@@ -11,29 +11,35 @@ from __future__ import annotations
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
-from IPython.core.magic import Magics, cell_magic, magics_class
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from traitlets import TraitError
 
-from glue_magics import __version__
+from glue_magics import __version__, options
 
-# AWS Glue kernel magic -> (GlueMagics trait, how the line becomes a value)
-COMPAT_OPTIONS: dict[str, tuple[str, str]] = {
-    "iam_role": ("role", "str"),
-    "region": ("region", "str"),
-    "profile": ("profile", "str"),
-    "worker_type": ("worker_type", "str"),
-    "number_of_workers": ("number_of_workers", "int"),
-    "glue_version": ("glue_version", "str"),
-    "idle_timeout": ("idle_timeout", "int"),
-    "timeout": ("timeout", "int"),
-    "session_id_prefix": ("id_prefix", "str"),
-    "security_config": ("security_config", "str"),
-    "additional_python_modules": ("additional_python_modules", "str"),
-    "extra_py_files": ("extra_py_files", "str"),
-    "extra_jars": ("extra_jars", "str"),
-    "connections": ("connections", "list"),
-    "session_type": ("session_type", "str"),
-    "endpoint": ("endpoint_url", "str"),
+# AWS Glue kernel's option magics -> the GlueMagics option they set
+COMPAT_OPTIONS: dict[str, str] = {
+    "iam_role": "role",
+    "region": "region",
+    "profile": "profile",
+    "worker_type": "worker_type",
+    "number_of_workers": "number_of_workers",
+    "glue_version": "glue_version",
+    "idle_timeout": "idle_timeout",
+    "timeout": "timeout",
+    "session_id_prefix": "id_prefix",
+    "security_config": "security_config",
+    "additional_python_modules": "additional_python_modules",
+    "extra_py_files": "extra_py_files",
+    "extra_jars": "extra_jars",
+    "connections": "connections",
+    "spark_conf": "spark_conf",
+    "tags": "tags",
+    "session_type": "session_type",
+    "endpoint": "endpoint_url",
 }
+# AWS Glue kernel's session-type magics
+COMPAT_TYPES = {"etl": "etl", "streaming": "streaming", "glue_ray": "ray"}
 COMPAT_ACTIONS = {
     "stop_session": "glue_stop",
     "status": "glue_status",
@@ -67,23 +73,33 @@ class CompatMagics(Magics):
     def __init__(self, shell: Any, glue: Any) -> None:
         super().__init__(shell=shell)
         self.glue = glue
-        for name, (trait, kind) in COMPAT_OPTIONS.items():
-            self.magics["line"][name] = self._setter(trait, kind)
+        for name, option in COMPAT_OPTIONS.items():
+            self.magics["line"][name] = self._setter(option)
+        for name, session_type in COMPAT_TYPES.items():
+            self.magics["line"][name] = self._setter("session_type", session_type)
         for name, target in COMPAT_ACTIONS.items():
             self.magics["line"][name] = getattr(glue, target)
+        self.magics["cell"]["tags"] = lambda line, cell: self._setter("tags")(cell)
 
-    def _setter(self, trait: str, kind: str) -> Any:
-        def set_option(line: str) -> None:
-            value: Any = line.strip().strip("'\"")
-            if kind == "int":
-                value = int(value) if value.isdigit() else value
-            elif kind == "list":
-                value = [v.strip() for v in value.split(",") if v.strip()]
-            setattr(self.glue, trait, value)
-            print(f"{trait} = {value!r} for the next session")
+    def _setter(self, option: str, fixed: str | None = None) -> Any:
+        """A line magic that sets one option, checked as a flag would be."""
 
-        set_option.__doc__ = f"Set {trait} for the next session (as %config GlueMagics.{trait})."
+        def set_option(line: str = "") -> None:
+            text = fixed if fixed is not None else line.strip().strip("'\"")
+            try:
+                value = options.coerce(option, text)
+                setattr(self.glue, option, value)
+            except (options.OptionError, TraitError) as exc:
+                raise UsageError(f"%{option}: {exc}") from None
+            print(f"{option} = {value!r} for the next session")
+
+        set_option.__doc__ = f"Set {option} for the next session (as %config GlueMagics.{option})."
         return set_option
+
+    @line_magic
+    def session_id(self, line: str = "") -> None:
+        """Print the current session's id (AWS Glue kernel's %session_id)."""
+        print(self.glue.session_id or "no session yet; start one with %glue_session")
 
     @cell_magic
     def local(self, line: str, cell: str) -> Any:

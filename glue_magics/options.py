@@ -502,6 +502,19 @@ def _coerce(spec: OptionSpec, value: Any) -> Any:
     raise AssertionError(f"unknown kind {kind!r} of option {name}")  # a bug of ours
 
 
+def coerce(name: str, value: Any) -> Any:
+    """One option's value from user text (as a flag or the environment gives it).
+
+    For magics that set a single option, such as AWS's Glue kernel's ``%worker_type G.2X``:
+    the value is checked against the model as far as it stands alone (enum, range, pattern).
+    """
+    value = _coerce_layer("line", {name: value})[name]
+    spec = _spec(name)
+    if spec is not None and spec.path and spec.path[0] != "Command":  # Command: coerced above
+        _check_shape(value, _shape_at(spec.path), spec.path)
+    return value
+
+
 def _coerce_layer(source: str, layer: Mapping[str, Any]) -> dict[str, Any]:
     """Coerce one source's values; job arguments owned by an option move to that option."""
     out: dict[str, Any] = {}

@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jupyter_client.kernelspec import KernelSpecManager
 
-from glue_magics.kernel import route_to_session
+from glue_magics import options
+from glue_magics.kernel import COMPAT_OPTIONS, route_to_session
 from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, kernel_env
 
@@ -39,11 +40,19 @@ def test_plain_cells_run_in_the_session(installed):
         k = Kernel(kernel_env(ep.url), kernel_name="glue_magics", kernel_spec_manager=installed)
         try:
             # AWS Glue kernel's option magics, then code: the magics run here, the code there
+            bad = k.execute("%worker_type G.3X")
+            assert bad.status == "error" and "G.3X" in bad.stderr and "G.2X" in bad.stderr
+            assert "Traceback" not in bad.stderr
+            k.ok("%streaming\n%etl\n%spark_conf spark.sql.shuffle.partitions=4")
+            k.ok('%%tags\n{"team": "data"}')
             reply = k.ok("%worker_type G.2X\n%number_of_workers 2\nprint(6 * 7)")
             assert "42" in reply.stdout
             assert ep.calls["RunStatement"] == 1
             session = ep_session(ep)
             assert session["WorkerType"] == "G.2X" and session["NumberOfWorkers"] == 2
+            assert session["Command"]["Name"] == "glueetl"
+            assert "spark.sql.shuffle.partitions=4" in session["DefaultArguments"]["--conf"]
+            assert session["Id"] in k.ok("%session_id").stdout
             assert "local" in k.ok("%%local\nimport os\nprint('local', os.getpid())").stdout
             assert ep.calls["RunStatement"] == 1
             reply = k.execute("undefined_name")
@@ -81,3 +90,12 @@ def test_routing_keeps_magics_local_and_sends_the_rest(lines):
     assert out[:-1] == head
     assert out[-1].startswith(prefix) and out[-1].endswith(")\n")
     assert ast.literal_eval(out[-1][len(prefix) : -2]) == rest
+
+
+@given(st.sampled_from(sorted(set(COMPAT_OPTIONS.values()))), st.text(max_size=40))
+def test_compat_option_text_is_taken_or_refused_in_one_line(option, text):
+    try:
+        options.coerce(option, text)
+    except options.OptionError as exc:
+        message = str(exc)
+        assert "\n" not in message and option.split("_")[0] in message

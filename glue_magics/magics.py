@@ -502,9 +502,16 @@ class GlueMagics(Magics):
         self._run(code)
 
     def _run(self, code: str) -> dict:
-        """Run code and show its output as the cell's."""
+        """Run code and show its output as the cell's (a result left in S3 is fetched)."""
+        from glue_magics import results
+
         statement = self._execute(code)
-        self._display().show_output((statement.get("Output") or {}).get("Data") or {})
+        data = (statement.get("Output") or {}).get("Data") or {}
+        region, profile, _ = self._client_key or (None, None, None)
+        data = self._call(
+            results.resolve_result, data, results.s3_client_factory(region=region, profile=profile)
+        )
+        self._display().show_output(data)
         return statement
 
     def _execute(self, code: str) -> dict:

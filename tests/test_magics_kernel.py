@@ -335,3 +335,41 @@ def test_glue_sql_on_local_spark(ep):
         assert frame.strip() == "DataFrame [0, 1]"
     finally:
         k.shutdown()
+
+
+def test_large_result_left_in_s3_is_fetched_and_shown(tmp_path):
+    """A rich result the service hands over as s3://... shows like an inline one."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    s3_url = f"http://{host}:{port}"
+    try:
+        boto3.client(
+            "s3",
+            endpoint_url=s3_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).create_bucket(Bucket="results")
+        with LocalEndpoint(
+            provision_seconds=0.2,
+            stop_seconds=0.1,
+            results_bucket="results",
+            s3_endpoint_url=s3_url,
+            result_inline_limit=100,
+        ) as big:
+            k = Kernel(kernel_env(big.url, AWS_ENDPOINT_URL_S3=s3_url))
+            try:
+                k.ok("%load_ext glue_magics\n%glue_session")
+                reply = k.ok(
+                    "%%glue\nclass Big:\n    def _repr_html_(self):\n"
+                    "        return '<p>' + 'x' * 500 + '</p>'\nBig()"
+                )
+                html = reply.data("text/html")
+                assert html == ["<p>" + "x" * 500 + "</p>"], html
+            finally:
+                k.shutdown()
+    finally:
+        server.stop()

@@ -243,6 +243,8 @@ class ResultStore:
                 import boto3
                 from botocore.config import Config
 
+                from glue_magics.service import is_loopback as is_loopback_url
+
                 kwargs: dict[str, Any] = {
                     "region_name": self.region,
                     "config": Config(
@@ -251,7 +253,12 @@ class ResultStore:
                 }
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                self._client = boto3.Session().client("s3", **kwargs)
+                session = boto3.Session()
+                target = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3")
+                if session.get_credentials() is None and is_loopback_url(target):
+                    # a local S3 (moto, MinIO in dev mode) needs no real credentials
+                    kwargs["aws_access_key_id"] = kwargs["aws_secret_access_key"] = "local"
+                self._client = session.client("s3", **kwargs)
             return self._client
 
     def offload(self, session_id: str, event: dict[str, Any]) -> None:
@@ -466,7 +473,8 @@ class Engine:
         ).start()
 
     def _read_events(self, session: Session, process: subprocess.Popen[bytes], fd: int) -> None:
-        with open(fd, "rb", buffering=0) as stream:
+        # Buffered: an unbuffered file reads a line one byte (one syscall) at a time.
+        with open(fd, "rb") as stream:
             for line in stream:
                 try:
                     event = json.loads(line.decode("utf-8", "surrogatepass"))

@@ -60,6 +60,7 @@ def _local_endpoint_class() -> type:
             return store.bucket if store is not None else None
 
     LocalEndpoint.__module__ = __name__
+    LocalEndpoint.__qualname__ = "LocalEndpoint"
     return LocalEndpoint
 
 

@@ -504,13 +504,16 @@ class GlueMagics(Magics):
     def _run(self, code: str) -> dict:
         """Run code and show its output as the cell's (a result left in S3 is fetched)."""
         from glue_magics import results
+        from glue_magics.service import GlueError
 
         statement = self._execute(code)
         data = (statement.get("Output") or {}).get("Data") or {}
         region, profile, _ = self._client_key or (None, None, None)
-        data = self._call(
-            results.resolve_result, data, results.s3_client_factory(region=region, profile=profile)
-        )
+        try:
+            data = results.resolve_result(data, results.s3_client_factory(region, profile))
+        except GlueError as exc:  # the statement ran: show its text, and why the rest is missing
+            self._display().error_line(str(exc))
+            data = {k: v for k, v in data.items() if k not in ("MimeType", "Result")}
         self._display().show_output(data)
         return statement
 

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from glue_magics.local import validation
-from glue_magics.local.engine import OPERATIONS, Engine, GlueError
+from glue_magics.local.engine import DEFAULT_RESULT_INLINE_LIMIT, OPERATIONS, Engine, GlueError
 from glue_magics.local.faults import Faults
 
 TARGET_PREFIX = "AWSGlue."
@@ -145,7 +145,10 @@ class LocalEndpoint:
     """A Glue endpoint on this machine; statements run as Python in one process per session.
 
     ``with LocalEndpoint() as ep:`` serves on ``ep.url`` in a daemon thread until the block
-    ends; ``ep.stop()`` ends the server and every worker process.
+    ends; ``ep.stop()`` ends the server and every worker process.  With ``results_bucket``,
+    rich results over ``result_inline_limit`` bytes are put in
+    ``s3://<bucket>/glue-magics/<session>/<statement>.<ext>`` (PutObject to
+    ``s3_endpoint_url``, or the S3 botocore finds) and Result is that URI.
     """
 
     def __init__(
@@ -160,6 +163,9 @@ class LocalEndpoint:
         region: str = "us-east-1",
         account_id: str = "123456789012",
         verbose: bool = False,
+        results_bucket: str | None = None,
+        s3_endpoint_url: str | None = None,
+        result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(
@@ -177,11 +183,19 @@ class LocalEndpoint:
             stop_seconds=stop_seconds,
             region=region,
             account_id=account_id,
+            results_bucket=results_bucket,
+            s3_endpoint_url=s3_endpoint_url,
+            result_inline_limit=result_inline_limit,
         )
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def results_bucket(self) -> str | None:
+        """The bucket big results go to, or None when every result is inline."""
+        return self.engine.results.bucket if self.engine.results is not None else None
 
     # ----------------------------------------------------------------- serving
     def start(self) -> LocalEndpoint:

@@ -11,7 +11,7 @@ local endpoint on loopback, and are measured the same way:
    the cell, and per second of the wait.  Run i of n provisions for provision + i/n s, so
    READY falls at different phases of a kernel's polling (AWS's kernel polls every whole
    second; with a whole-number provision time its poll would meet READY by coincidence).
-2. Per cell: ``time.sleep(t)`` for t in 0.05, 0.2, 1, 3 s (median of several runs): wall
+2. Per cell: ``time.sleep(t)`` for t in 0.05, 0.2, 1, 1.5, 3 s (median of several runs): wall
    time from execute request to idle, the latency added over t, and the GetSession and
    GetStatement calls each cell cost.
 3. Progress while the session provisions: the output messages the kernel sent between
@@ -52,7 +52,7 @@ from glue_magics.local import LocalEndpoint
 
 ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
 CLOSED_PORT_PROXY = "http://127.0.0.1:9"  # discard port: nothing listens, connect fails at once
-DURATIONS = (0.05, 0.2, 1.0, 3.0)
+DURATIONS = (0.05, 0.2, 1.0, 1.5, 3.0)  # 1.5: off the whole second AWS polls on
 OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "comm_msg", "comm_open")
 PEER_PACKAGE = "aws_glue_interactive_sessions_kernel"
 

@@ -10,6 +10,7 @@ Client-side validation, the client and the local endpoint all read this model.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,3 +57,16 @@ def service_model() -> botocore.model.ServiceModel:
 def operation(name: str) -> botocore.model.OperationModel:
     """The model of one Glue operation, e.g. ``operation("CreateSession")``."""
     return service_model().operation_model(name)
+
+
+def dpu_per_worker(worker_type: str) -> float:
+    """DPU (M-DPU for Ray) per worker, read from the type's name: G.025X 0.25, G.16X 16.
+
+    Read from the name rather than a table, so a worker type a botocore upgrade brings
+    is priced without an edit of ours; ``Standard`` and unknown shapes count as 1.
+    """
+    match = re.fullmatch(r"[A-Z]+\.([0-9]+)X", worker_type)
+    if not match:
+        return 1.0
+    digits = match[1]
+    return float(f"0.{digits[1:]}") if digits.startswith("0") and len(digits) > 1 else float(digits)

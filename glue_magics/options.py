@@ -28,6 +28,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from glue_magics.model import dpu_per_worker
+
 __all__ = [
     "DEFAULTS",
     "FLAG_HELP",
@@ -932,6 +934,10 @@ def _rules(
     version_text = values.get("glue_version")
     if version_text is not None:
         version = _version(version_text)
+        pattern = _compile(_shape_at(("GlueVersion",)).metadata.get("pattern", ""))
+        word = "." not in version_text
+        if version is None and word and pattern is not None and pattern.fullmatch(version_text):
+            version = (math.inf,)  # a word the model accepts ("auto": the service picks)
         if version is None:
             raise _fail(
                 "glue_version",
@@ -1088,7 +1094,7 @@ class SessionOptions:
         """DPUs billed while the session lives: MaxCapacity, or workers x DPU per worker."""
         if "max_capacity" in self.values:
             return float(self.values["max_capacity"])
-        per = _dpu_per_worker(self.values.get("worker_type", "G.1X"))
+        per = dpu_per_worker(self.values.get("worker_type", "G.1X"))
         return self.values.get("number_of_workers", 0) * per
 
     def cost_per_hour(self, price_per_dpu_hour: float = 0.44) -> float:
@@ -1111,15 +1117,6 @@ def client_settings(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str
         client_only = {k: v for k, v in layer.items() if (spec := _spec(k)) and spec.client}
         settings.update(_coerce_layer(source, client_only))
     return settings
-
-
-def _dpu_per_worker(worker_type: str) -> float:
-    """DPU (or M-DPU) per worker, read from the name: G.025X -> 0.25, G.8X -> 8."""
-    match = re.fullmatch(r"[A-Z]+\.([0-9]+)X", worker_type)
-    if not match:
-        return 1.0  # Standard, and any type whose size the name does not tell
-    digits = match[1]
-    return float(f"0.{digits[1:]}") if digits.startswith("0") and len(digits) > 1 else float(digits)
 
 
 def dry_run_text(opts: SessionOptions, price: float = 0.44) -> str:

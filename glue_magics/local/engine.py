@@ -23,15 +23,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-DPU_PER_WORKER = {
-    "G.025X": 0.25,
-    "G.1X": 1.0,
-    "G.2X": 2.0,
-    "G.4X": 4.0,
-    "G.8X": 8.0,
-    "Z.2X": 2.0,
-    "Standard": 1.0,
-}
+from glue_magics.model import dpu_per_worker
+
 GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
 DEFAULT_GLUE_VERSION = "5.0"
 COMMAND_NAMES = ("glueetl", "gluestreaming", "glueray")
@@ -597,6 +590,8 @@ class Engine:
                 f"Command.Name '{name}' is not supported; use one of {', '.join(COMMAND_NAMES)}",
             )
         glue_version = request.get("GlueVersion", DEFAULT_GLUE_VERSION)
+        if glue_version == "auto":  # newer models allow it: the service picks the latest
+            glue_version = GLUE_VERSIONS[-1]
         if glue_version not in GLUE_VERSIONS:
             raise GlueError(
                 "InvalidInputException",
@@ -629,7 +624,7 @@ class Engine:
         else:
             if worker_type is None:
                 worker_type, workers = DEFAULT_WORKER_TYPE, DEFAULT_WORKERS
-            dpus = DPU_PER_WORKER[worker_type] * workers
+            dpus = dpu_per_worker(worker_type) * workers
         timeout = request.get("Timeout", DEFAULT_TIMEOUT_MINUTES)
         idle = request.get("IdleTimeout", timeout)
         now = time.time()
@@ -848,8 +843,11 @@ class Engine:
 
     # ----------------------------------------------------------------- shutdown
     def worker_pids(self) -> list[int]:
+        """Live workers.  Not ``poll()`` alone: it answers None while another thread waits
+        on the same process, so an ended worker being reaped would still count."""
         with self.lock:
-            return [p.pid for p in self._processes if p.poll() is None]
+            processes = list(self._processes)
+        return [p.pid for p in processes if p.poll() is None and _running(p.pid)]
 
     def close(self) -> None:
         """End every worker and wait for them, so none outlives the endpoint."""
@@ -882,3 +880,16 @@ OPERATIONS = {
     "TagResource": Engine.tag_resource,
     "UntagResource": Engine.untag_resource,
 }
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process; a zombie (ended, not yet reaped) is not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc here: kill(0) is all we can know
+        return True

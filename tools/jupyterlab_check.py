@@ -284,7 +284,7 @@ def _run_all(page: Any) -> None:
 
 def watch(page: Any, out: Path, timeout: float) -> dict[str, Any]:
     """Run all cells; poll the DOM every 0.25 s; screenshot at ~2 s, ~5 s, READY and the end."""
-    samples: list[tuple[float, float | None, str, list[str]]] = []
+    samples: list[tuple[float, float | None, str, list[str], int]] = []
     shots: list[str] = []
     due = {2.0: "lab-01-at-2s", 5.0: "lab-02-at-5s"}
 
@@ -306,7 +306,7 @@ def watch(page: Any, out: Path, timeout: float) -> dict[str, Any]:
             value = _percent(b["width"])
             last = samples[-1] if samples else None
             if not last or (value, b["label"]) != (last[1], last[2]):
-                samples.append((now, value, b["label"] or "", b["classes"]))
+                samples.append((now, value, b["label"] or "", b["classes"], b["barPx"][0]))
             if ready_at is None and "READY in" in (b["label"] or ""):
                 ready_at = now
                 shoot("lab-03-ready")
@@ -377,10 +377,10 @@ def check(
 def report(result: dict[str, Any]) -> int:
     """Print what was seen and decide: moved through >= 3 values, 100, READY, 42."""
     samples = result["samples"]
-    print("\nprogress bar (seconds after Run All, bar width, bar_style, label):")
-    for t, value, label, classes in samples:
+    print("\nprogress bar (seconds after Run All, value, bar px on screen, bar_style, label):")
+    for t, value, label, classes, px in samples:
         shown = "?" if value is None else f"{value:g}%"
-        print(f"  {t:6.2f} s  {shown:>6}  {','.join(classes):22}  {label}")
+        print(f"  {t:6.2f} s  {shown:>6}  {px:4d} px  {','.join(classes):22}  {label}")
     cells = result["cells"]
     for i, cell in enumerate(cells):
         for bar in cell["bars"]:
@@ -398,7 +398,10 @@ def report(result: dict[str, Any]) -> int:
     for path in result["shots"]:
         print(f"  {path}")
 
-    values = [v for _, v, _, _ in samples if v is not None]
+    values = [s[1] for s in samples if s[1] is not None]
+    widths = sorted({s[4] for s in samples})
+    if len(widths) > 1:
+        print(f"the bar's on-screen width changed while it ran: {widths} px")
     distinct = sorted(set(values))
     final_label = samples[-1][2] if samples else ""
     bars = cells[0]["bars"] if cells else []

@@ -135,9 +135,11 @@ SESSION_PLAN = PollPlan(
     first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.3, sparse_cap=2.0,
     burst=8.0, rate=0.7, full=100.0,
 )  # fmt: skip
-#: Statements are often sub-second: poll at a fixed fraction of the elapsed time.
+#: Statements are often sub-second: poll at a fixed fraction (10 %) of the elapsed time,
+#: so a short one returns within milliseconds of its end, and a long one settles at one
+#: GetStatement a second (the API's rate limits are shared by everyone in the account).
 STATEMENT_PLAN = PollPlan(
-    first=0.01, growth=0.12, cap=0.25, dense=0.02, window=0.1, sparse_cap=0.25, full=1.0
+    first=0.01, growth=0.1, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0
 )
 #: Waiting for STOPPED: no progress to go by.
 STOP_PLAN = PollPlan(

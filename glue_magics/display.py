@@ -244,9 +244,15 @@ class _Widget:
     def __init__(self, fallback: str) -> None:
         import ipywidgets as widgets
 
-        self.bar = widgets.IntProgress(value=0, min=0, max=100, bar_style="info")
-        self.label = widgets.HTML(value="")
-        self.box = widgets.HBox([self.bar, self.label])
+        # The bar keeps its width and the label wraps below it in a narrow notebook, rather
+        # than the label's unbreakable text squeezing the bar to nothing (seen in JupyterLab).
+        self.bar = widgets.IntProgress(
+            value=0, min=0, max=100, bar_style="info", layout=widgets.Layout(flex="0 0 auto")
+        )
+        self.label = widgets.HTML(
+            value="", layout=widgets.Layout(min_width="0", max_width="100%", overflow="hidden")
+        )
+        self.box = widgets.HBox([self.bar, self.label], layout=widgets.Layout(flex_flow="row wrap"))
         try:
             bundle = self.box._repr_mimebundle_()
         except AttributeError:  # pragma: no cover - ipywidgets without mimebundle repr
@@ -268,7 +274,7 @@ class _Widget:
         body = html.escape(text)
         if color:
             body = f'<span style="color:{color}">{body}</span>'
-        body = f'<span style="white-space:pre">{body}</span>'
+        body = f'<div style="white-space:pre;overflow:hidden;text-overflow:ellipsis">{body}</div>'
         if self.label.value != body:
             self.label.value = body
 

@@ -210,11 +210,14 @@ def test_stop_cancels_what_is_running(glue, endpoint):
     assert wait_statement(glue, session_id, statement_id)["State"] == "CANCELLED"
 
 
-def test_spark_is_defined_only_with_pyspark(glue, session_id):
-    if importlib.util.find_spec("pyspark") is not None:
-        pytest.skip("pyspark is installed: covered by test_spark_runs_lazily")
-    statement = run(glue, session_id, "spark")
-    assert statement["Output"]["ErrorName"] == "NameError"
+def test_no_spark_when_turned_off_or_not_installed(glue, monkeypatch):
+    monkeypatch.setenv("GLUE_MAGICS_LOCAL_SPARK", "0")  # read by the worker at its start
+    session = ready(glue)
+    try:
+        statement = run(glue, session, "spark")
+        assert statement["Output"]["ErrorName"] == "NameError"
+    finally:
+        glue.stop_session(Id=session)
 
 
 @pytest.mark.skipif(

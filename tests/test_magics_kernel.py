@@ -240,18 +240,27 @@ def test_cancel_long_statement(kernel, ep):
     kernel.ok("%glue_stop")
 
 
-def test_shutdown_stops_sessions(ep):
-    k = Kernel(kernel_env(ep.url))
-    k.ok("%load_ext glue_magics\n%glue_session --id stop-on-exit-1")
-    k.shutdown()
+def stopped_soon(ep, session_id: str) -> str:
+    """The session's status once it is stopping or stopped (bounded wait)."""
     deadline = time.monotonic() + 10
     status = None
     while time.monotonic() < deadline:
-        status = glue_client(ep).get_session(Id="stop-on-exit-1")["Session"]["Status"]
+        status = glue_client(ep).get_session(Id=session_id)["Session"]["Status"]
         if status in ("STOPPING", "STOPPED"):
             break
         time.sleep(0.1)
-    assert status in ("STOPPING", "STOPPED")
+    return status
+
+
+def test_restart_and_shutdown_stop_sessions(ep):
+    k = Kernel(kernel_env(ep.url))
+    k.ok("%load_ext glue_magics\n%glue_session --id stop-on-restart-1")
+    k.km.restart_kernel(now=False)
+    k.kc.wait_for_ready(timeout=60)
+    assert stopped_soon(ep, "stop-on-restart-1") in ("STOPPING", "STOPPED")
+    k.ok("%load_ext glue_magics\n%glue_session --id stop-on-exit-1")
+    k.shutdown()
+    assert stopped_soon(ep, "stop-on-exit-1") in ("STOPPING", "STOPPED")
 
 
 def test_faults_still_end_ready_with_one_session():
@@ -298,11 +307,11 @@ def test_config_shows_each_source(ep):
         k.shutdown()
 
 
-def test_glue_sql_without_spark_is_one_clear_line(ep):
+def test_glue_sql_without_spark_is_one_clear_line(ep, monkeypatch):
+    monkeypatch.setenv("GLUE_MAGICS_LOCAL_SPARK", "0")  # this session's worker has no Spark
     k = Kernel(kernel_env(ep.url))
     try:
         k.ok("%load_ext glue_magics\n%glue_session")
-        k.ok("%%glue\ndel spark" if spark_available() else "%%glue\npass")
         reply = k.execute("%%glue_sql\nSELECT 1")
         assert reply.status == "error" and "no Spark" in reply.stderr
         no_traceback(reply)

@@ -130,7 +130,9 @@ class Worker:
         }
         import importlib.util
 
-        if importlib.util.find_spec("pyspark") is not None:
+        # GLUE_MAGICS_LOCAL_SPARK=0 gives sessions without Spark even where pyspark is installed
+        wanted = os.environ.get("GLUE_MAGICS_LOCAL_SPARK", "1") != "0"
+        if wanted and importlib.util.find_spec("pyspark") is not None:
             self.namespace["spark"] = _LazySpark(os.environ.get("GLUE_MAGICS_SESSION_ID", "glue"))
 
     def set_progress(self, value: float) -> None:

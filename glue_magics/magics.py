@@ -383,9 +383,14 @@ class GlueMagics(Magics):
     def configure(self, line: str, cell: str) -> None:
         """Session options as a JSON object, e.g. {"worker_type": "G.2X", "number_of_workers": 10}.
 
-        Accepts the snake_case names of AWS's Glue kernel, the API's PascalCase names,
-        "default_arguments", and "--key" job arguments. Applies to the next session;
-        with -f a live session is stopped and created anew with the merged options.
+        Keys: iam_role (or role), worker_type, number_of_workers, max_capacity, glue_version,
+        idle_timeout, timeout, session_type (etl, streaming, ray), python_version,
+        connections, security_config, session_id_prefix (or id_prefix), tags,
+        default_arguments, spark_conf, additional_python_modules, extra_py_files, extra_jars,
+        description, region, profile, endpoint_url; the API's PascalCase names (WorkerType,
+        DefaultArguments, ... and any member a newer botocore adds); and "--key" job
+        arguments. Applies to the next session; with -f a live session is stopped and
+        created anew with the merged options.
         """
         args = self._parse(self.configure, line)
         from glue_magics import options

@@ -253,7 +253,8 @@ def translate(
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         return GlueError(
             f"{op}: no AWS credentials were found; run `aws configure` or "
-            f"`{_profile_hint(profile)}`, pass --profile, or use --endpoint local",
+            f"`{_profile_hint(profile)}`, pass --profile, "
+            "or try the local endpoint: --endpoint-url local",
             code="NoCredentials",
         )
     if isinstance(exc, bx.UnauthorizedSSOTokenError | bx.SSOTokenLoadError | bx.SSOError):

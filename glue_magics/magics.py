@@ -125,14 +125,18 @@ class GlueMagics(Magics):
             ("profile", options.from_profile(profile_name or os.environ.get("AWS_PROFILE"))),
         ]
 
-    def resolve(self, line: dict[str, Any] | None = None) -> Any:
-        """The effective ``SessionOptions``; an invalid one becomes a one-line UsageError."""
+    def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
+        """The effective ``SessionOptions``; an invalid one becomes a one-line UsageError.
+
+        ``partial``: check what is set without requiring the role yet.
+        """
         from glue_magics import options
 
         try:
             return options.SessionOptions.resolve(
                 self._layers(line),
                 account_id=os.environ.get("GLUE_ACCOUNT_ID") or os.environ.get("AWS_ACCOUNT_ID"),
+                partial=partial,
             )
         except options.OptionError as exc:
             raise UsageError(str(exc)) from None
@@ -366,6 +370,8 @@ class GlueMagics(Magics):
         """magic_arguments parsing, with "did you mean" for misspelt flags."""
         try:
             return parse_argstring(magic, line)
+        except ValueError as exc:  # shlex: an unterminated quote
+            raise UsageError(f"{line.strip()!r} cannot be read: {exc}; close the quote") from None
         except UsageError as exc:
             message = str(exc)
             if "unrecognized arguments" in message:
@@ -402,7 +408,7 @@ class GlueMagics(Magics):
         merged = {**self._configure, **new}
         previous, self._configure = self._configure, merged
         try:
-            opts = self.resolve()
+            self.resolve(partial=True)
         except UsageError:
             self._configure = previous  # nothing lost: the pending options stay as they were
             raise
@@ -416,6 +422,7 @@ class GlueMagics(Magics):
                 "Use %%configure -f to stop it and create a new one with these."
             )
             return
+        opts = self.resolve()  # a new session now: the request must be complete
         old = self.session_id
         display.info_line(f"Stopped session {old} ({self._stop_quietly(old)}).")
         self._forget(old)
@@ -424,9 +431,12 @@ class GlueMagics(Magics):
     @line_magic
     def glue_config(self, line: str = "") -> None:
         """The effective session options and where each value came from."""
-        opts = self.resolve()
+        opts = self.resolve(partial=True)
         display = self._display()
-        display.key_values(list(opts.table()), title="Glue session options")
+        rows = list(opts.table())
+        if "role" not in opts.values:
+            rows.insert(0, ("role", "(not set: needed before %glue_session)", ""))
+        display.key_values(rows, title="Glue session options")
         display.info_line(
             f"Estimated cost: {opts.dpus():g} DPU x ${self.dpu_hour_price:g} = "
             f"${opts.cost_per_hour(self.dpu_hour_price):.2f} per hour"

@@ -1033,6 +1033,9 @@ def _validate_request(request: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- the model object
 
 
+_STAND_IN_ROLE = "arn:aws:iam::000000000000:role/not-set-yet"
+
+
 @dataclass(frozen=True)
 class SessionOptions:
     """The effective options of one session request, and where each value came from."""
@@ -1046,11 +1049,14 @@ class SessionOptions:
         cls,
         layers: Sequence[tuple[str, Mapping[str, Any]]],
         account_id: str | None = None,
+        partial: bool = False,
     ) -> SessionOptions:
         """Merge sources (highest first; defaults added last), coerce and validate.
 
         Dicts merge per key, the higher source winning.  Pure: raises :class:`OptionError`
         and changes nothing on any wrong value, so callers can keep their old layers.
+        ``partial`` checks what is set without requiring a role yet (``%%configure`` and
+        ``%glue_config`` before the role is known); such options cannot make a request.
         """
         all_layers = [*layers, ("default", DEFAULTS)]
         coerced = [(source, _coerce_layer(source, layer)) for source, layer in all_layers]
@@ -1067,10 +1073,15 @@ class SessionOptions:
                     values[name] = value
                 sources[name] = source
                 rank[name] = position
+        stand_in_role = partial and "role" not in values
+        if stand_in_role:
+            values["role"], sources["role"], rank["role"] = _STAND_IN_ROLE, "default", len(coerced)
         _rules(values, sources, rank, account_id)
         # A fixed stand-in for a generated Id keeps validation deterministic.
         stand_in = None if "id" in values else f"{values.get('id_prefix') or 'x'}-{'0' * 32}"
         _validate_request(_build(values, session_id=stand_in))
+        if stand_in_role:
+            del values["role"], sources["role"]
         order = {name: i for i, name in enumerate(s.name for s in _all_specs())}
         ordered = sorted(values, key=lambda n: order.get(n, len(order)))
         return cls(

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.validate import validate_parameters
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from glue_magics.magics import GlueMagics
+from glue_magics.model import operation
 
 ROLE = "arn:aws:iam::123456789012:role/Members"
 
@@ -200,3 +204,112 @@ def test_managing_sessions_needs_no_complete_request(endpoint, monkeypatch, tmp_
     finally:
         ip.configurables.remove(magics)
         ip.config.pop("GlueMagics", None)
+
+
+# ----------------------------------------------------------------------------- properties
+# The raw text a user types, through the real magics (magic_arguments parsing included).
+
+FLAG_WORDS = [
+    "--role", "--worker-type", "--workers", "--max-capacity", "--glue-version",
+    "--idle-timeout", "--timeout", "--session-type", "--python-version", "--connections",
+    "--security-config", "--tag", "--arg", "--conf", "--python-modules", "--extra-py-files",
+    "--extra-jars", "--id", "--id-prefix", "--description", "--request-origin",
+    "--worker-typ", "--bogus", "-x",
+]  # fmt: skip
+VALUE_WORDS = [
+    ROLE, "G.1X", "G.2X", "Z.2X", "G.3X", "g.8x", "2", "0", "-1", "abc", "5.0", "1.0",
+    "etl", "ray", "streaming", "a=b", "team=data", "novalue", "=x", "3", "2880", "'a b'",
+    '"unterminated', "x" * 300, "é",
+]  # fmt: skip
+GOOD_PAIRS = {
+    "--worker-type": ["G.1X", "G.2X", "g.4x"], "--workers": ["2", "10"],
+    "--glue-version": ["4.0", "5.0"], "--idle-timeout": ["30"], "--timeout": ["120"],
+    "--session-type": ["etl", "streaming"], "--tag": ["team=data", "a=b"],
+    "--arg": ["k=v", "--enable-metrics=true"], "--conf": ["spark.sql.x=1"],
+    "--connections": ["a,b"], "--description": ["demo", "'two words'"],
+    "--python-modules": ["pandas==2.2"], "--id-prefix": ["nb"], "--request-origin": ["nb"],
+}  # fmt: skip
+good = st.sampled_from(sorted(GOOD_PAIRS)).flatmap(
+    lambda flag: st.sampled_from(GOOD_PAIRS[flag]).map(lambda value: f"{flag} {value}")
+)
+anything = st.sampled_from(FLAG_WORDS + VALUE_WORDS)
+lines = st.lists(st.one_of(good, good, anything), max_size=6).map(" ".join)
+
+
+@pytest.fixture
+def watched(endpoint, monkeypatch, tmp_path):
+    """The in-process shell pointed at the local endpoint, whose call counter we watch."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    ip = InteractiveShell.instance()
+    ip.config.pop("GlueMagics", None)
+    magics = GlueMagics(shell=ip)
+    ip.register_magics(magics)
+    ip.run_cell(f'%config GlueMagics.endpoint_url = "{endpoint.url}"')
+    ip.run_cell(f'%config GlueMagics.role = "{ROLE}"')
+    yield ip, endpoint
+    ip.configurables.remove(magics)
+    ip.config.pop("GlueMagics", None)
+
+
+def outcome(shell, cell: str):
+    with capture_output() as cap:
+        result = shell.run_cell(cell)
+    return result, cap
+
+
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(line=lines)
+def test_any_session_line_is_a_request_or_one_line_refusal_without_a_call(watched, line):
+    shell, ep = watched
+    result, cap = outcome(shell, f"%glue_session --dry-run {line}")
+    event("valid" if result.success else "refused")
+    if result.success:
+        text = cap.stdout
+        request = json.loads(text[: text.rindex("}") + 1])
+        validate_parameters(request, operation("CreateSession").input_shape)
+        return
+    assert isinstance(result.error_in_exec, UsageError), result.error_in_exec
+    message = str(result.error_in_exec)
+    assert message and "\n" not in message and "Traceback" not in cap.stderr
+    before = sum(ep.calls.values())
+    again, _ = outcome(shell, f"%glue_session {line}")  # for real this time: still no call
+    assert isinstance(again.error_in_exec, UsageError)
+    assert sum(ep.calls.values()) == before
+
+
+bodies = st.one_of(
+    st.text(max_size=60),
+    st.dictionaries(
+        st.sampled_from(
+            ["worker_type", "number_of_workers", "iam_role", "idle_timeout", "tags",
+             "glue_version", "--conf", "WorkerType", "number_of_worker", "bogus",
+             "max_capacity", "connections", "session_type"]
+        ),
+        st.one_of(st.sampled_from(VALUE_WORDS), st.integers(-5, 3000), st.none(),
+                  st.booleans(), st.lists(st.sampled_from(["a", "b"]), max_size=2),
+                  st.dictionaries(st.sampled_from(["k", "--k"]), st.sampled_from(["v", "1"]))),
+        max_size=5,
+    ).map(json.dumps),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=bodies)
+def test_any_configure_body_is_taken_or_refused_in_one_line_and_nothing_lost(watched, body):
+    shell, ep = watched
+    shell.run_cell_magic("configure", "", '{"worker_type": "G.2X"}')
+    before = sum(ep.calls.values())
+    result, cap = outcome(shell, f"%%configure\n{body}")
+    assert sum(ep.calls.values()) == before
+    event("taken" if result.success else "refused")
+    if not result.success:
+        assert isinstance(result.error_in_exec, UsageError), result.error_in_exec
+        assert "\n" not in str(result.error_in_exec) and "Traceback" not in cap.stderr
+        assert shell.run_cell(f'%config GlueMagics.role = "{ROLE}"').success
+        request, _ = outcome(shell, "%glue_session --dry-run")
+        kept = json.loads(_.stdout[: _.stdout.rindex("}") + 1])
+        assert kept["WorkerType"] == "G.2X"  # the refused body changed nothing

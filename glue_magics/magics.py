@@ -202,8 +202,11 @@ class GlueMagics(Magics):
             raise UsageError(str(exc)) from None
 
     # ------------------------------------------------------------------ waiting
-    def _wait(self, session_id: str) -> dict:
-        """Wait for READY with the progress display; Ctrl-C stops a session we created."""
+    def _wait(self, session_id: str, cost: str = "") -> dict:
+        """Wait for READY with the progress display; Ctrl-C stops a session we created.
+
+        ``cost`` (e.g. "5 DPU, ~$2.20/h") is shown with READY, so the meter is in view.
+        """
         from glue_magics import lifecycle
         from glue_magics.service import GlueError
 
@@ -237,7 +240,7 @@ class GlueMagics(Magics):
             bar.fail(getattr(exc, "status", "FAILED"), str(exc))  # the one line the user sees
             self._forget(session_id)
             raise Shown(str(exc)) from None
-        bar.succeed(time.monotonic() - start)
+        bar.succeed(time.monotonic() - start, cost or _cost_note(session, self.dpu_hour_price))
         self._ready = True
         return session
 
@@ -275,12 +278,12 @@ class GlueMagics(Magics):
         self.created[session_id] = client
         self.session_id = session_id
         self._ready = False
+        cost = f"{opts.dpus():g} DPU, ~${opts.cost_per_hour(self.dpu_hour_price):.2f}/h"
         self._display().info_line(
-            f"Creating session {session_id}: {opts.dpus():g} DPU, about "
-            f"${opts.cost_per_hour(self.dpu_hour_price):.2f} per hour while it lives."
+            f"Creating session {session_id}: {cost} while it lives (%glue_stop ends it)."
         )
         if wait:
-            self._wait(session_id)
+            self._wait(session_id, cost)
         return session_id
 
     def ensure_session(self) -> str:
@@ -465,16 +468,35 @@ class GlueMagics(Magics):
         status = self._call(
             lifecycle.stop_session, self.client_for(session_id), session_id, wait=self.stop_wait
         )
+        client = self.client_for(session_id)
         self.created.pop(session_id, None)
         self._attached.pop(session_id, None)
         self._forget(session_id)
+        spent = self._spent(client, session_id)
         if status == "STOPPING":
             self._display().info_line(
                 f"Session {session_id} is still STOPPING after {self.stop_wait:g} s; "
                 "the service is ending it, check with %glue_sessions."
             )
         else:
-            self._display().info_line(f"Session {session_id} {status}.")
+            self._display().info_line(f"Session {session_id} {status}{spent}.")
+
+    def _spent(self, client: Any, session_id: str) -> str:
+        """ ", after 12 min: 3600 DPU-seconds, about $0.44" once the service has the figures."""
+        from glue_magics import lifecycle
+        from glue_magics.service import GlueError
+
+        try:
+            session = lifecycle.get_session(client, session_id)
+        except GlueError:
+            return ""
+        dpu_seconds, ran = session.get("DPUSeconds"), session.get("ExecutionTime")
+        if dpu_seconds is None:
+            return ""
+        took = f" after {_duration(ran)}" if ran else ""
+        cost = dpu_seconds / 3600 * self.dpu_hour_price
+        money = f"${cost:.2f}" if cost >= 0.01 else f"${cost:.4f}"
+        return f"{took}: {dpu_seconds:g} DPU-seconds, about {money}"
 
     @line_magic
     def glue_sessions(self, line: str = "") -> None:
@@ -674,6 +696,20 @@ class RemoteError(Exception):
         if not lines or self.ename not in lines[-1]:
             lines.append(f"{self.ename}: {self.evalue}")
         return lines
+
+
+def _cost_note(session: dict, price: float) -> str:
+    """ "5 DPU, ~$2.20/h" from a session's MaxCapacity (sessions we did not create)."""
+    dpus = session.get("MaxCapacity")
+    return f"{dpus:g} DPU, ~${dpus * price:.2f}/h" if isinstance(dpus, int | float) else ""
+
+
+def _duration(seconds: float) -> str:
+    """12.5 s, 14 min, 3 h 05 min: a session's running time as people say it."""
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _when(value: Any) -> str:

@@ -106,6 +106,7 @@ def test_session_widget_moves_and_ends_ready(kernel, ep):
     ]
     assert styles[-1] == "success"
     assert "READY in" in reply.stdout + str(reply.data("text/plain"))
+    assert "2 DPU, ~$0.88/h" in reply.stdout  # the meter, in view when it starts running
     # already READY: nothing is created
     created = ep.sessions_created
     again = kernel.ok("%glue_session")
@@ -155,6 +156,7 @@ def test_status_sessions_and_stop(kernel, ep):
     assert listing.data("text/html"), "an HTML table in notebooks"
     stop = kernel.ok("%glue_stop")
     assert "STOPPED" in stop.stdout
+    assert "DPU-seconds, about $" in stop.stdout  # what the session cost, at the end
     reply = kernel.execute("%glue_status")
     assert reply.status == "error" and "%glue_session" in reply.stderr
     no_traceback(reply)

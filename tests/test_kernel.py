@@ -7,6 +7,7 @@ import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -99,3 +100,28 @@ def test_compat_option_text_is_taken_or_refused_in_one_line(option, text):
     except options.OptionError as exc:
         message = str(exc)
         assert "\n" not in message and option.split("_")[0] in message
+
+
+def test_aws_glue_kernel_style_notebook_runs_unchanged(installed, tmp_path):
+    """A notebook of AWS Glue kernel magics, executed headless on our installed kernel."""
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    path = Path(__file__).parent.parent / "notebooks" / "aws_glue_kernel_style.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    km = KernelManager(kernel_name="glue_magics", kernel_spec_manager=installed)
+    env = kernel_env("http://127.0.0.1:9")  # no AWS; the notebook itself says %endpoint local
+    del env["AWS_ENDPOINT_URL_GLUE"]
+    km.start_kernel(env=env)
+    try:
+        client = NotebookClient(notebook, timeout=120, km=km)
+        client.execute(cwd=str(tmp_path))
+    finally:
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "\n6\n" in "\n" + text and "\n3\n" in "\n" + text  # ran in the session
+    assert "notebook's own kernel" in text and "STOPPED" in text

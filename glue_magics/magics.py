@@ -21,6 +21,10 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, observe
 from glue_magics import sql
 
 LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
+# CreateSession failures after which the service may have made the session all the same
+_MAYBE_CREATED = frozenset(
+    {"EndpointUnreachable", "InternalServiceException", "OperationTimeoutException"}
+)
 TERMINAL = ("STOPPED", "TIMEOUT", "FAILED", "STOPPING")
 
 
@@ -264,18 +268,26 @@ class GlueMagics(Magics):
 
     def _create(self, opts: Any, wait: bool = True) -> str:
         from glue_magics import lifecycle
+        from glue_magics.service import GlueError
 
         request = opts.request()
         client = self.client(opts)
         session_id = request["Id"]
+        # Tracked before the call: a session whose answer got lost must still be stopped.
+        self.created[session_id] = client
         try:
-            self._call(lifecycle.create_session, client, request)
+            lifecycle.create_session(client, request)
         except KeyboardInterrupt:
-            # The request may have reached the service: make sure no session is left behind.
-            self.created[session_id] = client
             self._stop_quietly(session_id)
             raise
-        self.created[session_id] = client
+        except GlueError as exc:
+            if exc.code not in _MAYBE_CREATED:
+                self.created.pop(session_id, None)
+                raise UsageError(str(exc)) from None
+            raise UsageError(
+                f"{exc} (session {session_id} may exist: it is stopped when this kernel exits, "
+                f"or now with %glue_stop {session_id})"
+            ) from None
         self.session_id = session_id
         self._ready = False
         cost = f"{opts.dpus():g} DPU, ~${opts.cost_per_hour(self.dpu_hour_price):.2f}/h"

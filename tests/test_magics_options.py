@@ -313,3 +313,31 @@ def test_any_configure_body_is_taken_or_refused_in_one_line_and_nothing_lost(wat
         request, _ = outcome(shell, "%glue_session --dry-run")
         kept = json.loads(_.stdout[: _.stdout.rindex("}") + 1])
         assert kept["WorkerType"] == "G.2X"  # the refused body changed nothing
+
+
+def test_session_whose_create_answer_was_lost_is_still_stopped(fresh_endpoint, glue_client):
+    """CreateSession took effect but no answer came back: the session must not be orphaned."""
+    ep = fresh_endpoint(provision_seconds=0.2, stop_seconds=0.05)
+    ep.faults.set("lose", 1.0, operation="CreateSession")
+    ip = InteractiveShell.instance()
+    ip.config.pop("GlueMagics", None)
+    magics = GlueMagics(shell=ip)
+    ip.register_magics(magics)
+    try:
+        ip.run_cell(
+            f'%config GlueMagics.endpoint_url = "{ep.url}"\n%config GlueMagics.max_attempts = 1'
+        )
+        with capture_output() as cap:
+            result = ip.run_cell(f"%glue_session --role {ROLE} --id lost-answer-1")
+        assert isinstance(result.error_in_exec, UsageError)
+        assert "may exist" in str(result.error_in_exec) and "%glue_stop lost-answer-1" in str(
+            result.error_in_exec
+        ), cap.stderr
+        assert ep.sessions_created == 1
+        magics.close()  # what kernel shutdown or interpreter exit runs
+        status = glue_client(ep).get_session(Id="lost-answer-1")["Session"]["Status"]
+        assert status in ("STOPPING", "STOPPED")
+    finally:
+        ep.faults.clear()
+        ip.configurables.remove(magics)
+        ip.config.pop("GlueMagics", None)

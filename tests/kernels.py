@@ -69,6 +69,15 @@ class Reply:
     def of_type(self, msg_type: str) -> list[dict]:
         return [m for m in self.messages if m["msg_type"] == msg_type]
 
+    def widget_state(self, key: str) -> list[Any]:
+        """Every value the kernel sent for a widget trait (``value``, ``bar_style``...)."""
+        states = (m["content"]["data"].get("state", {}) for m in self.of_type("comm_msg"))
+        return [state[key] for state in states if key in state]
+
+    def bar_values(self) -> list[float]:
+        """The progress bars' values (a label's ``value`` is text, a bar's a number)."""
+        return [v for v in self.widget_state("value") if isinstance(v, int | float)]
+
 
 class Kernel:
     """One kernel process; ``execute`` returns everything the cell produced."""

@@ -91,19 +91,11 @@ def test_dry_run_prints_request_and_cost(kernel, ep):
 
 def test_session_widget_moves_and_ends_ready(kernel, ep):
     reply = kernel.ok("%glue_session --workers 2")
-    values = [
-        m["content"]["data"]["state"]["value"]
-        for m in reply.of_type("comm_msg")
-        if isinstance(m["content"]["data"].get("state", {}).get("value"), (int, float))
-    ]  # the bar's values (the label beside it has a string value)
+    values = reply.bar_values()
     assert len(set(values)) >= 3, values
     assert values == sorted(values)
     assert values[-1] == max(values) == 100
-    styles = [
-        m["content"]["data"]["state"]["bar_style"]
-        for m in reply.of_type("comm_msg")
-        if "bar_style" in m["content"]["data"].get("state", {})
-    ]
+    styles = reply.widget_state("bar_style")
     assert styles[-1] == "success"
     assert "READY in" in reply.stdout + str(reply.data("text/plain"))
     assert "2 DPU, ~$0.88/h" in reply.stdout  # the meter, in view when it starts running
@@ -137,11 +129,7 @@ def test_long_statement_shows_progress_then_closes_it(kernel, ep):
     assert "done" in reply.stdout
     opened = [m for m in reply.of_type("comm_open")]
     assert opened, "a progress widget appeared for a statement longer than a second"
-    values = [
-        m["content"]["data"]["state"]["value"]
-        for m in reply.of_type("comm_msg")
-        if isinstance(m["content"]["data"].get("state", {}).get("value"), (int, float))
-    ]
+    values = reply.bar_values()
     assert len(set(values)) >= 2 and values == sorted(values), values
     assert reply.of_type("comm_close") or reply.of_type("clear_output"), "removed at the end"
     quick = kernel.ok("%%glue\n1 + 1")
@@ -195,11 +183,7 @@ def test_session_stopped_while_provisioning_turns_red_with_next_step(ep):
 
         reply = k.execute("%glue_session --id red-1", during=stop_it_elsewhere)
         assert reply.status == "error"
-        styles = [
-            m["content"]["data"]["state"]["bar_style"]
-            for m in reply.of_type("comm_msg")
-            if "bar_style" in m["content"]["data"].get("state", {})
-        ]
+        styles = reply.widget_state("bar_style")
         assert styles[-1] == "danger"
         assert "red-1" in reply.stderr and "STOPP" in reply.stderr
         assert "%glue_session" in reply.stderr  # what to do next

@@ -524,7 +524,7 @@ class GlueMagics(Magics):
                 "Worker": s.get("WorkerType", ""),
                 "Workers": s.get("NumberOfWorkers", ""),
                 "Glue": s.get("GlueVersion", ""),
-                "Here": "*" if s.get("Id") == self.session_id else "",
+                "Here": _here(s.get("Id"), self.session_id, self.created),
             }
             for s in sessions
         ]
@@ -708,6 +708,13 @@ class RemoteError(Exception):
         if not lines or self.ename not in lines[-1]:
             lines.append(f"{self.ename}: {self.evalue}")
         return lines
+
+
+def _here(session_id: Any, current: str | None, created: dict[str, Any]) -> str:
+    """What a listed session is to this kernel: the current one, or one it created."""
+    if session_id == current:
+        return "current"
+    return "created here" if session_id in created else ""
 
 
 def _cost_note(session: dict, price: float) -> str:

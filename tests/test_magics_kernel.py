@@ -142,6 +142,7 @@ def test_status_sessions_and_stop(kernel, ep):
     assert "READY" in shown and "G.1X" in shown
     listing = kernel.ok("%glue_sessions")
     assert listing.data("text/html"), "an HTML table in notebooks"
+    assert "current" in "".join(listing.data("text/plain"))
     stop = kernel.ok("%glue_stop")
     assert "STOPPED" in stop.stdout
     assert "DPU-seconds, about $" in stop.stdout  # what the session cost, at the end

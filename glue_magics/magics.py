@@ -753,20 +753,26 @@ def _status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
     else:
         cost = "n/a"
     command = session.get("Command") or {}
-    return [
-        ("Id", session.get("Id", "")),
-        ("Status", session.get("Status", "")),
-        ("Progress", f"{session.get('Progress', 0):g}%"),
-        ("Type", command.get("Name", "")),
-        ("Glue version", session.get("GlueVersion", "")),
-        ("Worker type", session.get("WorkerType", "")),
-        ("Workers", session.get("NumberOfWorkers", "")),
-        ("Max capacity", session.get("MaxCapacity", "")),
-        ("Idle timeout", f"{session.get('IdleTimeout', '')} min"),
+
+    def unit(key: str, suffix: str) -> str:
+        value = session.get(key)
+        return f"{value:g}{suffix}" if isinstance(value, int | float) else ""
+
+    rows = [
+        ("Id", session.get("Id")),
+        ("Status", session.get("Status")),
+        ("Progress", unit("Progress", "%")),
+        ("Type", command.get("Name")),
+        ("Glue version", session.get("GlueVersion")),
+        ("Worker type", session.get("WorkerType")),
+        ("Workers", session.get("NumberOfWorkers")),
+        ("Max capacity (DPU)", session.get("MaxCapacity")),
+        ("Idle timeout", unit("IdleTimeout", " min")),
         ("Created", _when(created)),
         ("Elapsed", elapsed),
-        ("Execution time", f"{session.get('ExecutionTime', 0):g} s"),
-        ("DPU seconds", session.get("DPUSeconds", "")),
+        ("Execution time", unit("ExecutionTime", " s")),
+        ("DPU seconds", session.get("DPUSeconds")),
         ("Cost so far", cost),
-        ("Error", session.get("ErrorMessage", "")),
+        ("Error", session.get("ErrorMessage")),
     ]
+    return [(name, value) for name, value in rows if value not in (None, "")]  # only what is known

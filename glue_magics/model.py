@@ -69,4 +69,5 @@ def dpu_per_worker(worker_type: str) -> float:
     if not match:
         return 1.0
     digits = match[1]
-    return float(f"0.{digits[1:]}") if digits.startswith("0") and len(digits) > 1 else float(digits)
+    size = float(f"0.{digits[1:]}") if digits.startswith("0") and len(digits) > 1 else float(digits)
+    return size or 1.0  # "G.0X" names no size

@@ -43,6 +43,7 @@ def test_dpu_per_worker_known_types_and_anything_else():
     assert model.dpu_per_worker("G.025X") == 0.25
     assert model.dpu_per_worker("Z.2X") == 2
     assert model.dpu_per_worker("Standard") == 1
+    assert model.dpu_per_worker("G.0X") == model.dpu_per_worker("G.00X") == 1
 
 
 @given(st.text(max_size=12))

@@ -565,3 +565,104 @@ def test_cli_port_in_use_is_one_line():
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in result.stderr
     assert "--port" in result.stderr
+
+
+# ---------------------------------------------------------------- adversarial HTTP
+
+
+def exchange(ep: LocalEndpoint, data: bytes, *, reset: bool = False) -> tuple[int, dict] | None:
+    """Send raw bytes on a fresh connection; the answer's status and JSON body, or None
+    when the connection closed without one.  ``reset`` aborts (RST) right after sending."""
+    import socket
+    import struct
+
+    with socket.create_connection(("127.0.0.1", ep.port), timeout=20) as sock:
+        sock.sendall(data)
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return None
+        received = b""
+        while True:
+            head, sep, body = received.partition(b"\r\n\r\n")
+            if sep:
+                lines = head.decode("latin-1").split("\r\n")
+                fields = dict(line.split(": ", 1) for line in lines[1:])
+                if len(body) >= int(fields["Content-Length"]):
+                    assert fields["Content-Type"] == "application/x-amz-json-1.1", fields
+                    return int(lines[0].split()[1]), json.loads(body)
+            chunk = sock.recv(65536)
+            if not chunk:
+                assert not received, received
+                return None
+            received += chunk
+
+
+def request_bytes(
+    headers: dict[str, str], body: bytes = b"", line: str = "POST / HTTP/1.1"
+) -> bytes:
+    head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": "x", **headers}.items())
+    return f"{line}\r\n{head}\r\n".encode() + body
+
+
+LIST = {"X-Amz-Target": "AWSGlue.ListSessions"}
+ADVERSARIAL = [
+    (request_bytes({**LIST, "Content-Length": "abc"}, b"{}"), 400, "SerializationException"),
+    (request_bytes({**LIST, "Content-Length": "-5"}, b"{}"), 400, "SerializationException"),
+    (request_bytes({**LIST, "Content-Length": str(2**40)}), 413, "RequestEntityTooLargeException"),
+    (
+        request_bytes({**LIST, "Transfer-Encoding": "chunked"}, b"2\r\n{}\r\n0\r\n\r\n"),
+        411,
+        "LengthRequiredException",
+    ),
+    (
+        request_bytes({**LIST, "Content-Length": "200000"}, b"[" * 100000 + b"]" * 100000),
+        400,
+        "SerializationException",
+    ),
+    (request_bytes({**LIST, "Content-Length": "18"}, b'{"MaxResults":NaN}'), 400,
+     "SerializationException"),
+    (
+        request_bytes(
+            {"X-Amz-Target": "AWSGlue.CreateSession", "Content-Length": "72"},
+            b'{"Id":"x","Role":"arn:aws:iam::1:role/r","Command":{},"MaxCapacity":1e999}',
+        ),
+        400,
+        "SerializationException",
+    ),
+    (request_bytes({"Content-Length": "0"}, line="PUT / HTTP/1.1"), 400,
+     "UnknownOperationException"),
+    (request_bytes({}, line="GET / HTTP/1.1"), 400, "UnknownOperationException"),
+    (b"GARBAGE\r\n\r\n", 400, "BadRequestException"),
+    (request_bytes({"X" * 70000: "y"}), 431, "RequestHeaderFieldsTooLargeException"),
+]  # fmt: skip
+
+
+def test_malformed_http_gets_a_json_error_and_no_traceback(fresh_endpoint, capfd):
+    ep = fresh_endpoint()
+    for data, status, code in ADVERSARIAL:
+        answer = exchange(ep, data)
+        assert answer is not None, data[:80]
+        assert (answer[0], answer[1]["__type"]) == (status, code), (data[:80], answer)
+        assert answer[1]["message"] and "\n" not in answer[1]["message"]
+    # a client that resets mid-body, then one that resets after a whole request
+    exchange(ep, request_bytes({**LIST, "Content-Length": "10"}, b"{}"), reset=True)
+    exchange(ep, request_bytes({**LIST, "Content-Length": "2"}, b"{}"), reset=True)
+    assert exchange(ep, request_bytes({**LIST, "Content-Length": "2"}, b"{}"))[0] == 200
+    ep.stop()  # waits for every request thread, so all they printed is in capfd
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err, err
+
+
+def test_stop_cuts_kept_alive_connections_and_waits_for_their_threads(fresh_endpoint):
+    import threading
+
+    from conftest import make_glue
+
+    ep = fresh_endpoint()
+    glue = make_glue(ep.url)
+    for _ in range(3):
+        glue.list_sessions()  # one kept-alive connection, its thread waiting for more
+    name = f"glue-local-request-{ep.port}"
+    assert any(t.name == name for t in threading.enumerate())
+    ep.stop()
+    assert [t for t in threading.enumerate() if t.name == name] == []

@@ -10,10 +10,13 @@ import collections
 import http.server
 import ipaddress
 import json
+import math
 import socket
 import sys
 import threading
+import time
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 from glue_magics.local import validation
@@ -22,6 +25,29 @@ from glue_magics.local.faults import Faults
 
 TARGET_PREFIX = "AWSGlue."
 CONTENT_TYPE = "application/x-amz-json-1.1"
+#: The largest request body read; RunStatement's Code, the biggest member, is 68,000 chars.
+MAX_BODY_BYTES = 8 * 2**20
+#: Faults answered instead of the request: (code, message, HTTP status).
+INJECTED = {
+    "throttle": ("ThrottlingException", "Rate exceeded", 400),
+    "error5xx": ("InternalServiceException", "Injected internal failure", 500),
+}
+
+
+def _wire_error(exc: GlueError) -> dict[str, str]:
+    return {"__type": exc.code, "message": exc.message}
+
+
+def _finite(text: str) -> float:
+    """json's parse_float that refuses what JSON has no spelling for (1e999 is inf)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def is_loopback(host: str) -> bool:
@@ -36,6 +62,7 @@ def is_loopback(host: str) -> bool:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a poll is one round trip, not a handshake
+    default_request_version = "HTTP/1.1"  # a garbled request line still gets a status line
     server_version = "glue-magics-local"
     server: _Server
 
@@ -43,21 +70,61 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         super().setup()
         # Small answers must not wait for the peer's delayed ACK (Nagle).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         if self.server.endpoint.verbose:
             super().log_message(format, *args)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        length = int(self.headers.get("Content-Length") or 0)
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a garbled request line, a method other than POST,
+        headers too long) as JSON errors like every other answer, never an HTML page."""
+        self.close_connection = True
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # no do_<METHOD>: only POST is served
+            method = (self.command or "?")[:20]
+            exc = GlueError(
+                "UnknownOperationException", f"{method} is not served; use POST / with X-Amz-Target"
+            )
+        else:
+            phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Error"
+            exc = GlueError(phrase.title().replace(" ", "") + "Exception", message or phrase, code)
+        self._error(exc)
+
+    def _body(self) -> bytes | None:
+        """The request body, or None when the client went away before sending it all.
+
+        Raises GlueError for a body that cannot or must not be read; the connection then
+        closes, since what is left of the body would be taken for the next request."""
+        if self.headers.get("Transfer-Encoding"):
+            raise GlueError(
+                "LengthRequiredException",
+                "chunked request bodies are not accepted; send Content-Length",
+                HTTPStatus.LENGTH_REQUIRED,
+            )
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not (text.isascii() and text.isdigit()):
+            raise GlueError(
+                "SerializationException", f"Content-Length {text[:40]!r} is not a number of bytes"
+            )
+        length = int(text)
+        if length > MAX_BODY_BYTES:
+            raise GlueError(
+                "RequestEntityTooLargeException",
+                f"the request body of {length} bytes is above the limit of {MAX_BODY_BYTES}",
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            )
         raw = self.rfile.read(length) if length else b""
+        return raw if len(raw) == length else None
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        try:
+            raw = self._body()
+        except GlueError as exc:
+            self.close_connection = True
+            self._error(exc)
+            return
+        if raw is None:
+            self.close_connection = True
+            return
         target = self.headers.get("X-Amz-Target", "")
         operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else target
         endpoint = self.server.endpoint
@@ -66,37 +133,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if fault == "drop":
             self.close_connection = True  # no answer at all: the client sees a dead socket
             return
-        if fault == "throttle":
-            self._error(GlueError("ThrottlingException", "Rate exceeded"))
-            return
-        if fault == "error5xx":
-            self._error(
-                GlueError("InternalServiceException", "Injected internal failure", status=500)
-            )
-            return
-        if fault == "lose":
-            try:
-                endpoint.dispatch(target, operation, raw)
-            except GlueError:
-                pass
-            self.close_connection = True
+        if fault in INJECTED:
+            self._error(GlueError(*INJECTED[fault]))
             return
         try:
-            self._answer(200, endpoint.dispatch(target, operation, raw))
+            status, body = 200, endpoint.dispatch(target, operation, raw)
         except GlueError as exc:
-            self._error(exc)
+            status, body = exc.status, _wire_error(exc)
         except Exception as exc:  # a bug of ours: say so, as a 500, and log it
             self.log_error("internal error in %s: %r", operation, exc)
             import traceback
 
             traceback.print_exc(file=sys.stderr)
-            self._error(GlueError("InternalServiceException", repr(exc), status=500))
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._error(GlueError("UnknownOperationException", "Use POST / with X-Amz-Target"))
+            status, body = 500, _wire_error(GlueError("InternalServiceException", repr(exc), 500))
+        if fault == "lose":  # it took effect; the answer is lost
+            self.close_connection = True
+            return
+        self._answer(status, body)
 
     def _error(self, exc: GlueError) -> None:
-        self._answer(exc.status, {"__type": exc.code, "message": exc.message})
+        self._answer(exc.status, _wire_error(exc))
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, separators=(",", ":")).encode("utf-8", "surrogatepass")
@@ -112,33 +168,57 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class _Server(http.server.ThreadingHTTPServer):
+    """One daemon thread per connection (a kernel exiting must not wait for idle
+    keep-alive clients), each tracked from accept until closed, so ``close`` can cut
+    every connection and wait for every thread."""
+
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], endpoint: LocalEndpoint) -> None:
         self.endpoint = endpoint
-        self._connections: set[socket.socket] = set()
+        self._connections: dict[socket.socket, threading.Thread] = {}
         self._connections_lock = threading.Lock()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
-    def track(self, connection: socket.socket, alive: bool) -> None:
-        with self._connections_lock:
-            if alive:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"glue-local-request-{self.server_address[1]}",
+            daemon=True,
+        )
+        with self._connections_lock:  # tracked before it runs: no window for close to miss
+            self._connections[request] = thread
+        thread.start()
 
-    def close_connections(self) -> None:
-        """Cut kept-alive connections, so a stopped endpoint answers nothing at all."""
+    def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
-            connections = list(self._connections)
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request is not our bug: no traceback for it."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop listening, cut kept-alive connections (so a stopped endpoint answers
+        nothing at all) and wait for the threads serving them."""
+        self.server_close()
+        with self._connections_lock:
+            connections = dict(self._connections)
         for connection in connections:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        deadline = time.monotonic() + timeout
+        for thread in connections.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class LocalEndpoint:
@@ -229,8 +309,7 @@ class LocalEndpoint:
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
-            server.server_close()
-            server.close_connections()
+            server.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -266,9 +345,16 @@ class LocalEndpoint:
                 f"Operation '{target or '(no X-Amz-Target)'}' is not supported here",
             )
         try:
-            body = json.loads(raw.decode("utf-8", "surrogatepass")) if raw.strip() else {}
-        except ValueError as exc:
-            raise GlueError("SerializationException", f"Request body is not JSON: {exc}") from None
+            text = raw.decode("utf-8", "surrogatepass")
+            body = (
+                json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+                if text.strip()
+                else {}
+            )
+        except (ValueError, RecursionError) as exc:  # RecursionError: [[[[... nested too deep
+            reason = " ".join(str(exc).split())[:200]
+            message = f"Request body is not JSON: {reason}"
+            raise GlueError("SerializationException", message) from None
         from glue_magics import model
 
         shape = model.operation(operation).input_shape

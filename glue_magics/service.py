@@ -192,7 +192,8 @@ def call(client: Any, operation: str, **kwargs: Any) -> dict:
     try:
         return method(**kwargs)
     except (ClientError, BotoCoreError) as exc:
-        context = str(kwargs.get("Id") or kwargs.get("SessionId") or "")
+        # the session a call is about: SessionId where there is one (a statement's Id is not)
+        context = str(kwargs.get("SessionId") or kwargs.get("Id") or "")
         raise translate(exc, operation, context, profile=_client_profiles.get(client)) from None
 
 

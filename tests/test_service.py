@@ -398,3 +398,16 @@ def test_create_whose_response_was_lost_carries_on_with_the_session(aws_env, scr
         scripted.replies.pop("GetSession")
     assert scripted.calls["CreateSession"] - before == 2  # botocore's retry, not ours
     assert got["Id"] == "sess-lost" and got["Status"] == "PROVISIONING"
+
+
+@pytest.mark.parametrize("operation", ["GetStatement", "CancelStatement"])
+def test_statement_errors_name_the_session_not_the_statement_number(aws_env, scripted, operation):
+    scripted.error(operation, "EntityNotFoundException", "Session sess-gone not found")
+    try:
+        client = make_client(endpoint_url=scripted.url, max_attempts=1)
+        with pytest.raises(GlueError) as info:
+            call(client, operation, SessionId="sess-gone", Id=7)
+    finally:
+        scripted.replies.pop(operation)
+    text = one_line(info.value, "session sess-gone was not found")
+    assert "session 7 " not in text

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from glue_magics.service import EXPIRED_CODES, GlueError
+from glue_magics.service import EXPIRED_CODES, GlueError, redact
 
 SCHEME = "s3://"
 #: The most a result may weigh before we refuse to pull it into the notebook.
@@ -170,7 +170,7 @@ def _client_error(exc: Any, uri: str, bucket: str, key: str) -> GlueError:
     error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
     code = str(error.get("Code") or "Unknown")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    msg = " ".join(str(error.get("Message") or "no message").split()).rstrip(".")[:300]
+    msg = " ".join(redact(error.get("Message") or "no message").split()).rstrip(".")[:300]
     if code in ("NoSuchKey", "404", "NotFound"):
         text = (
             f"statement result {uri} does not exist (NoSuchKey); it may have been deleted "

@@ -63,6 +63,18 @@ class GlueError(Exception):
         self.session_ended = session_ended
 
 
+# What a service message may echo of the request's credentials: SigV4 errors quote the
+# canonical request, whose signed headers include the session token.
+_ECHOED_REQUEST = re.compile(r"(?is)\s*the (canonical string|string-to-sign)\b.*")
+_SECRET = re.compile(r"(?i)(x-amz-security-token\s*[:=]\s*)[^\s'\"&]+|(?:AKIA|ASIA)[A-Z0-9]{16}")
+
+
+def redact(text: str) -> str:
+    """A service message without the request it may quote, or any key id or token in it."""
+    text = _ECHOED_REQUEST.sub("", str(text))
+    return _SECRET.sub(lambda m: (m.group(1) or "") + "<redacted>", text)
+
+
 def _one_line(text: str) -> str:
     """Collapse whitespace and newlines so a message is always exactly one line."""
     return re.sub(r"\s*\n\s*", "; ", str(text).strip()).replace("\r", " ")
@@ -246,7 +258,7 @@ def translate(
     if isinstance(exc, bx.ClientError):
         error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
         code = str(error.get("Code") or "Unknown")
-        msg = _one_line(error.get("Message") or "no message").rstrip(".")
+        msg = _one_line(redact(error.get("Message") or "no message")).rstrip(".")
         if len(msg) > 300:  # e.g. an HTML error page from a proxy
             msg = msg[:297] + "..."
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

@@ -411,3 +411,31 @@ def test_statement_errors_name_the_session_not_the_statement_number(aws_env, scr
         scripted.replies.pop(operation)
     text = one_line(info.value, "session sess-gone was not found")
     assert "session 7 " not in text
+
+
+def test_a_signature_error_does_not_echo_the_credentials(aws_env, scripted, monkeypatch):
+    token = "IQoJb3JpZ2luX2VjEGlueGlzdGluZ1Rva2VuVmFsdWU0MDA"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", SECRET_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    message = (  # what SigV4 services answer: the canonical request, signed headers and all
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method.\n\nThe Canonical String for this "
+        f"request should have been\n'POST\n/\n\nx-amz-security-token:{token}\n'\n\n"
+        "The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20240101T000000Z\n'"
+    )
+    scripted.error("GetSession", "InvalidSignatureException", message)
+    try:
+        client = make_client(endpoint_url=scripted.url, max_attempts=1)
+        with pytest.raises(GlueError) as info:
+            call(client, "GetSession", Id="s1")
+    finally:
+        scripted.replies.pop("GetSession")
+    text = one_line(info.value, "InvalidSignatureException", "signature we calculated")
+    assert token not in text and "Canonical" not in text
+
+
+@given(st.text(max_size=80), st.from_regex(r"(AKIA|ASIA)[A-Z0-9]{16}", fullmatch=True))
+def test_redact_removes_key_ids_and_tokens_wherever_they_are(text, key_id):
+    for raw in (f"{text}{key_id}", f"{key_id} {text}", f"{text}\nX-Amz-Security-Token: {key_id}"):
+        assert key_id not in service.redact(raw)

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 import types
 import urllib.error
 import urllib.request
@@ -355,6 +356,20 @@ def test_timestamps_are_epoch_seconds_on_the_wire(endpoint, glue):
     assert status == 200
     assert isinstance(body["Session"]["CreatedOn"], float)
     assert 1.5e9 < body["Session"]["CreatedOn"] < 1e10
+
+
+def test_statement_times_are_epoch_milliseconds_as_glue_sends_them(endpoint, glue):
+    session_id = ready(glue)
+    statement = run(glue, session_id, "1")
+    before = time.time()
+    body = {"SessionId": session_id, "Id": statement["Id"]}
+    status, answer = post(endpoint.url, "AWSGlue.GetStatement", json.dumps(body).encode())
+    assert status == 200
+    started, completed = answer["Statement"]["StartedOn"], answer["Statement"]["CompletedOn"]
+    assert isinstance(started, int) and isinstance(completed, int)  # the model's ``long``
+    assert 1.5e12 < started <= completed <= before * 1000 + 1
+    assert (statement["StartedOn"], statement["CompletedOn"]) == (started, completed)  # botocore
+    glue.stop_session(Id=session_id)
 
 
 def test_a_model_operation_not_served_here_is_unknown(glue):

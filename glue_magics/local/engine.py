@@ -81,10 +81,12 @@ class Statement:
         }
         if self.output is not None:
             out["Output"] = self.output
+        # The model types these ``long``, and Glue sends epoch milliseconds (unlike the
+        # sessions' ``timestamp`` fields, epoch seconds that botocore makes datetimes).
         if self.started_on is not None:
-            out["StartedOn"] = self.started_on
+            out["StartedOn"] = round(self.started_on * 1000)
         if self.completed_on is not None:
-            out["CompletedOn"] = self.completed_on
+            out["CompletedOn"] = round(self.completed_on * 1000)
         return out
 
 

@@ -62,6 +62,15 @@ def test_syntax_error_is_reported_not_crashed(glue, session_id):
     assert text(run(glue, session_id, "1 + 1")) == "2"
 
 
+def test_reading_stdin_sees_an_empty_stream_not_the_next_command(glue, session_id):
+    statement_id = glue.run_statement(SessionId=session_id, Code="input()")["Id"]
+    child = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'input()']).returncode"
+    after = glue.run_statement(SessionId=session_id, Code=child)["Id"]
+    assert wait_statement(glue, session_id, statement_id)["Output"]["ErrorName"] == "EOFError"
+    assert text(wait_statement(glue, session_id, after)) == "1"  # the child's EOFError too
+    assert text(run(glue, session_id, "'next'")) == "'next'"
+
+
 def test_stderr_is_separate_from_stdout(glue, session_id):
     statement = run(glue, session_id, "import sys\nprint('out')\nprint('err', file=sys.stderr)")
     data = statement["Output"]["Data"]

@@ -215,12 +215,21 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-def _read_commands(commands: queue.Queue[dict[str, Any] | None]) -> None:
+def _command_pipe() -> io.BufferedReader:
+    """The endpoint's command pipe, moved off fd 0: statements (``input()``) and their
+    child processes then read an empty stdin and cannot take the next command."""
+    pipe = os.fdopen(os.dup(0), "rb")  # dup: not inherited by the statements' children
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return pipe
+
+
+def _read_commands(commands: queue.Queue[dict[str, Any] | None], pipe: io.BufferedReader) -> None:
     # Block SIGINT here so the kernel delivers the endpoint's SIGINT to the main thread,
     # where it interrupts the running statement.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    stdin = sys.stdin.buffer
-    for line in stdin:
+    for line in pipe:
         try:
             commands.put(json.loads(line))
         except ValueError:
@@ -243,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     worker = Worker(channel)
     signal.signal(signal.SIGINT, worker.interrupts.handler)
     commands: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    threading.Thread(target=_read_commands, args=(commands,), daemon=True).start()
+    pipe = _command_pipe()
+    threading.Thread(target=_read_commands, args=(commands, pipe), daemon=True).start()
     channel.send({"event": "ready", "pid": os.getpid()})
     while True:
         command = commands.get()

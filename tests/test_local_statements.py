@@ -202,6 +202,25 @@ def test_a_worker_that_dies_fails_the_session(glue):
     assert "code 3" in session["ErrorMessage"]
 
 
+def test_ended_workers_leave_no_open_pipe_behind(fresh_endpoint, glue_client):
+    import os
+
+    ep = fresh_endpoint()
+    glue = glue_client(ep)
+
+    def crash_one() -> None:
+        session_id = ready(glue)
+        run(glue, session_id, "import os\nos._exit(3)")
+        wait_status(glue, session_id, "FAILED")
+
+    crash_one()  # the client's connection and the endpoint's threads exist from here on
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        crash_one()
+    assert len(os.listdir("/proc/self/fd")) <= before
+    assert ep.worker_pids() == []
+
+
 def test_cancel_of_a_finished_statement_changes_nothing(glue, session_id):
     statement = run(glue, session_id, "1")
     glue.cancel_statement(SessionId=session_id, Id=statement["Id"])

@@ -479,7 +479,14 @@ class Engine:
                 sends = self._on_event(session, event)
                 self._send(sends)
         code = process.wait()
+        try:
+            if process.stdin is not None:
+                process.stdin.close()  # not left to a Popen kept as long as its session
+        except OSError:
+            pass
         with self.lock:
+            if process in self._processes:
+                self._processes.remove(process)
             if session.ended_status is None and not self.closed:
                 self._end(
                     session,

@@ -208,6 +208,29 @@ def test_list_sessions_pages_and_filters_by_tags(fresh_endpoint, glue_client):
         glue.list_sessions(NextToken="garbage")
 
 
+def test_a_deletion_between_pages_skips_no_session(fresh_endpoint, glue_client):
+    ep = fresh_endpoint()
+    glue = glue_client(ep)
+    ids = [create(glue) for _ in range(5)]
+    first = glue.list_sessions(MaxResults=2)
+    assert first["Ids"] == ids[:2]
+    glue.delete_session(Id=ids[0])
+    rest = glue.list_sessions(MaxResults=2, NextToken=first["NextToken"])
+    assert rest["Ids"] == ids[2:4]
+    last = glue.list_sessions(MaxResults=2, NextToken=rest["NextToken"])
+    assert last["Ids"] == ids[4:] and "NextToken" not in last
+
+
+def test_list_statements_pages(glue):
+    session_id = ready(glue)
+    ids = [glue.run_statement(SessionId=session_id, Code="1")["Id"] for _ in range(105)]
+    first = glue.list_statements(SessionId=session_id)
+    second = glue.list_statements(SessionId=session_id, NextToken=first["NextToken"])
+    assert [s["Id"] for s in first["Statements"] + second["Statements"]] == ids
+    assert len(first["Statements"]) == 100 and "NextToken" not in second
+    glue.stop_session(Id=session_id)
+
+
 def test_tags_by_session_arn(glue):
     session_id = create(glue, Tags={"owner": "me"})
     arn = f"arn:aws:glue:us-east-1:123456789012:session/{session_id}"

@@ -20,11 +20,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from glue_magics.model import dpu_per_worker
 
+T = TypeVar("T")
 GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
 DEFAULT_GLUE_VERSION = "5.0"
 COMMAND_NAMES = ("glueetl", "gluestreaming", "glueray")
@@ -105,6 +107,7 @@ class Session:
     tags: dict[str, str]
     arn: str
     last_activity: float
+    number: int = 0  # order of creation, for paging
     stop_requested: float | None = None
     ended_status: str | None = None
     ended_at: float | None = None
@@ -152,21 +155,31 @@ def _error_output(name: str, value: str) -> dict[str, Any]:
     }
 
 
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+def _token(after: int) -> str:
+    """A NextToken: the page goes on after the item numbered ``after``.  A position in the
+    list would skip an item whenever one before it is deleted between two pages."""
+    return base64.urlsafe_b64encode(f"after:{after}".encode()).decode()
 
 
-def _offset(token: str | None) -> int:
+def _after(token: str | None) -> int:
     if not token:
         return 0
     try:
         text = base64.urlsafe_b64decode(token.encode()).decode()
         prefix, _, number = text.partition(":")
-        if prefix == "offset" and number.isdigit():
+        if prefix == "after" and number.isascii() and number.isdigit():
             return int(number)
     except (ValueError, UnicodeError):
         pass
     raise GlueError("InvalidInputException", f"NextToken '{token[:50]}' is not valid")
+
+
+def _page(items: list[T], number: Callable[[T], int], after: int, size: int) -> tuple[list[T], str]:
+    """The ``size`` items numbered after ``after`` (items in rising order), and the token
+    of the next page ("" when this is the last)."""
+    rest = [item for item in items if number(item) > after]
+    page = rest[:size]
+    return page, _token(number(page[-1])) if len(rest) > size else ""
 
 
 def result_extension(mime: str) -> str:
@@ -585,6 +598,7 @@ class Engine:
                 raise GlueError("AlreadyExistsException", f"Session {session_id} already exists")
             self.sessions[session_id] = session
             self.sessions_created += 1
+            session.number = self.sessions_created
             self.wake.notify_all()
             wire = self.session_wire(session, time.time())
         self._spawner.submit(self._spawn, session)
@@ -696,7 +710,7 @@ class Engine:
             return {"Session": self.session_wire(session, time.time())}
 
     def list_sessions(self, body: dict[str, Any]) -> dict[str, Any]:
-        start = _offset(body.get("NextToken"))
+        after = _after(body.get("NextToken"))
         size = body.get("MaxResults", LIST_PAGE)
         wanted = body.get("Tags") or {}
         now = time.time()
@@ -706,13 +720,13 @@ class Engine:
                 self._refresh(session, now)
                 if all(session.tags.get(k) == v for k, v in wanted.items()):
                     chosen.append(session)
-            page = chosen[start : start + size]
+            page, token = _page(chosen, lambda s: s.number, after, size)
             out: dict[str, Any] = {
                 "Ids": [s.id for s in page],
                 "Sessions": [self.session_wire(s, now) for s in page],
             }
-        if start + size < len(chosen):
-            out["NextToken"] = _token(start + size)
+        if token:
+            out["NextToken"] = token
         return out
 
     def stop_session(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -767,14 +781,14 @@ class Engine:
             return {"Statement": statement.to_wire()}
 
     def list_statements(self, body: dict[str, Any]) -> dict[str, Any]:
-        start = _offset(body.get("NextToken"))
+        after = _after(body.get("NextToken"))
         with self.lock:
             session = self._get(body["SessionId"])
-            everything = list(session.statements.values())
-            page = everything[start : start + STATEMENT_PAGE]
+            statements = list(session.statements.values())
+            page, token = _page(statements, lambda s: s.id, after, STATEMENT_PAGE)
             out: dict[str, Any] = {"Statements": [s.to_wire() for s in page]}
-        if start + STATEMENT_PAGE < len(everything):
-            out["NextToken"] = _token(start + STATEMENT_PAGE)
+        if token:
+            out["NextToken"] = token
         return out
 
     def cancel_statement(self, body: dict[str, Any]) -> dict[str, Any]:

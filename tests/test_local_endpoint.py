@@ -484,6 +484,27 @@ def test_fault_specs_parse_like_the_command_line():
 # ---------------------------------------------------------------- binding and CLI
 
 
+def test_an_endpoint_leaves_no_thread_when_it_never_serves_or_has_stopped(glue_client):
+    import socket
+    import threading
+
+    def ours() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("glue-local")}
+
+    before = ours()
+    LocalEndpoint()  # made, never started
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError):
+            LocalEndpoint(port=taken.getsockname()[1]).start()
+    assert ours() == before
+    with LocalEndpoint(provision_seconds=0) as ep:
+        ready(glue_client(ep))
+        assert ours() - before
+    assert {t for t in ours() - before if t.is_alive()} == set()
+
+
 def test_non_loopback_host_needs_allow_remote(capsys):
     with pytest.raises(ValueError, match="allow_remote"):
         LocalEndpoint(host="0.0.0.0")

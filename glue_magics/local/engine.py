@@ -340,8 +340,10 @@ class Engine:
         self.closed = False
         self._processes: list[subprocess.Popen[bytes]] = []
         self._spawner = concurrent.futures.ThreadPoolExecutor(1, "glue-local-spawn")
-        self._reaper = threading.Thread(target=self._reap, name="glue-local-reaper", daemon=True)
-        self._reaper.start()
+        # Started with the first session: an endpoint that never serves (or whose port is
+        # taken) leaves no thread behind.
+        self._reaper: threading.Thread | None = None
+        self._readers: list[threading.Thread] = []  # one per worker, until it has ended
 
     # ----------------------------------------------------------------- helpers
     def arn(self, session_id: str) -> str:
@@ -473,12 +475,15 @@ class Engine:
             self._processes.append(process)
             if session.ended_status is not None or self.closed:
                 self._kill(session)
-        threading.Thread(
+        reader = threading.Thread(
             target=self._read_events,
             args=(session, process, read_fd),
             name=f"glue-local-worker-{process.pid}",
             daemon=True,
-        ).start()
+        )
+        with self.lock:
+            self._readers.append(reader)
+        reader.start()
 
     def _read_events(self, session: Session, process: subprocess.Popen[bytes], fd: int) -> None:
         # Buffered: an unbuffered file reads a line one byte (one syscall) at a time.
@@ -500,6 +505,7 @@ class Engine:
         with self.lock:
             if process in self._processes:
                 self._processes.remove(process)
+            self._readers.remove(threading.current_thread())
             if session.ended_status is None and not self.closed:
                 self._end(
                     session,
@@ -596,6 +602,15 @@ class Engine:
         with self.lock:
             if session_id in self.sessions:  # lost a race with the same Id
                 raise GlueError("AlreadyExistsException", f"Session {session_id} already exists")
+            if self.closed:
+                raise GlueError(
+                    "InternalServiceException", "The local endpoint is shutting down", 500
+                )
+            if self._reaper is None:
+                self._reaper = threading.Thread(
+                    target=self._reap, name="glue-local-reaper", daemon=True
+                )
+                self._reaper.start()
             self.sessions[session_id] = session
             self.sessions_created += 1
             session.number = self.sessions_created
@@ -887,6 +902,10 @@ class Engine:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        with self.lock:
+            threads = [*self._readers, *([self._reaper] if self._reaper else [])]
+        for thread in threads:
+            thread.join(timeout=5)
 
 
 OPERATIONS = {

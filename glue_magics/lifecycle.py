@@ -220,9 +220,9 @@ def _wait(
     *,
     on_tick: Callable[[T, float], None] | None,
     timeout: float,
-    tick: float,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
+    tick: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, bool]:
     """Poll ``fetch`` until ``finished``; returns (last item, finished?).
 
@@ -407,9 +407,6 @@ def stop_session(
         STOP_PLAN,
         on_tick=tick_cb,
         timeout=wait,
-        tick=0.1,
-        clock=time.monotonic,
-        sleep=time.sleep,
     )
     return str(session.get("Status") or "UNKNOWN")
 
@@ -436,6 +433,12 @@ def list_sessions(client: Any, page_size: int | None = None) -> list[dict]:
 # --------------------------------------------------------------------------- statements
 
 
+def get_statement(client: Any, session_id: str, statement_id: int) -> dict:
+    """GetStatement's ``Statement`` dict."""
+    response = call(client, "GetStatement", SessionId=session_id, Id=statement_id)
+    return response.get("Statement") or {"Id": statement_id}
+
+
 def run_statement(
     client: Any,
     session_id: str,
@@ -460,21 +463,14 @@ def run_statement(
         def tick_cb(statement: dict, elapsed: float) -> None:
             on_update(StatementView.from_statement(statement, elapsed))
 
-    def fetch() -> dict:
-        response = call(client, "GetStatement", SessionId=session_id, Id=statement_id)
-        return response.get("Statement") or {"Id": statement_id}
-
     try:
         statement, _ = _wait(
-            fetch,
+            lambda: get_statement(client, session_id, statement_id),
             lambda s: s.get("State") in STATEMENT_DONE,
             lambda s: _progress_or_none(s.get("Progress")),
             STATEMENT_PLAN,
             on_tick=tick_cb,
             timeout=math.inf,
-            tick=0.1,
-            clock=time.monotonic,
-            sleep=time.sleep,
         )
     except KeyboardInterrupt:
         raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None
@@ -495,17 +491,12 @@ def _cancel(
     try:
         call(client, "CancelStatement", SessionId=session_id, Id=statement_id)
         statement, done = _wait(
-            lambda: call(client, "GetStatement", SessionId=session_id, Id=statement_id).get(
-                "Statement", {}
-            ),
+            lambda: get_statement(client, session_id, statement_id),
             lambda s: s.get("State") in STATEMENT_DONE,
             lambda s: None,
             STATEMENT_PLAN,
             on_tick=tick_cb,
             timeout=cancel_wait,
-            tick=0.1,
-            clock=time.monotonic,
-            sleep=time.sleep,
         )
     except GlueError as exc:
         return StatementCancelled(

@@ -206,7 +206,7 @@ class ResultStore:
         inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT,
         region: str = "us-east-1",
     ) -> None:
-        from glue_magics.results import parse_s3_uri
+        from glue_magics.results import parse_s3_uri, s3_client_factory
 
         if parse_s3_uri(f"s3://{bucket}/k") is None:
             raise ValueError(
@@ -230,7 +230,8 @@ class ResultStore:
         self.endpoint_url = endpoint_url
         self.inline_limit = inline_limit
         self.region = region
-        self._client: Any = None
+        # Same credential chain as the magics' reader; a loopback S3 needs no credentials.
+        self._client = s3_client_factory(region=region, endpoint_url=endpoint_url)
         self._lock = threading.Lock()
 
     def wants(self, event: dict[str, Any]) -> bool:
@@ -246,28 +247,9 @@ class ResultStore:
         return f"{RESULT_PREFIX}/{session_id}/{statement_id}{result_extension(mime)}"
 
     def client(self) -> Any:
+        """The S3 client, made at the first upload the way the magics make theirs."""
         with self._lock:
-            if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                from glue_magics.service import is_loopback as is_loopback_url
-
-                kwargs: dict[str, Any] = {
-                    "region_name": self.region,
-                    "config": Config(
-                        retries={"mode": "standard"}, connect_timeout=5, read_timeout=60
-                    ),
-                }
-                if self.endpoint_url:
-                    kwargs["endpoint_url"] = self.endpoint_url
-                session = boto3.Session()
-                target = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3")
-                if session.get_credentials() is None and is_loopback_url(target):
-                    # a local S3 (moto, MinIO in dev mode) needs no real credentials
-                    kwargs["aws_access_key_id"] = kwargs["aws_secret_access_key"] = "local"
-                self._client = session.client("s3", **kwargs)
-            return self._client
+            return self._client()
 
     def offload(self, session_id: str, event: dict[str, Any]) -> None:
         """Upload the event's Result and put its ``s3://`` URI in its place (in ``event``);

@@ -7,6 +7,8 @@ import time
 import uuid
 from typing import Any
 
+from glue_magics.local.engine import pid_alive as alive
+
 ROLE = "arn:aws:iam::123456789012:role/GlueLocalTest"
 DONE = ("AVAILABLE", "ERROR", "CANCELLED")
 # Guards against a hang, not timing assertions: a broken endpoint fails instead of waiting.
@@ -56,19 +58,6 @@ def run(glue: Any, session_id: str, code: str) -> dict[str, Any]:
     """RunStatement and wait until it is done; returns the Statement."""
     statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
     return wait_statement(glue, session_id, statement_id)
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie counts as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def wait_gone(pids: list[int]) -> list[int]:

@@ -867,7 +867,7 @@ class Engine:
         on the same process, so an ended worker being reaped would still count."""
         with self.lock:
             processes = list(self._processes)
-        return [p.pid for p in processes if p.poll() is None and _running(p.pid)]
+        return [p.pid for p in processes if p.poll() is None and pid_alive(p.pid)]
 
     def close(self) -> None:
         """End every worker and wait for them, so none outlives the endpoint."""
@@ -906,7 +906,7 @@ OPERATIONS = {
 }
 
 
-def _running(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """Whether ``pid`` is a live process; a zombie (ended, not yet reaped) is not."""
     try:
         os.kill(pid, 0)

@@ -137,6 +137,14 @@ def test_statement_reports_its_own_progress(glue, session_id, tmp_path):
     assert (done["State"], done["Progress"], text(done)) == ("AVAILABLE", 1.0, "'done'")
 
 
+def test_junk_on_the_event_pipe_is_ignored(glue, session_id):
+    junk = [b"[1]", b'{"event": "progress", "id": "x"}', b'{"event": "progress", "value": "y"}',
+            b'{"event": "result", "id": null}', b"\xff\xfe", b'{"id": 1e999}']  # fmt: skip
+    code = f"import os, sys\nfor line in {junk!r}:\n    os.write(int(sys.argv[1]), line + b'\\n')"
+    assert run(glue, session_id, code + "\n'survived'")["State"] == "AVAILABLE"
+    assert text(run(glue, session_id, "'still'")) == "'still'"
+
+
 def test_statements_queue_and_a_waiting_one_can_be_cancelled(glue, session_id, tmp_path):
     flag = tmp_path / "go"
     blocker = glue.run_statement(

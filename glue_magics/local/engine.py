@@ -144,6 +144,21 @@ def _output_from(result: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
+def _event(line: bytes) -> dict[str, Any] | None:
+    """One worker event, or None for a line that is not one.  Statements can write to the
+    event pipe too (its number is in the worker's argv): junk must not end the reader."""
+    try:
+        event = json.loads(line.decode("utf-8", "surrogatepass"))
+        if not isinstance(event, dict):
+            return None
+        event["id"] = int(event.get("id", -1))
+        if event.get("event") == "progress":
+            event["value"] = min(1.0, max(0.0, float(event.get("value", 0.0))))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return event
+
+
 def _error_output(name: str, value: str) -> dict[str, Any]:
     return {
         "Data": {"TextPlain": "", "StdOut": "", "StdErr": ""},
@@ -261,7 +276,7 @@ class ResultStore:
         from glue_magics.results import is_text_mime
 
         mime = str(event["mime"])
-        key = self.key(session_id, int(event.get("id", 0)), mime)
+        key = self.key(session_id, event["id"], mime)
         uri = f"s3://{self.bucket}/{key}"
         result = event["result"]
         try:
@@ -471,9 +486,8 @@ class Engine:
         # Buffered: an unbuffered file reads a line one byte (one syscall) at a time.
         with open(fd, "rb") as stream:
             for line in stream:
-                try:
-                    event = json.loads(line.decode("utf-8", "surrogatepass"))
-                except ValueError:
+                event = _event(line)
+                if event is None:
                     continue
                 self._offload(session, event)
                 sends = self._on_event(session, event)
@@ -505,7 +519,7 @@ class Engine:
         if store is None or event.get("event") != "result" or not store.wants(event):
             return
         with self.lock:
-            statement = session.statements.get(int(event.get("id", -1)))
+            statement = session.statements.get(event["id"])
             if statement is None or session.running != statement.id:
                 return
             statement.finishing = True
@@ -519,11 +533,11 @@ class Engine:
             if kind == "ready":
                 session.worker_ready = True
                 return self._pump(session)
-            statement = session.statements.get(int(event.get("id", -1)))
+            statement = session.statements.get(event["id"])
             if statement is None or session.running != statement.id:
                 return []
             if kind == "progress":
-                statement.progress = float(event.get("value", 0.0))
+                statement.progress = event["value"]
                 return []
             if kind == "result":
                 statement.output = _output_from(event)

@@ -71,7 +71,6 @@ class Statement:
     started_on: float | None = None
     completed_on: float | None = None
     output: dict[str, Any] | None = None
-    cancel_requested: bool = False
     finishing: bool = False  # its result is being uploaded; a cancel must not kill it now
 
     def to_wire(self) -> dict[str, Any]:
@@ -108,7 +107,6 @@ class Session:
     arn: str
     last_activity: float
     number: int = 0  # order of creation, for paging
-    stop_requested: float | None = None
     ended_status: str | None = None
     ended_at: float | None = None
     error_message: str | None = None
@@ -542,7 +540,7 @@ class Engine:
             if kind == "result":
                 statement.output = _output_from(event)
                 cancelled = (
-                    statement.cancel_requested and event.get("error_name") == "KeyboardInterrupt"
+                    statement.state == "CANCELLING" and event.get("error_name") == "KeyboardInterrupt"
                 )
                 if cancelled:
                     statement.state = "CANCELLED"
@@ -744,9 +742,7 @@ class Engine:
         with self.lock:
             session = self._get(body["Id"])
             if session.ended_status is None:
-                now = time.time()
-                session.stop_requested = now
-                self._end(session, "STOPPED", now + self.stop_seconds)
+                self._end(session, "STOPPED", time.time() + self.stop_seconds)
             return {"Id": session.id}
 
     def delete_session(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -812,7 +808,6 @@ class Engine:
                 statement.progress = 1.0
             elif statement.state == "RUNNING":
                 statement.state = "CANCELLING"
-                statement.cancel_requested = True
                 process = session.process
                 if process is not None and process.poll() is None:
                     try:

@@ -539,10 +539,8 @@ class Engine:
                 return []
             if kind == "result":
                 statement.output = _output_from(event)
-                cancelled = (
-                    statement.state == "CANCELLING" and event.get("error_name") == "KeyboardInterrupt"
-                )
-                if cancelled:
+                interrupted = event.get("error_name") == "KeyboardInterrupt"
+                if statement.state == "CANCELLING" and interrupted:
                     statement.state = "CANCELLED"
                 else:
                     statement.state = "AVAILABLE" if event.get("status") == "ok" else "ERROR"

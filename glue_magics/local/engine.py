@@ -806,18 +806,32 @@ class Engine:
                 statement.progress = 1.0
             elif statement.state == "RUNNING":
                 statement.state = "CANCELLING"
+                threading.Thread(
+                    target=self._interrupt_until_done, args=(session, statement), daemon=True
+                ).start()
+        return {}
+
+    def _interrupt_until_done(self, session: Session, statement: Statement) -> None:
+        """SIGINT the worker, again every 0.2 s while the statement is CANCELLING.
+
+        The worker takes SIGINT only while a statement executes, so a cancel that lands
+        after the statement was sent but before it started would otherwise be lost and end
+        in the kill below.  The worker holds at most this one statement, so a repeat cannot
+        reach another.
+        """
+        deadline = time.monotonic() + self.cancel_grace_seconds
+        while time.monotonic() < deadline:
+            with self.lock:
+                if statement.state != "CANCELLING" or session.ended_status is not None:
+                    return
                 process = session.process
                 if process is not None and process.poll() is None:
                     try:
                         os.kill(process.pid, signal.SIGINT)
                     except OSError:
                         pass
-                timer = threading.Timer(
-                    self.cancel_grace_seconds, self._cancel_overdue, (session, statement)
-                )
-                timer.daemon = True
-                timer.start()
-        return {}
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        self._cancel_overdue(session, statement)
 
     def _cancel_overdue(self, session: Session, statement: Statement) -> None:
         """A statement that ignored SIGINT (stuck in C code): end the worker, so a cancel

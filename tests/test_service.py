@@ -115,10 +115,19 @@ class ScriptedGlue:
 
 
 @pytest.fixture(scope="module")
-def scripted():
+def scripted_server():
     server = ScriptedGlue()
     yield server
     server.close()
+
+
+@pytest.fixture
+def scripted(scripted_server):
+    """The scripted server; the replies a test scripts are undone after it."""
+    before = dict(scripted_server.replies)
+    yield scripted_server
+    scripted_server.replies.clear()
+    scripted_server.replies.update(before)
 
 
 def one_line(err: GlueError, *must_contain: str) -> str:
@@ -280,12 +289,9 @@ def test_unreachable_endpoint_names_the_url(aws_env):
 
 def test_read_timeout_names_the_url(aws_env, scripted):
     scripted.replies["GetSession"] = (200, {}, 1.0)
-    try:
-        client = make_client(endpoint_url=scripted.url, max_attempts=1, read_timeout=0.2)
-        with pytest.raises(GlueError) as info:
-            call(client, "GetSession", Id="s1")
-    finally:
-        scripted.replies.pop("GetSession")
+    client = make_client(endpoint_url=scripted.url, max_attempts=1, read_timeout=0.2)
+    with pytest.raises(GlueError) as info:
+        call(client, "GetSession", Id="s1")
     assert info.value.code == "EndpointUnreachable"
     one_line(info.value, scripted.url, "read_timeout")
 
@@ -293,12 +299,9 @@ def test_read_timeout_names_the_url(aws_env, scripted):
 def test_a_dropped_connection_names_the_url(aws_env, scripted):
     scripted.replies["GetSession"] = (0, {}, 0.0)
     before = scripted.calls["GetSession"]
-    try:
-        client = make_client(endpoint_url=scripted.url, max_attempts=2)
-        with pytest.raises(GlueError) as info:
-            call(client, "GetSession", Id="s1")
-    finally:
-        scripted.replies.pop("GetSession")
+    client = make_client(endpoint_url=scripted.url, max_attempts=2)
+    with pytest.raises(GlueError) as info:
+        call(client, "GetSession", Id="s1")
     assert scripted.calls["GetSession"] - before == 2
     assert info.value.code == "EndpointUnreachable"
     one_line(info.value, scripted.url, "closed the connection")
@@ -349,11 +352,8 @@ def test_throttling_is_reported_only_after_botocore_retried(aws_env, scripted):
     scripted.error("GetSession", "ThrottlingException", "Rate exceeded")
     before = scripted.calls["GetSession"]
     client = make_client(endpoint_url=scripted.url, max_attempts=3)
-    try:
-        with pytest.raises(GlueError) as info:
-            call(client, "GetSession", Id="s-throttled")
-    finally:
-        scripted.replies.pop("GetSession")
+    with pytest.raises(GlueError) as info:
+        call(client, "GetSession", Id="s-throttled")
     assert scripted.calls["GetSession"] - before == 3  # botocore retried, not us
     assert info.value.code == "ThrottlingException"
     one_line(info.value, "s-throttled", "adaptive")
@@ -361,12 +361,9 @@ def test_throttling_is_reported_only_after_botocore_retried(aws_env, scripted):
 
 def test_a_proxy_error_page_becomes_one_short_line(aws_env, scripted):
     scripted.replies["GetSession"] = (403, {"message": "<html>\n<body>\nDenied\n" * 50}, 0.0)
-    try:
-        client = make_client(endpoint_url=scripted.url, max_attempts=1)
-        with pytest.raises(GlueError) as info:
-            call(client, "GetSession", Id="s1")
-    finally:
-        scripted.replies.pop("GetSession")
+    client = make_client(endpoint_url=scripted.url, max_attempts=1)
+    with pytest.raises(GlueError) as info:
+        call(client, "GetSession", Id="s1")
     assert len(one_line(info.value)) < 500
 
 
@@ -388,14 +385,10 @@ def test_create_whose_response_was_lost_carries_on_with_the_session(aws_env, scr
     scripted.replies["CreateSession"] = [(0, {}, 0.0), (400, exists, 0.0)]
     scripted.replies["GetSession"] = (200, {"Session": session}, 0.0)
     before = scripted.calls["CreateSession"]
-    try:
-        client = make_client(endpoint_url=scripted.url, max_attempts=3)
-        got = lifecycle.create_session(
-            client, {"Id": "sess-lost", "Role": ROLE, "Command": {"Name": "glueetl"}}
-        )
-    finally:
-        scripted.replies.pop("CreateSession")
-        scripted.replies.pop("GetSession")
+    client = make_client(endpoint_url=scripted.url, max_attempts=3)
+    got = lifecycle.create_session(
+        client, {"Id": "sess-lost", "Role": ROLE, "Command": {"Name": "glueetl"}}
+    )
     assert scripted.calls["CreateSession"] - before == 2  # botocore's retry, not ours
     assert got["Id"] == "sess-lost" and got["Status"] == "PROVISIONING"
 
@@ -403,12 +396,9 @@ def test_create_whose_response_was_lost_carries_on_with_the_session(aws_env, scr
 @pytest.mark.parametrize("operation", ["GetStatement", "CancelStatement"])
 def test_statement_errors_name_the_session_not_the_statement_number(aws_env, scripted, operation):
     scripted.error(operation, "EntityNotFoundException", "Session sess-gone not found")
-    try:
-        client = make_client(endpoint_url=scripted.url, max_attempts=1)
-        with pytest.raises(GlueError) as info:
-            call(client, operation, SessionId="sess-gone", Id=7)
-    finally:
-        scripted.replies.pop(operation)
+    client = make_client(endpoint_url=scripted.url, max_attempts=1)
+    with pytest.raises(GlueError) as info:
+        call(client, operation, SessionId="sess-gone", Id=7)
     text = one_line(info.value, "session sess-gone was not found")
     assert "session 7 " not in text
 
@@ -425,12 +415,9 @@ def test_a_signature_error_does_not_echo_the_credentials(aws_env, scripted, monk
         "The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20240101T000000Z\n'"
     )
     scripted.error("GetSession", "InvalidSignatureException", message)
-    try:
-        client = make_client(endpoint_url=scripted.url, max_attempts=1)
-        with pytest.raises(GlueError) as info:
-            call(client, "GetSession", Id="s1")
-    finally:
-        scripted.replies.pop("GetSession")
+    client = make_client(endpoint_url=scripted.url, max_attempts=1)
+    with pytest.raises(GlueError) as info:
+        call(client, "GetSession", Id="s1")
     text = one_line(info.value, "InvalidSignatureException", "signature we calculated")
     assert token not in text and "Canonical" not in text
 

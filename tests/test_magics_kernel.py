@@ -170,47 +170,47 @@ def test_first_glue_cell_creates_session_then_timeout_message(ep):
         k.shutdown()
 
 
-def test_session_stopped_while_provisioning_turns_red_with_next_step(ep):
-    slow = LocalEndpoint(provision_seconds=10, stop_seconds=0.1).start()
-    k = Kernel(kernel_env(slow.url))
-    try:
-        k.ok("%load_ext glue_magics")
-
-        def stop_it_elsewhere(kernel):
-            def stop():
-                glue_client(slow).stop_session(Id="red-1")
-
-            threading.Timer(1.0, stop).start()
-
-        reply = k.execute("%glue_session --id red-1", during=stop_it_elsewhere)
-        assert reply.status == "error"
-        styles = reply.widget_state("bar_style")
-        assert styles[-1] == "danger"
-        assert "red-1" in reply.stderr and "STOPP" in reply.stderr
-        assert "%glue_session" in reply.stderr  # what to do next
-        no_traceback(reply)
-    finally:
-        k.shutdown()
-        slow.stop()
+@pytest.fixture
+def slow():
+    """A kernel with the extension loaded, on an endpoint whose sessions take 20 s to start."""
+    with LocalEndpoint(provision_seconds=20, stop_seconds=0.1) as endpoint:
+        k = Kernel(kernel_env(endpoint.url))
+        try:
+            k.ok("%load_ext glue_magics")
+            yield endpoint, k
+        finally:
+            k.shutdown()
 
 
-def test_interrupt_while_provisioning_stops_session(ep):
-    slow = LocalEndpoint(provision_seconds=20, stop_seconds=0.1).start()
-    k = Kernel(kernel_env(slow.url))
-    try:
-        k.ok("%load_ext glue_magics")
+def test_session_stopped_while_provisioning_turns_red_with_next_step(slow):
+    endpoint, k = slow
 
-        def interrupt_soon(kernel):
-            threading.Timer(2.0, kernel.interrupt).start()
+    def stop_it_elsewhere(kernel):
+        def stop():
+            glue_client(endpoint).stop_session(Id="red-1")
 
-        reply = k.execute("%glue_session --id interrupted-1", during=interrupt_soon)
-        assert reply.status == "error"
-        assert "stopped session interrupted-1" in reply.stderr
-        status = glue_client(slow).get_session(Id="interrupted-1")["Session"]["Status"]
-        assert status in ("STOPPING", "STOPPED")
-    finally:
-        k.shutdown()
-        slow.stop()
+        threading.Timer(1.0, stop).start()
+
+    reply = k.execute("%glue_session --id red-1", during=stop_it_elsewhere)
+    assert reply.status == "error"
+    styles = reply.widget_state("bar_style")
+    assert styles[-1] == "danger"
+    assert "red-1" in reply.stderr and "STOPP" in reply.stderr
+    assert "%glue_session" in reply.stderr  # what to do next
+    no_traceback(reply)
+
+
+def test_interrupt_while_provisioning_stops_session(slow):
+    endpoint, k = slow
+
+    def interrupt_soon(kernel):
+        threading.Timer(2.0, kernel.interrupt).start()
+
+    reply = k.execute("%glue_session --id interrupted-1", during=interrupt_soon)
+    assert reply.status == "error"
+    assert "stopped session interrupted-1" in reply.stderr
+    status = glue_client(endpoint).get_session(Id="interrupted-1")["Session"]["Status"]
+    assert status in ("STOPPING", "STOPPED")
 
 
 def test_cancel_long_statement(kernel, ep):

@@ -33,6 +33,23 @@ SHARED_PROVISION_SECONDS = 0.3
 SHARED_STOP_SECONDS = 0.2
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--skip-slow",
+        action="store_true",
+        help="skip tests marked slow (Spark, AWS's own kernel, the browser); CI runs them all",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--skip-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow test skipped (--skip-slow)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def make_glue(url: str, **config: Any) -> Any:
     """A real boto3 Glue client (our model with the sdk-extras) for the endpoint at ``url``.
 

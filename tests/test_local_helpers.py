@@ -13,6 +13,8 @@ ROLE = "arn:aws:iam::123456789012:role/GlueLocalTest"
 DONE = ("AVAILABLE", "ERROR", "CANCELLED")
 # Guards against a hang, not timing assertions: a broken endpoint fails instead of waiting.
 PATIENCE = 20.0
+#: A first Spark statement starts a JVM: on a cold, loaded 2-core machine that has taken over 20 s.
+SPARK_PATIENCE = 90.0
 
 
 def new_id(prefix: str = "t") -> str:
@@ -43,9 +45,11 @@ def ready(glue: Any, **extra: Any) -> str:
     return session_id
 
 
-def wait_statement(glue: Any, session_id: str, statement_id: int, *wanted: str) -> dict[str, Any]:
+def wait_statement(
+    glue: Any, session_id: str, statement_id: int, *wanted: str, patience: float = PATIENCE
+) -> dict[str, Any]:
     wanted = wanted or DONE
-    deadline = time.monotonic() + PATIENCE
+    deadline = time.monotonic() + patience
     while True:
         statement = glue.get_statement(SessionId=session_id, Id=statement_id)["Statement"]
         if statement["State"] in wanted:
@@ -54,10 +58,10 @@ def wait_statement(glue: Any, session_id: str, statement_id: int, *wanted: str) 
         time.sleep(0.005)
 
 
-def run(glue: Any, session_id: str, code: str) -> dict[str, Any]:
+def run(glue: Any, session_id: str, code: str, patience: float = PATIENCE) -> dict[str, Any]:
     """RunStatement and wait until it is done; returns the Statement."""
     statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
-    return wait_statement(glue, session_id, statement_id)
+    return wait_statement(glue, session_id, statement_id, patience=patience)
 
 
 def wait_gone(pids: list[int]) -> list[int]:

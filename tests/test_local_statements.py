@@ -7,7 +7,7 @@ import importlib.util
 import json
 
 import pytest
-from test_local_helpers import ready, run, wait_gone, wait_statement, wait_status
+from test_local_helpers import SPARK_PATIENCE, ready, run, wait_gone, wait_statement, wait_status
 
 
 @pytest.fixture
@@ -256,10 +256,11 @@ def test_no_spark_when_turned_off_or_not_installed(glue, monkeypatch):
         glue.stop_session(Id=session)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed (extra 'spark')"
 )
 def test_spark_runs_lazily(glue, session_id):
     assert "starts at first use" in text(run(glue, session_id, "spark"))
-    statement = run(glue, session_id, "spark.range(5).count()")
+    statement = run(glue, session_id, "spark.range(5).count()", patience=SPARK_PATIENCE)
     assert text(statement) == "5", statement["Output"]

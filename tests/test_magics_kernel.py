@@ -315,6 +315,7 @@ def spark_available() -> bool:
     return importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java on this machine")
 def test_glue_sql_on_local_spark(ep):
     k = Kernel(kernel_env(ep.url, GLUE_MAGICS_SPARK_MASTER="local[1]"))

@@ -16,6 +16,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import TraitError
 
 from glue_magics import __version__, options
+from glue_magics.magics import line_value
 
 # AWS Glue kernel's option magics -> the GlueMagics option they set
 COMPAT_OPTIONS: dict[str, str] = {
@@ -79,13 +80,19 @@ class CompatMagics(Magics):
             self.magics["line"][name] = self._setter("session_type", session_type)
         for name, target in COMPAT_ACTIONS.items():
             self.magics["line"][name] = getattr(glue, target)
-        self.magics["cell"]["tags"] = lambda line, cell: self._setter("tags")(cell)
+        self.magics["cell"]["tags"] = lambda line, cell: self._setter("tags", raw=True)(cell)
 
-    def _setter(self, option: str, fixed: str | None = None) -> Any:
-        """A line magic that sets one option, checked as a flag would be."""
+    def _setter(self, option: str, fixed: str | None = None, raw: bool = False) -> Any:
+        """A line magic that sets one option, checked as a flag would be; its value is read
+        as a shell reads words (quotes removed), or taken as it is (``raw``, a cell body)."""
 
         def set_option(line: str = "") -> None:
-            text = fixed if fixed is not None else line.strip().strip("'\"")
+            if fixed is not None:
+                text = fixed
+            elif raw:
+                text = line.strip()
+            else:
+                text = line_value(line)
             try:
                 value = options.coerce(option, text)
                 setattr(self.glue, option, value)

@@ -15,7 +15,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, observe
 
 from glue_magics import sql
@@ -382,18 +382,21 @@ class GlueMagics(Magics):
         self._create(opts, wait=not args.no_wait)
 
     def _parse(self, magic: Any, line: str) -> Any:
-        """magic_arguments parsing, with "did you mean" for misspelt flags."""
+        """magic_arguments parsing of words split as a shell splits them, with "did you mean"
+        for misspelt flags.
+
+        Not ``parse_argstring``: IPython splits with ``shlex`` in non-POSIX mode, which keeps
+        the quotes, so ``--description 'a b'`` would send ``'a b'`` quotes and all.
+        """
         try:
-            return parse_argstring(magic, line)
-        except ValueError as exc:  # shlex: an unterminated quote
-            raise UsageError(f"{line.strip()!r} cannot be read: {exc}; close the quote") from None
+            return magic.parser.parse_args(_dash_values(magic.parser, line_words(line)))
         except UsageError as exc:
             message = str(exc)
             if "unrecognized arguments" in message:
                 from glue_magics.options import suggest
 
                 flags = [opt for action in magic.parser._actions for opt in action.option_strings]
-                unknown = [w for w in shlex.split(message.split(":", 1)[1]) if w.startswith("-")]
+                unknown = [w for w in message.split(":", 1)[1].split() if w.startswith("-")]
                 hint = suggest(unknown[0].split("=")[0], flags) if unknown else ""
                 raise UsageError(f"{message}{hint}") from None
             raise
@@ -463,7 +466,7 @@ class GlueMagics(Magics):
         """Id, status, progress, sizes, timeouts, elapsed time and the cost so far."""
         from glue_magics import lifecycle
 
-        session_id = line.strip() or self.session_id
+        session_id = line_value(line) or self.session_id
         if not session_id:
             raise UsageError("no session yet; start one with %glue_session")
         session = self._call(lifecycle.get_session, self.client_for(session_id), session_id)
@@ -474,7 +477,7 @@ class GlueMagics(Magics):
         """Stop the current session (or the one given) and wait, bounded, for STOPPED."""
         from glue_magics import lifecycle
 
-        session_id = line.strip() or self.session_id
+        session_id = line_value(line) or self.session_id
         if not session_id:
             raise UsageError("no session to stop; give an id: %glue_stop ID")
         status = self._call(
@@ -533,7 +536,7 @@ class GlueMagics(Magics):
     @line_magic
     def glue_reconnect(self, line: str = "") -> None:
         """Attach to an existing session, waiting for READY if it is still provisioning."""
-        session_id = line.strip()
+        session_id = line_value(line)
         if not session_id:
             raise UsageError("give the session id: %glue_reconnect ID (see %glue_sessions)")
         self._attached[session_id] = self.client()
@@ -669,6 +672,45 @@ class GlueMagics(Magics):
 # Misspelt flags must be errors with a "did you mean", not silently taken as abbreviations.
 for _magic in (GlueMagics.glue_session, GlueMagics.configure, GlueMagics.glue_sql):
     _magic.parser.allow_abbrev = False
+
+
+def line_words(line: str) -> list[str]:
+    """A magic's line split into words as a POSIX shell would: quotes removed, escaped
+    quotes kept (``--description 'nightly backfill'`` is one word, ``nightly backfill``).
+
+    An unterminated quote is a one-line UsageError, not shlex's ValueError.
+    """
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"{line.strip()!r} cannot be read: {exc}; close the quote") from None
+
+
+def _dash_values(parser: Any, words: list[str]) -> list[str]:
+    """``--flag -x`` -> ``--flag=-x`` when ``-x`` is not a flag: a shell passes ``-x`` as the
+    flag's value, while argparse would take it for a flag and refuse the line."""
+    flags = {opt for action in parser._actions for opt in action.option_strings}
+    takes_value = {
+        opt for action in parser._actions if action.nargs != 0 for opt in action.option_strings
+    }
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if word in takes_value and nxt is not None and nxt.startswith("-") and nxt not in flags:
+            out.append(f"{word}={nxt}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def line_value(line: str) -> str:
+    """The one value a magic such as ``%glue_stop ID`` or ``%iam_role ARN`` takes: its words
+    read as a shell reads them, joined by single spaces (so quoting is optional)."""
+    return " ".join(line_words(line))
 
 
 class Shown(Exception):

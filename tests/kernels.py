@@ -106,7 +106,11 @@ class Kernel:
             messages.append(msg)
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
-        reply = self.kc.get_shell_msg(timeout=timeout)["content"]
+        while True:  # skip replies to other requests (wait_for_ready's kernel_info may repeat)
+            shell_msg = self.kc.get_shell_msg(timeout=timeout)
+            if shell_msg["parent_header"].get("msg_id") == msg_id:
+                break
+        reply = shell_msg["content"]
         return Reply(
             reply["status"],
             reply.get("ename"),

@@ -141,6 +141,12 @@ SESSION_PLAN = PollPlan(
 STATEMENT_PLAN = PollPlan(
     first=0.01, growth=0.1, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0
 )
+#: After a poll failed for good (botocore's retries spent): the next is 0.5 s later, then
+#: doubling per failure in a row, at most 8 s apart (botocore already backed off within).
+FAILED_POLL_BACKOFF = (0.5, 8.0)
+#: How long a statement wait goes on when every GetStatement fails (throttling, 5xx, no
+#: connection) before it gives up saying the statement may still be running.
+STATEMENT_PATIENCE = 300.0
 #: Waiting for STOPPED: no progress to go by.
 STOP_PLAN = PollPlan(
     first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.0, sparse_cap=1.0, burst=4.0, rate=1.0
@@ -221,6 +227,7 @@ def _wait(
     on_tick: Callable[[T, float], None] | None,
     timeout: float,
     tick: float = 0.1,
+    patience: float | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, bool]:
@@ -229,25 +236,48 @@ def _wait(
     ``on_tick(item, elapsed)`` runs after every poll and every ``tick`` seconds between
     polls.  A last poll is made at the timeout.  Sleeps are short (``tick``), so a
     KeyboardInterrupt arrives promptly; nothing here catches it.
+
+    A poll that fails with a transient :class:`GlueError` (throttling, 5xx, a lost
+    connection, after botocore's own retries) does not end the wait: polling goes on,
+    backing off (:data:`FAILED_POLL_BACKOFF`), until the timeout or ``patience`` seconds of
+    nothing but failures; then that error is raised with ``last_item`` (the last answer,
+    or None) on it, so the caller can tell the truth about what it was waiting for.
     """
     start = clock()
     scheduler = PollScheduler(plan, start)
     deadline = start + timeout
+    item: T | None = None
+    failing_since: float | None = None
+    failures = 0
     while True:
         sent = clock()
-        item = fetch()
-        got = clock()
-        scheduler.observe((sent + got) / 2, progress(item))
-        if on_tick is not None:
-            on_tick(item, got - start)
-        if finished(item):
-            return item, True
-        if got >= deadline:
-            return item, False
-        at = min(scheduler.next_poll_at(), deadline)
+        try:
+            got_item = fetch()
+        except GlueError as exc:
+            if not exc.transient:
+                raise
+            got = clock()
+            failures += 1
+            failing_since = sent if failing_since is None else failing_since
+            if got >= deadline or (patience is not None and got - failing_since >= patience):
+                exc.last_item = item  # type: ignore[attr-defined]
+                raise
+            first, cap = FAILED_POLL_BACKOFF
+            at = min(deadline, got + min(cap, first * 2 ** (failures - 1)))
+        else:
+            item, got = got_item, clock()
+            failures, failing_since = 0, None
+            scheduler.observe((sent + got) / 2, progress(item))
+            if on_tick is not None:
+                on_tick(item, got - start)
+            if finished(item):
+                return item, True
+            if got >= deadline:
+                return item, False
+            at = min(scheduler.next_poll_at(), deadline)
         while (now := clock()) < at:
             sleep(min(tick, at - now))
-            if on_tick is not None and clock() < at:
+            if on_tick is not None and item is not None and clock() < at:
                 on_tick(item, clock() - start)
 
 
@@ -268,7 +298,10 @@ def create_session(client: Any, request: dict) -> dict:
     """
     session_id = request.get("Id", "")
     try:
-        response = call(client, "CreateSession", **request)
+        response = _again_while_transient(
+            lambda: call(client, "CreateSession", **request),
+            CREATE_PATIENCE if session_id else 0.0,  # the Id is what makes a retry safe
+        )
     except GlueError as exc:
         if exc.code != "AlreadyExistsException" or not session_id:
             raise
@@ -280,6 +313,34 @@ def create_session(client: Any, request: dict) -> dict:
     if not session or not session.get("Status"):
         session = get_session(client, session_id)
     return session
+
+
+#: How long a CreateSession (with our own Id) is asked again after botocore's retries
+#: ran out on throttling, 5xx or a lost connection; a refused connection is not retried.
+CREATE_PATIENCE = 30.0
+
+
+def _again_while_transient(
+    attempt: Callable[[], T],
+    patience: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """``attempt()``, made again (backing off) while it fails with a transient GlueError
+    after a connection was made, for up to ``patience`` seconds.  Only for calls that are
+    safe to repeat: CreateSession with an Id, StopSession."""
+    start = clock()
+    failures = 0
+    while True:
+        try:
+            return attempt()
+        except GlueError as exc:
+            failures += 1
+            first, cap = FAILED_POLL_BACKOFF
+            delay = min(cap, first * 2 ** (failures - 1))
+            if not (exc.transient and exc.connected) or clock() + delay - start > patience:
+                raise
+            sleep(delay)
 
 
 def _same_request(session: dict, request: dict) -> bool:
@@ -319,17 +380,33 @@ def wait_ready(
     :class:`GlueError` naming the id and how to go on when ``timeout`` passes first.
     """
     tick_cb = _session_ticks(on_update)
-    session, _ = _wait(
-        lambda: get_session(client, session_id),
-        lambda s: s.get("Status") in ("READY", *DEAD_STATES),
-        lambda s: _progress_or_none(s.get("Progress")),
-        SESSION_PLAN,
-        on_tick=tick_cb,
-        timeout=timeout,
-        tick=tick,
-        clock=clock,
-        sleep=sleep,
-    )
+    try:
+        session, _ = _wait(
+            lambda: get_session(client, session_id),
+            lambda s: s.get("Status") in ("READY", *DEAD_STATES),
+            lambda s: _progress_or_none(s.get("Progress")),
+            SESSION_PLAN,
+            on_tick=tick_cb,
+            timeout=timeout,
+            tick=tick,
+            clock=clock,
+            sleep=sleep,
+        )
+    except GlueError as exc:
+        if not exc.transient:
+            raise
+        # Glue stopped answering until the deadline: say what was known, and that the
+        # session may well be alive (it is not forgotten, nor said to be gone).
+        last = getattr(exc, "last_item", None) or {}
+        known = last.get("Status")
+        was = f"was {known} at Glue's last answer" if known else "has not been seen yet"
+        raise GlueError(
+            f"session {session_id} {was}, and for {timeout:g} s Glue answered only with "
+            f"errors ({exc.code}); it may still be starting: keep waiting with "
+            f"%glue_reconnect {session_id} or stop it with %glue_stop {session_id}",
+            code="WaitTimeout",
+            status=known or "PROVISIONING",
+        ) from None
     status = session.get("Status")
     if status == "READY":
         return session
@@ -376,7 +453,7 @@ def stop_session(
     ``"STOPPING"`` for the caller to report.
     """
     try:
-        call(client, "StopSession", Id=session_id)
+        _again_while_transient(lambda: call(client, "StopSession", Id=session_id), max(wait, 5.0))
     except GlueError as exc:
         if exc.code == "EntityNotFoundException":
             return "NOT_FOUND"
@@ -400,14 +477,19 @@ def stop_session(
                 return {"Id": session_id, "Status": "STOPPED"}
             raise
 
-    session, _ = _wait(
-        fetch,
-        lambda s: s.get("Status") in STOPPED_STATES,
-        lambda s: None,
-        STOP_PLAN,
-        on_tick=tick_cb,
-        timeout=wait,
-    )
+    try:
+        session, _ = _wait(
+            fetch,
+            lambda s: s.get("Status") in STOPPED_STATES,
+            lambda s: None,
+            STOP_PLAN,
+            on_tick=tick_cb,
+            timeout=wait,
+        )
+    except GlueError as exc:
+        if not exc.transient:
+            raise
+        return "STOPPING"  # StopSession was accepted; Glue did not answer since
     return str(session.get("Status") or "UNKNOWN")
 
 
@@ -439,6 +521,84 @@ def get_statement(client: Any, session_id: str, statement_id: int) -> dict:
     return response.get("Statement") or {"Id": statement_id}
 
 
+#: How long RunStatement is tried again after botocore's retries ran out on throttling,
+#: 5xx or a lost connection.
+RUN_PATIENCE = 60.0
+
+
+def start_statement(
+    client: Any,
+    session_id: str,
+    code: str,
+    patience: float = RUN_PATIENCE,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """RunStatement, at most once in effect: its Id.
+
+    RunStatement has no idempotency token.  When botocore's retries run out, a throttled
+    request (nothing was done) or one that never connected is sent again; one that may have
+    reached the service (5xx, connection lost after sending) is first looked for with
+    ListStatements (same Code, started since), and adopted if found, so a cell never runs
+    twice because of our retry.  Gives up after ``patience`` seconds.
+    """
+    from glue_magics.service import THROTTLING_CODES
+
+    start = clock()
+    failures = 0
+    maybe_sent: float | None = None  # epoch ms of the first attempt that may have landed
+    while True:
+        unknown = False
+        if maybe_sent is not None:
+            try:
+                found = _find_statement(client, session_id, code, maybe_sent)
+            except GlueError as exc:
+                if not exc.transient:
+                    raise
+                found, unknown = None, True
+            if found is not None:
+                return found
+        if not unknown:  # never send again while we cannot tell whether it landed
+            sent = time.time() * 1000
+            try:
+                return int(call(client, "RunStatement", SessionId=session_id, Code=code)["Id"])
+            except GlueError as exc:
+                if not exc.transient:
+                    raise
+                if exc.connected and exc.code not in THROTTLING_CODES and maybe_sent is None:
+                    maybe_sent = sent
+                error = exc
+        failures += 1
+        first, cap = FAILED_POLL_BACKOFF
+        delay = min(cap, first * 2 ** (failures - 1))
+        if clock() + delay - start > patience:
+            raise error
+        sleep(delay)
+
+
+def _find_statement(client: Any, session_id: str, code: str, since_ms: float) -> int | None:
+    """The newest statement running ``code`` that started (or waits) since ``since_ms``."""
+    token: str | None = None
+    best: int | None = None
+    while True:
+        kwargs: dict[str, Any] = {"SessionId": session_id}
+        if token:
+            kwargs["NextToken"] = token
+        page = call(client, "ListStatements", **kwargs)
+        for statement in page.get("Statements") or []:
+            if statement.get("Code") != code:
+                continue
+            started = statement.get("StartedOn")
+            if isinstance(started, int | float) and started < 1e11:  # seconds, not ms
+                started *= 1000
+            recent = not isinstance(started, int | float) or started >= since_ms - 5000
+            if recent and (best is None or int(statement.get("Id", -1)) > best):
+                best = int(statement["Id"])
+        token = page.get("NextToken")
+        if not token:
+            return best
+
+
 def run_statement(
     client: Any,
     session_id: str,
@@ -453,7 +613,7 @@ def run_statement(
     KeyboardInterrupt cancels the statement and raises :class:`StatementCancelled`.
     """
     try:
-        statement_id = call(client, "RunStatement", SessionId=session_id, Code=code)["Id"]
+        statement_id = start_statement(client, session_id, code)
     except GlueError as exc:
         raise _explain_statement_error(client, session_id, exc) from None
 
@@ -471,10 +631,18 @@ def run_statement(
             STATEMENT_PLAN,
             on_tick=tick_cb,
             timeout=math.inf,
+            patience=STATEMENT_PATIENCE,
         )
     except KeyboardInterrupt:
         raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None
     except GlueError as exc:
+        if exc.transient:
+            raise GlueError(
+                f"statement {statement_id} in session {session_id}: for {STATEMENT_PATIENCE:g} s "
+                f"Glue answered only with errors ({exc.code}); it may still be running: "
+                "check with %glue_status, then run the cell again",
+                code="StatementUnknown",
+            ) from None
         raise _explain_statement_error(client, session_id, exc) from None
     return statement
 

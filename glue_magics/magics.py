@@ -242,7 +242,10 @@ class GlueMagics(Magics):
             raise
         except GlueError as exc:
             bar.fail(getattr(exc, "status", "FAILED"), str(exc))  # the one line the user sees
-            self._forget(session_id)
+            if exc.session_ended:
+                self._forget(session_id)
+            # else it may be alive (a wait timed out, Glue stopped answering): it stays the
+            # current session, and the next cell that needs it waits for it again
             raise Shown(str(exc)) from None
         bar.succeed(time.monotonic() - start, cost or _cost_note(session, self.dpu_hour_price))
         self._ready = True

@@ -28,6 +28,15 @@ EXPIRED_CODES = frozenset(
     }
 )
 
+#: Error codes of a request refused for its rate; nothing was done, asking later is safe.
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+#: Error codes of a fault inside the service (HTTP 5xx as well): asking later may succeed.
+SERVER_CODES = frozenset(
+    {"InternalServiceException", "OperationTimeoutException", "ServiceUnavailable"}
+)
+
 #: Dummy credentials and region used only for loopback endpoints (the local endpoint).
 LOCAL_CREDENTIALS = ("local", "local")
 LOCAL_REGION = "us-east-1"
@@ -48,6 +57,12 @@ class GlueError(Exception):
     status: str | None = None
     #: True when the error means the session is gone for good (the caller forgets it).
     session_ended: bool = False
+    #: True when asking again later may well succeed (throttling, 5xx, a lost connection):
+    #: botocore's retries ran out, but a wait on a live session keeps polling.
+    transient: bool = False
+    #: For connection failures: whether a connection was made (False: refused or timed out
+    #: connecting, so the request never reached the service).
+    connected: bool = True
 
     def __init__(
         self,
@@ -56,11 +71,13 @@ class GlueError(Exception):
         *,
         status: str | None = None,
         session_ended: bool = False,
+        transient: bool = False,
     ) -> None:
         super().__init__(_one_line(message))
         self.code = code
         self.status = status
         self.session_ended = session_ended
+        self.transient = transient
 
 
 # What a service message may echo of the request's credentials: SigV4 errors quote the
@@ -240,6 +257,10 @@ _CONNECTION_ERRORS = (
 )
 
 
+#: Connection failures after the request was sent: the service may have acted on it.
+_CONNECTED = frozenset({"ReadTimeoutError", "ConnectionClosedError"})
+
+
 def translate(
     exc: BaseException, operation: str, context: str = "", *, profile: str | None = None
 ) -> GlueError:
@@ -262,7 +283,9 @@ def translate(
         if len(msg) > 300:  # e.g. an HTML error page from a proxy
             msg = msg[:297] + "..."
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return _client_error(code, msg, op, context, about, status, profile)
+        error = _client_error(code, msg, op, context, about, status, profile)
+        error.transient = code in THROTTLING_CODES or code in SERVER_CODES or (status or 0) >= 500
+        return error
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         return GlueError(
             f"{op}: no AWS credentials were found; run `aws configure` or "
@@ -305,7 +328,11 @@ def translate(
     for name, what, todo in _CONNECTION_ERRORS:
         if isinstance(exc, getattr(bx, name)):
             url = exc.kwargs.get("endpoint_url", "")
-            return GlueError(f"{op}: {what.format(url=url)}; {todo}", code="EndpointUnreachable")
+            error = GlueError(
+                f"{op}: {what.format(url=url)}; {todo}", code="EndpointUnreachable", transient=True
+            )
+            error.connected = name in _CONNECTED  # the request may have reached the service
+            return error
     if isinstance(exc, bx.SSLError):
         url = exc.kwargs.get("endpoint_url", "")
         return GlueError(
@@ -384,7 +411,7 @@ def _client_error(
             f"{op}: the AWS credentials were rejected as expired or invalid ({code}); "
             f"run `{_profile_hint(profile)}` or refresh your credentials"
         )
-    elif code in ("Throttling", "TooManyRequestsException", "RequestLimitExceeded"):
+    elif code in THROTTLING_CODES:
         text = table["ThrottlingException"]
     elif code in table:
         text = table[code]

@@ -8,6 +8,8 @@ set the same options as ``%config GlueMagics``.  ``%%local`` runs a cell in this
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
@@ -67,6 +69,20 @@ def route_to_session(lines: list[str]) -> list[str]:
     return [*head, f"get_ipython().run_cell_magic('glue', '', {code!r})\n"]
 
 
+@contextlib.contextmanager
+def cells_stay_local(shell: Any) -> Iterator[None]:
+    """Plain cells run in this kernel, not in the session, while this lasts."""
+    transformers = shell.input_transformers_cleanup
+    routed = route_to_session in transformers
+    if routed:
+        transformers.remove(route_to_session)
+    try:
+        yield
+    finally:
+        if routed:
+            transformers.append(route_to_session)
+
+
 @magics_class
 class CompatMagics(Magics):
     """The option and action magics of AWS's Glue kernel, mapped onto GlueMagics."""
@@ -111,12 +127,8 @@ class CompatMagics(Magics):
     @cell_magic
     def local(self, line: str, cell: str) -> Any:
         """Run this cell in the local kernel, not in the Glue session."""
-        transformers = self.shell.input_transformers_cleanup
-        transformers.remove(route_to_session)
-        try:
+        with cells_stay_local(self.shell):
             return self.shell.run_cell(cell).result
-        finally:
-            transformers.append(route_to_session)
 
     @cell_magic
     def sql(self, line: str, cell: str) -> None:
@@ -140,6 +152,30 @@ class GlueKernel(IPythonKernel):
         self.shell.register_magics(CompatMagics(self.shell, glue))
         self.shell.input_transformers_cleanup.append(route_to_session)
         self._glue = glue
+
+    async def do_execute(
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: dict | None = None,
+        allow_stdin: bool = False,
+        **kwargs: Any,
+    ) -> dict:
+        """A request with ``silent`` or without ``store_history`` runs here, never in Glue.
+
+        Frontends send these on their own (VS Code's environment probes, JupyterLab
+        extensions, Studio's variable viewers); sent to the session they would create one
+        the user never asked for, and bill it.  AWS's kernel learnt the same
+        (microsoft/vscode-jupyter#15977; aws-glue-sessions 1.0.9 ``BaseKernel.do_execute``).
+        """
+        run = super().do_execute
+        if silent or not store_history:
+            with cells_stay_local(self.shell):
+                return await run(
+                    code, silent, store_history, user_expressions, allow_stdin, **kwargs
+                )
+        return await run(code, silent, store_history, user_expressions, allow_stdin, **kwargs)
 
     async def do_shutdown(self, restart: bool) -> dict:
         """Stop the sessions this kernel created before it goes (stop_on_exit)."""

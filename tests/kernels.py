@@ -89,9 +89,10 @@ class Kernel:
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
 
-    def execute(self, code: str, timeout: float = 60, during: Any = None) -> Reply:
-        """Run a cell; ``during(kernel)`` is called once after the request is sent."""
-        msg_id = self.kc.execute(code, store_history=True)
+    def execute(self, code: str, timeout: float = 60, during: Any = None, **request: Any) -> Reply:
+        """Run a cell; ``during(kernel)`` is called once after the request is sent;
+        ``request`` overrides the execute request's fields (``silent``, ``store_history``)."""
+        msg_id = self.kc.execute(code, **{"store_history": True, **request})
         if during is not None:
             during(self)
         messages: list[dict] = []

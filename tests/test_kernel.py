@@ -63,6 +63,27 @@ def test_plain_cells_run_in_the_session(installed):
             k.shutdown()
 
 
+def test_silent_executions_stay_local_and_create_no_session(installed):
+    """Frontends send silent / store_history=False requests on their own (VS Code probes,
+    variable viewers): they run in the kernel and never create or use a Glue session.
+    Source: microsoft/vscode-jupyter#15977, aws-glue-sessions 1.0.9 BaseKernel.do_execute."""
+    with LocalEndpoint(provision_seconds=0.1, stop_seconds=0.05) as ep:
+        k = Kernel(kernel_env(ep.url), kernel_name="glue_magics", kernel_spec_manager=installed)
+        try:
+            assert k.execute("import os\nprobe = os.getpid()", silent=True).status == "ok"
+            reply = k.execute("print('probe', probe)", store_history=False)
+            assert reply.status == "ok" and "probe" in reply.stdout
+            assert ep.calls["CreateSession"] == 0 and ep.calls["RunStatement"] == 0
+            # the user's own cell still goes to the session, and a later probe stays here
+            assert "42" in k.ok("print(6 * 7)").stdout
+            assert ep.calls["RunStatement"] == 1
+            k.execute("probe2 = 1", store_history=False)
+            assert ep.calls["RunStatement"] == 1 and ep.sessions_created == 1
+            assert "local" in k.ok("%%local\nprint('local', probe, probe2)").stdout
+        finally:
+            k.shutdown()
+
+
 def ep_session(ep):
     import boto3
 

@@ -315,6 +315,7 @@ class GlueMagics(Magics):
             for session_id in list(self.created):
                 # No waiting for STOPPED: a kernel being shut down is given only seconds.
                 status = self._stop_quietly(session_id, wait=0)
+                self._forget(session_id)
                 print(f"glue-magics: stopped session {session_id} ({status})", flush=True)
         self.created.clear()
         if self._local is not None:

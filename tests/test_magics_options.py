@@ -413,3 +413,47 @@ def test_a_dash_value_is_the_flags_value_not_another_flag(shell):
         result = shell.run_cell("%glue_session --dry-run --workers -1")
     assert "number_of_workers -1 is below the minimum of 1" in str(result.error_in_exec), cap.stderr
     assert dry_run(shell, "--description -x")["Description"] == "-x"
+
+
+def test_endpoint_url_works_together_with_a_profile(endpoint, monkeypatch, tmp_path):
+    """AWS's kernel drops the endpoint whenever a profile is set (aws-glue-sessions 1.0.9
+    KernelGateway._authenticate_with_profile); here both hold: the profile's credentials
+    and region, our endpoint."""
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile dev]\nregion = eu-west-1\n"
+        "aws_access_key_id = devkey\naws_secret_access_key = devsecret\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):  # they would win over the profile's
+        monkeypatch.delenv(name)
+    from glue_magics.kernel import CompatMagics
+
+    ip = InteractiveShell.instance()
+    ip.config.pop("GlueMagics", None)
+    magics = GlueMagics(shell=ip)
+    ip.register_magics(magics)
+    ip.register_magics(CompatMagics(ip, magics))
+    try:
+        before = endpoint.sessions_created
+        with capture_output() as cap:
+            result = ip.run_cell(
+                f"%glue_session --profile dev --endpoint-url {endpoint.url} --role {ROLE} --no-wait"
+            )
+        assert result.success, cap.stderr
+        assert endpoint.sessions_created == before + 1
+        client = magics.client_for(magics.session_id)
+        assert client.meta.endpoint_url == endpoint.url
+        assert client.meta.region_name == "eu-west-1"
+        assert client._request_signer._credentials.access_key == "devkey"
+        with capture_output():
+            assert ip.run_cell("%glue_stop").success
+        with capture_output() as cap:  # the AWS-kernel magics, in either order
+            assert ip.run_cell(f"%endpoint {endpoint.url}\n%profile dev").success, cap.stderr
+            assert ip.run_cell(f"%iam_role {ROLE}\n%glue_session --no-wait").success, cap.stderr
+        assert endpoint.sessions_created == before + 2
+        assert magics.client_for(magics.session_id).meta.region_name == "eu-west-1"
+    finally:
+        magics.close()
+        ip.configurables.remove(magics)
+        ip.config.pop("GlueMagics", None)

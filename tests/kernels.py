@@ -106,7 +106,13 @@ class Kernel:
             messages.append(msg)
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
-        reply = self.kc.get_shell_msg(timeout=timeout)["content"]
+        # Only this request's reply: wait_for_ready may have sent kernel_info twice on a
+        # loaded machine, and the spare kernel_info_reply must not pass for this one.
+        while True:
+            shell = self.kc.get_shell_msg(timeout=timeout)
+            if shell["parent_header"].get("msg_id") == msg_id:
+                break
+        reply = shell["content"]
         return Reply(
             reply["status"],
             reply.get("ename"),

@@ -149,10 +149,15 @@ def scripted_server() -> Iterator[Any]:
 @pytest.fixture
 def scripted(scripted_server: Any) -> Iterator[Any]:
     """The scripted Glue server; the replies a test scripts are undone after it."""
+    import copy
+
     before = dict(scripted_server.replies)
+    sessions = copy.deepcopy(scripted_server.sessions)
     yield scripted_server
     scripted_server.replies.clear()
     scripted_server.replies.update(before)
+    scripted_server.sessions.clear()
+    scripted_server.sessions.update(sessions)
 
 
 @pytest.fixture(scope="session")

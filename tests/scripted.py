@@ -30,8 +30,10 @@ class ScriptedGlue:
     """A loopback HTTP server answering Glue calls with scripted awsJson1.1 replies.
 
     ``replies[op]`` is ``(status, body, delay)``, or a list of them: one per call, the
-    last repeating; status 0 drops the connection.  Each call is recorded in
-    ``requests`` as ``(op, request body, signing region)``.
+    last repeating; status 0 drops the connection.  Without a reply for the operation,
+    the sessions in ``sessions`` (by Id) answer CreateSession, GetSession and
+    StopSession.  Each call is recorded in ``requests`` as ``(op, request body, signing
+    region)``.
     """
 
     def __init__(self) -> None:
@@ -39,6 +41,7 @@ class ScriptedGlue:
         self.calls: Counter[str] = Counter()
         self.user_agents: list[str] = []
         self.requests: list[tuple[str, dict, str | None]] = []
+        self.sessions: dict[str, dict] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,7 +56,7 @@ class ScriptedGlue:
                 outer.user_agents.append(self.headers.get("User-Agent", ""))
                 region = signing_region(self.headers.get("Authorization", ""))
                 outer.requests.append((op, body, region))
-                reply = outer.replies.get(op, (200, {}, 0.0))
+                reply = outer.replies.get(op) or outer._session_reply(op, body)
                 if isinstance(reply, list):  # a sequence: one reply per call, last repeats
                     reply = reply.pop(0) if len(reply) > 1 else reply[0]
                 status, answer, delay = reply
@@ -77,6 +80,19 @@ class ScriptedGlue:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def _session_reply(self, op: str, body: dict) -> tuple[int, dict, float]:
+        session = self.sessions.get(body.get("Id") or "")
+        if session is None:
+            return (200, {}, 0.0)
+        if op == "CreateSession":
+            return (200, {"Session": {**session, "Status": "PROVISIONING"}}, 0.0)
+        if op == "GetSession":
+            return (200, {"Session": session}, 0.0)
+        if op == "StopSession":
+            session["Status"] = "STOPPED"
+            return (200, {"Id": session["Id"]}, 0.0)
+        return (200, {}, 0.0)
+
     def reply(self, op: str, body: dict) -> None:
         """Answer ``op`` with ``body`` (HTTP 200) from now on."""
         self.replies[op] = (200, body, 0.0)
@@ -86,7 +102,8 @@ class ScriptedGlue:
         self.replies[op] = (status, {"__type": code, "message": message}, 0.0)
 
     def session(self, session_id: str, status: str = "READY", **fields: Any) -> None:
-        """A session: CreateSession answers PROVISIONING, GetSession ``status``."""
+        """A session: CreateSession answers PROVISIONING, GetSession ``status``, StopSession
+        makes it STOPPED."""
         base = {
             "Id": session_id,
             "Command": {"Name": "glueetl"},
@@ -95,10 +112,9 @@ class ScriptedGlue:
             "NumberOfWorkers": 2,
             "MaxCapacity": 2.0,
             **fields,
+            "Status": status,
         }
-        self.reply("CreateSession", {"Session": {**base, "Status": "PROVISIONING"}})
-        self.reply("GetSession", {"Session": {**base, "Status": status}})
-        self.reply("StopSession", {"Id": session_id})
+        self.sessions[session_id] = base
 
     def statement(self, state: str, output: dict | None = None, statement_id: int = 1) -> None:
         """RunStatement answers ``statement_id``; GetStatement that statement, done."""

@@ -201,6 +201,11 @@ def test_statement_progress_hidden_before_delay_and_removed_after(capsys):
     assert "75%  RUNNING  2.0 s  statement 8" in frames[2]
     assert frames[-2].strip() == "" and frames[-1] == ""  # row wiped, cursor at its start
 
+    s = display.StatementProgress("text", 10, delay=0, min_interval=0)
+    s.update("RUNNING", 0.3, 0.5)
+    s.done("COMPLETED", 0.6)  # success too (AWS's kernel, COMPLETED_STATEMENT_STATUS)
+    assert capsys.readouterr().out.split("\r")[-2].strip() == ""
+
     s = display.StatementProgress("text", 9, delay=0, min_interval=0)
     s.update("RUNNING", 0.3, 0.5)
     s.done("CANCELLED", 0.6)

@@ -213,7 +213,7 @@ class Output:
         """Add one value; plain text joins stdout, after what the code printed."""
         if not mime or mime == TEXT_PLAIN:
             self.stdout = _joined(self.stdout, content)
-        elif content or mime not in self.values:
+        else:
             self.values[mime] = content
 
 

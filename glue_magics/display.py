@@ -17,6 +17,9 @@ import sys
 import time
 from typing import Any
 
+from glue_magics import results
+from glue_magics.lifecycle import LIVE_STATES, STATEMENT_SUCCESS
+
 MODES = ("auto", "widget", "text", "none")
 LINE_WIDTH = 100  # widest progress line we ever draw
 BAR_WIDTH = 20
@@ -363,8 +366,12 @@ class SessionProgress:
         if not self._throttle.due(status):
             return
         if self._widget is not None:
+            live = status in LIVE_STATES  # BUSY is a live session too, never a failure
             self._widget.set(
-                int(self._percent), self._label(status, self._percent, elapsed), "info"
+                int(self._percent),
+                self._label(status, self._percent, elapsed),
+                "success" if live else "info",
+                _GREEN if live else "",
             )
         elif self._line is not None:
             self._line.draw(
@@ -372,11 +379,16 @@ class SessionProgress:
             )
 
     def succeed(self, elapsed: float, message: str = "") -> None:
-        """Full green bar and ``READY in 14.2 s``; widgets also print it as plain text."""
+        """Full green bar and ``READY in 14.2 s``; widgets also print it as plain text.
+
+        A session found BUSY (running a statement) is ready too: it says so.
+        """
         if self._finished:
             return
         self._finished = True
         outcome = f"READY in {format_elapsed(elapsed)}"
+        if self._status == "BUSY":
+            outcome += " (BUSY: running a statement)"
         if message:
             outcome += f"  {_one_line(message)}"
         if self._widget is not None:
@@ -499,13 +511,13 @@ class StatementProgress:
             )
 
     def done(self, state: str, elapsed: float) -> None:
-        """Remove the bar after AVAILABLE; mark it with the state otherwise."""
+        """Remove the bar after AVAILABLE or COMPLETED; mark it with the state otherwise."""
         if self._done:
             return
         self._done = True
         if not self.shown:
             return
-        ok = state == "AVAILABLE"
+        ok = state in STATEMENT_SUCCESS
         if self._widget is not None:
             if ok:
                 self._widget.close()
@@ -600,8 +612,22 @@ def table_bundle(
         columns = []
         for row in rows:
             columns.extend(k for k in row if k not in columns)
+    return grid_bundle(columns, [[row.get(c) for c in columns] for row in rows], title)
+
+
+def grid_bundle(columns: list[Any], rows: list[Any], title: str | None = None) -> dict[str, str]:
+    """A table bundle from a header and rows of cells by position.
+
+    Columns may repeat (``SELECT a, a``), which rows keyed by name cannot hold; a row
+    that is short is padded, one that is long cut, one that is not a list is one cell.
+    """
     header = [_cell(c) for c in columns]
-    body = [[_cell(row.get(c)) for c in columns] for row in rows] if columns else []
+    width = len(header)
+    body = []
+    for row in rows if width else []:
+        cells = list(row) if isinstance(row, list | tuple) else [row]
+        cells = (cells + [None] * width)[:width]
+        body.append([_cell(v) for v in cells])
     lines = [_printable(title)] if title else []
     lines += _text_grid(header or None, body)
     if not body:
@@ -654,47 +680,84 @@ def _write(stream: Any, text: str) -> None:
         stream.flush()
 
 
-def output_bundle(mime: str, result: str, text: str = "") -> dict[str, Any]:
-    """A displayable bundle for a statement's ``MimeType``/``Result``.
+#: Apache Livy's ``%table`` result (repl/src/main/resources/fake_shell.py, magic_table):
+#: ``{"headers": [{"name", "type"}], "data": [[...], ...]}``.
+LIVY_TABLE = "application/vnd.livy.table.v1+json"
+_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 
-    Images stay base64 as sent; JSON is parsed (frontends want an object); anything we do
-    not know is shown as text.  ``text`` (the service's TextPlain) is the plain fallback.
+
+def _livy_table(result: str) -> dict[str, str] | None:
+    """A Livy table as an HTML + text table; None when it is not one."""
+    try:
+        table = json.loads(result)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(table, dict):
+        return None
+    headers, data = table.get("headers"), table.get("data", [])
+    if not isinstance(headers, list) or not isinstance(data, list):
+        return None
+    names = [h.get("name", "") if isinstance(h, dict) else h for h in headers]
+    bundle = grid_bundle(names, data)
+    rows = len(data)
+    bundle["text/plain"] += f"\n({rows} row{'' if rows == 1 else 's'})" if data else ""
+    return bundle
+
+
+def output_bundle(mime: str, result: str, text: str = "") -> dict[str, Any]:
+    """A displayable bundle for one statement value of type ``mime``.
+
+    Images stay base64 as sent; JSON is parsed (frontends want an object); a Livy table
+    is a table; other text types are shown as they are, with themselves as plain text.
+    ``text`` is the plain fallback when the service sent one.  Never raises.
     """
-    mime = (mime or "").strip().lower()
+    mime = results.split_mime(mime)[0]
+    result = str(result)
     size = f"{len(result) / 1024:.1f} kB"
-    if mime == "application/json":
+    described = text or f"[{mime or 'result'}, {size}]"
+    if mime == LIVY_TABLE:
+        return _livy_table(result) or {"text/plain": text or result}
+    if mime == "application/json" or mime.endswith("+json"):
         try:
             parsed = json.loads(result)
         except (TypeError, ValueError):
-            return {"text/plain": result}
-        return {"application/json": parsed, "text/plain": text or json.dumps(parsed, indent=2)}
+            return {"text/plain": text or result}
+        return {mime: parsed, "text/plain": text or json.dumps(parsed, indent=2)}
     if mime in ("text/html", "image/svg+xml"):
-        return {mime: result, "text/plain": text or f"[{mime}, {size}]"}
-    if mime == "text/markdown":
+        return {mime: result, "text/plain": described}
+    if mime in _IMAGES:
+        return {mime: result.strip(), "text/plain": described}
+    if not mime or mime == "text/plain":
+        return {"text/plain": text or result}
+    if results.is_text_mime(mime):  # markdown, LaTeX, CSV ...: the text itself reads well
         return {mime: result, "text/plain": text or result}
-    if mime in ("image/png", "image/jpeg", "image/gif"):
-        return {mime: result.strip(), "text/plain": text or f"[{mime}, {size}]"}
-    return {"text/plain": result}
+    return {mime: result, "text/plain": described}  # binary, base64 as Jupyter takes it
 
 
-def show_output(data: dict) -> None:
-    """Show a statement's ``Output.Data`` the way a notebook user expects.
+def values_bundle(values: dict[str, str], text: str = "") -> dict[str, Any]:
+    """One bundle of several values (``text/uri-list`` results may hold more than one).
 
-    TextPlain is the service's whole answer (stdout plus the value of a last expression),
-    so it goes to stdout unless a rich ``MimeType`` + ``Result`` stands for the value; then
-    only StdOut is printed and TextPlain is the rich result's text fallback. StdErr goes to
-    stderr.
+    The first value's plain text wins; a later one never replaces an earlier one.
     """
-    data = data or {}
-    rich = bool(data.get("MimeType")) and data.get("Result") is not None
-    text = data.get("TextPlain") or ""
-    stdout = data.get("StdOut") or ""
-    if not rich:
-        _write(sys.stdout, text or stdout)
-    else:
-        _write(sys.stdout, stdout)
-    _write(sys.stderr, data.get("StdErr") or "")
-    if rich:
-        printed = stdout.rstrip("\n")
-        value_text = text[len(printed) :] if printed and text.startswith(printed) else text
-        _publish(output_bundle(data["MimeType"], str(data["Result"]), value_text.strip()))
+    bundle: dict[str, Any] = {}
+    for mime, content in values.items():
+        bundle = {**output_bundle(mime, content, text), **bundle}
+    return bundle
+
+
+def show_output(output: results.Output | dict) -> None:
+    """Show a statement's output the way a notebook user expects.
+
+    ``output`` is what :func:`glue_magics.results.read_data` made of ``Output.Data`` (a
+    raw ``Data`` dict is read here, without S3).  Order as AWS's kernel
+    (``BaseKernel.display_result``): stdout, stderr, then the value; a problem (a result
+    that could not be fetched) is one error line.
+    """
+    if not isinstance(output, results.Output):
+        output = results.read_data(output)
+    _write(sys.stdout, output.stdout)
+    _write(sys.stderr, output.stderr)
+    for problem in output.problems:
+        error_line(problem)
+    if output.values:
+        _publish(values_bundle(output.values, output.fallback))

@@ -26,9 +26,18 @@ T = TypeVar("T")
 DEAD_STATES = frozenset({"FAILED", "TIMEOUT", "STOPPING", "STOPPED"})
 #: Session states where stopping is finished.
 STOPPED_STATES = frozenset({"STOPPED", "FAILED", "TIMEOUT"})
-#: Statement states that end a statement wait.
-STATEMENT_DONE = frozenset({"AVAILABLE", "ERROR", "CANCELLED"})
-SESSION_STATES = ("PROVISIONING", "READY", "FAILED", "TIMEOUT", "STOPPING", "STOPPED")
+#: Session states of a live session, which takes statements: READY, and BUSY (a READY
+#: session running a statement; in the SessionStatus enum of the service model AWS's
+#: kernel ships, glue_pyspark/glue/2017-03-31/service-2.json, and ready to AWS's own
+#: Spark Connect client).
+LIVE_STATES = frozenset({"READY", "BUSY"})
+SESSION_STATES = ("PROVISIONING", "READY", "BUSY", "FAILED", "TIMEOUT", "STOPPING", "STOPPED")
+#: Statement states that end a statement wait (AWS's kernel, GlueSessionsConstants.py,
+#: FINAL_STATEMENT_STATUS).
+STATEMENT_DONE = frozenset({"AVAILABLE", "COMPLETED", "FAILED", "ERROR", "CANCELLED"})
+#: Done states in which the statement ran (its Output.Status still says whether the
+#: code raised).
+STATEMENT_SUCCESS = frozenset({"AVAILABLE", "COMPLETED"})
 
 
 class SessionFailed(GlueError):
@@ -55,10 +64,10 @@ class SessionView:
 
     @classmethod
     def from_session(cls, session: dict, elapsed: float) -> SessionView:
-        """Build a view; READY is always 100 % and only dead sessions carry an error."""
+        """Build a view; a live session is always 100 % and only dead ones carry an error."""
         status = str(session.get("Status") or "PROVISIONING")
         progress = _number(session.get("Progress"), 0.0, 100.0)
-        if status == "READY":
+        if status in LIVE_STATES:
             progress = 100.0
         error = session.get("ErrorMessage") if status in DEAD_STATES else None
         return cls(
@@ -85,7 +94,9 @@ class StatementView:
     def from_statement(cls, statement: dict, elapsed: float) -> StatementView:
         """Build a view; finished statements are always at 100 %."""
         state = str(statement.get("State") or "WAITING")
-        progress = 1.0 if state == "AVAILABLE" else _number(statement.get("Progress"), 0.0, 1.0)
+        progress = (
+            1.0 if state in STATEMENT_SUCCESS else _number(statement.get("Progress"), 0.0, 1.0)
+        )
         return cls(
             id=int(statement.get("Id", -1)),
             state=state,
@@ -374,7 +385,7 @@ def wait_ready(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
-    """Poll GetSession until READY and return the session.
+    """Poll GetSession until the session is live (READY or BUSY) and return it.
 
     Raises :class:`SessionFailed` when the session dies on the way, and a
     :class:`GlueError` naming the id and how to go on when ``timeout`` passes first.
@@ -383,7 +394,7 @@ def wait_ready(
     try:
         session, _ = _wait(
             lambda: get_session(client, session_id),
-            lambda s: s.get("Status") in ("READY", *DEAD_STATES),
+            lambda s: s.get("Status") in LIVE_STATES | DEAD_STATES,
             lambda s: _progress_or_none(s.get("Progress")),
             SESSION_PLAN,
             on_tick=tick_cb,
@@ -408,7 +419,7 @@ def wait_ready(
             status=known or "PROVISIONING",
         ) from None
     status = session.get("Status")
-    if status == "READY":
+    if status in LIVE_STATES:
         return session
     if status in DEAD_STATES:
         reason = session.get("ErrorMessage")
@@ -691,7 +702,7 @@ _STATE_IN_MESSAGE = re.compile(r"\b(" + "|".join(SESSION_STATES) + r")\b")
 
 
 def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> GlueError:
-    """A statement call failed: if it is because the session is not READY, say so plainly."""
+    """A statement call failed: if it is because the session is not live, say so plainly."""
     if exc.code not in (
         "InvalidInputException",
         "IllegalSessionStateException",
@@ -702,7 +713,7 @@ def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> Gl
     text = str(exc).replace(session_id, " ").split(":", 1)[-1].upper()
     match = _STATE_IN_MESSAGE.search(text)
     state = match.group(1) if match else None
-    if state is None or state == "READY":
+    if state is None or state in LIVE_STATES:
         try:
             state = get_session(client, session_id).get("Status")
         except GlueError as again:
@@ -715,7 +726,7 @@ def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> Gl
                 status="NOT_FOUND",
                 session_ended=True,
             )
-    if state == "READY" or not state:
+    if state in LIVE_STATES or not state:
         return exc
     if state == "PROVISIONING":
         return GlueError(

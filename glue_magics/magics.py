@@ -11,6 +11,8 @@ import atexit
 import os
 import shlex
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -25,7 +27,22 @@ LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in t
 _MAYBE_CREATED = frozenset(
     {"EndpointUnreachable", "InternalServiceException", "OperationTimeoutException"}
 )
-TERMINAL = ("STOPPED", "TIMEOUT", "FAILED", "STOPPING")
+
+
+@dataclass
+class SessionClients:
+    """The clients of one session: those it was created or reconnected with.
+
+    A session keeps them whatever the settings become since (``%config
+    GlueMagics.region = ...``): its statements, its results in S3 and its stop all go to
+    its own region, profile and endpoint.
+    """
+
+    glue: Any
+    region: str | None
+    profile: str | None
+    endpoint_url: str | None
+    s3: Callable[[], Any]  # the S3 client for results held in S3, made at its first use
 
 
 def _option_trait(kind: type, help: str) -> Any:
@@ -100,10 +117,11 @@ class GlueMagics(Magics):
         self._configure: dict[str, Any] = {}  # the %%configure layer
         self._client: Any = None
         self._client_key: tuple | None = None
+        self._clients: SessionClients | None = None  # those of the newest settings
         self._local: Any = None  # the embedded endpoint, when endpoint_url is 'local'
         self.session_id: str | None = None  # the current session
-        self.created: dict[str, Any] = {}  # sessions this kernel created -> their client
-        self._attached: dict[str, Any] = {}  # sessions reconnected to -> their client
+        self.created: dict[str, SessionClients] = {}  # sessions this kernel created
+        self._attached: dict[str, SessionClients] = {}  # sessions reconnected to
         self._ready = False
         atexit.register(self.close)
 
@@ -180,7 +198,23 @@ class GlueMagics(Magics):
 
     def client_for(self, session_id: str) -> Any:
         """The client a known session was made or found with (options may have changed since)."""
-        return self.created.get(session_id) or self._attached.get(session_id) or self.client()
+        return self._clients_for(session_id).glue
+
+    def _clients_for(self, session_id: str) -> SessionClients:
+        """A known session's own clients; for any other, those of the current settings."""
+        known = self.created.get(session_id) or self._attached.get(session_id)
+        return known or self._current_clients()
+
+    def _current_clients(self, opts: Any = None) -> SessionClients:
+        """The clients of the current settings (``opts``'s when given), for a new session."""
+        from glue_magics import results
+
+        glue = self.client(opts)
+        if self._clients is None or self._clients.glue is not glue:
+            region, profile, endpoint = self._client_key or (None, None, None)
+            s3 = results.s3_client_factory(region, profile)
+            self._clients = SessionClients(glue, region, profile, endpoint, s3)
+        return self._clients
 
     def _local_endpoint(self) -> str:
         if self._local is None:
@@ -274,10 +308,11 @@ class GlueMagics(Magics):
         from glue_magics.service import GlueError
 
         request = opts.request()
-        client = self.client(opts)
+        clients = self._current_clients(opts)
+        client = clients.glue
         session_id = request["Id"]
         # Tracked before the call: a session whose answer got lost must still be stopped.
-        self.created[session_id] = client
+        self.created[session_id] = clients
         try:
             lifecycle.create_session(client, request)
         except KeyboardInterrupt:
@@ -474,6 +509,8 @@ class GlueMagics(Magics):
         if not session_id:
             raise UsageError("no session yet; start one with %glue_session")
         session = self._call(lifecycle.get_session, self.client_for(session_id), session_id)
+        if session_id == self.session_id and session.get("Status") in lifecycle.LIVE_STATES:
+            self._ready = True  # found live (READY or BUSY): code runs without another wait
         self._display().key_values(_status_rows(session, self.dpu_hour_price), title="Glue session")
 
     @line_magic
@@ -543,7 +580,7 @@ class GlueMagics(Magics):
         session_id = line_value(line)
         if not session_id:
             raise UsageError("give the session id: %glue_reconnect ID (see %glue_sessions)")
-        self._attached[session_id] = self.client()
+        self._attached[session_id] = self._current_clients()
         self.session_id = session_id
         self._ready = False
         self._wait(session_id)
@@ -557,28 +594,23 @@ class GlueMagics(Magics):
             return
         self._run(code)
 
-    def _run(self, code: str) -> dict:
-        """Run code and show its output as the cell's (a result left in S3 is fetched)."""
-        from glue_magics import results
-        from glue_magics.service import GlueError
+    def _run(self, code: str) -> Any:
+        """Run code and show its output as the cell's; returns the ``results.Outcome``."""
+        outcome = self._execute(code)
+        self._display().show_output(outcome.output)
+        return outcome
 
-        statement = self._execute(code)
-        data = (statement.get("Output") or {}).get("Data") or {}
-        region, profile, _ = self._client_key or (None, None, None)
-        try:
-            data = results.resolve_result(data, results.s3_client_factory(region, profile))
-        except GlueError as exc:  # the statement ran: show its text, and why the rest is missing
-            self._display().error_line(str(exc))
-            data = {k: v for k, v in data.items() if k not in ("MimeType", "Result")}
-        self._display().show_output(data)
-        return statement
+    def _execute(self, code: str) -> Any:
+        """Run code in the session and read how it ended (a ``results.Outcome``).
 
-    def _execute(self, code: str) -> dict:
-        """Run code in the session; a remote exception raises RemoteError.
-
-        A session found dead by the statement call itself (there is no GetSession per cell)
-        is reported, or replaced once when ``auto_restart`` is on.
+        Results held in S3 are fetched with the session's own S3 client.  A failed
+        statement shows its output (what was printed before the exception, FAILED's
+        streams and reason) and fails the cell: with the remote exception (RemoteError)
+        or one line (UsageError).  A session found dead by the statement call itself
+        (there is no GetSession per cell) is reported, or replaced once when
+        ``auto_restart`` is on.
         """
+        from glue_magics import results
         from glue_magics.service import GlueError
 
         session_id = self._session_for_code()
@@ -591,11 +623,15 @@ class GlueMagics(Magics):
             if not self.auto_restart:
                 raise UsageError(str(exc)) from None
             self._display().info_line(f"{exc} (auto_restart: creating a new session)")
-            statement = self._call(self._statement, self.ensure_session(), code)
-        output = statement.get("Output") or {}
-        if output.get("Status") == "error":
-            raise RemoteError.from_output(output)
-        return statement
+            session_id = self.ensure_session()
+            statement = self._call(self._statement, session_id, code)
+        outcome = results.read_statement(statement, session_id, self._clients_for(session_id).s3)
+        if outcome.failed:
+            self._display().show_output(outcome.output)
+            if outcome.one_line:
+                raise UsageError(outcome.evalue)
+            raise RemoteError.make(outcome.ename, outcome.evalue, outcome.traceback)
+        return outcome
 
     def _statement(self, session_id: str, code: str) -> dict:
         """RunStatement and wait, with a progress bar for statements longer than a second."""
@@ -633,7 +669,7 @@ class GlueMagics(Magics):
             session = self._call(
                 lifecycle.get_session, self.client_for(self.session_id), self.session_id
             )
-            if session.get("Status") in TERMINAL:
+            if session.get("Status") in lifecycle.DEAD_STATES:
                 ended = self.session_id
                 self._forget(ended)
                 if not self.auto_restart:
@@ -655,7 +691,7 @@ class GlueMagics(Magics):
         if not cell.strip():
             raise UsageError("%%glue_sql needs a query in the cell, e.g. SELECT 1")
         try:
-            statement = self._execute(sql.code(cell, args.max_rows))
+            outcome = self._execute(sql.code(cell, args.max_rows))
         except RemoteError as exc:
             if exc.ename == "NameError" and "spark" in exc.evalue:
                 raise UsageError(
@@ -664,7 +700,7 @@ class GlueMagics(Magics):
                 ) from None
             raise
         try:
-            result = sql.parse(statement)
+            result = sql.parse(outcome.output.stdout)
         except ValueError as exc:
             raise UsageError(f"could not read the %%glue_sql result: {exc}") from None
         display = self._display()
@@ -744,10 +780,20 @@ class RemoteError(Exception):
 
     @classmethod
     def from_output(cls, output: dict) -> RemoteError:
-        name = str(output.get("ErrorName") or "RemoteError")
+        """The error of a statement ``Output`` with ErrorName, ErrorValue and Traceback."""
+        return cls.make(
+            str(output.get("ErrorName") or "RemoteError"),
+            str(output.get("ErrorValue") or ""),
+            list(output.get("Traceback") or []),
+        )
+
+    @classmethod
+    def make(cls, ename: str, evalue: str, traceback: list[str]) -> RemoteError:
+        """An instance whose class is named ``ename``, so the execute reply carries it."""
+        name = ename or "RemoteError"
         safe = name if name.isidentifier() else "RemoteError"
         sub = type(safe, (cls,), {"ename": name, "__module__": "glue_session"})
-        return sub(str(output.get("ErrorValue") or ""), list(output.get("Traceback") or []))
+        return sub(evalue, [str(line) for line in traceback])
 
     def _render_traceback_(self) -> list[str]:
         lines = [line.rstrip("\n") for line in self.remote_traceback]
@@ -804,9 +850,12 @@ def _status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
         value = session.get(key)
         return f"{value:g}{suffix}" if isinstance(value, int | float) else ""
 
+    status = session.get("Status")
+    if status == "BUSY":  # a live session that is running a statement: it takes code
+        status = "BUSY (live: running a statement)"
     rows = [
         ("Id", session.get("Id")),
-        ("Status", session.get("Status")),
+        ("Status", status),
         ("Progress", unit("Progress", "%")),
         ("Type", command.get("Name")),
         ("Glue version", session.get("GlueVersion")),

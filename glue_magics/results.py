@@ -1,10 +1,19 @@
-"""Statement results the service hands over as ``s3://bucket/key`` instead of inline data.
+"""Statement output in every shape the service sends, read into what the user sees.
 
-Glue may answer a large rich result (``Output.Data.Result``) with the URI of an S3 object
-rather than the content.  :func:`resolve_result` fetches such an object and returns the
-``Output.Data`` as if the result had been inline (text for text MIME types, base64 for
-binary ones, exactly what the display layer takes), so nothing above needs to know where
-a result came from.  Every failure is a one-line :class:`~glue_magics.service.GlueError`.
+``Output.Data`` comes in three shapes (AWS's Glue kernel, aws-glue-sessions 1.0.9,
+``BaseKernel.display_result``; Apache Livy ``repl/src/main/resources/fake_shell.py``):
+
+- text: ``{TextPlain}`` alone, stdout then stderr;
+- rich: ``{MimeType, Result, StdOut, StdErr}``, where a ``;base64`` parameter on the
+  MIME type says ``Result`` is base64;
+- S3-held: ``MimeType`` ``text/uri-list`` with ``Result`` the s3:// URI of a JSON object
+  ``{mime: content}`` (``{}`` means "only the streams") and ``StdOut``/``StdErr`` the
+  s3:// URIs of the streams' text.
+
+:func:`read_data` turns any of them into one :class:`Output` (streams, values by MIME type,
+one-line problems), and :func:`read_statement` adds how the cell ends from the statement's
+``State`` (AVAILABLE, COMPLETED, FAILED, ERROR, CANCELLED).  Objects in S3 are fetched
+through a factory of the session's own S3 client; every failure is one line.
 
 Only the standard library is imported here at module import time; boto3 and the S3
 client come at the first URI, never for inline results.
@@ -13,11 +22,14 @@ client come at the first URI, never for inline results.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from glue_magics.lifecycle import STATEMENT_SUCCESS
 from glue_magics.service import EXPIRED_CODES, GlueError, redact
 
 SCHEME = "s3://"
@@ -89,6 +101,8 @@ def resolve_result(
 ) -> dict:
     """``Output.Data`` with an ``s3://`` ``Result`` replaced by the object's content.
 
+    This is our older shape (a real ``MimeType`` whose ``Result`` was left in S3);
+    :func:`read_data` reads it and the service's ``text/uri-list`` shape alike.
     ``data`` comes back unchanged (the same object) unless its ``Result`` is an S3 URI;
     then a copy is returned whose ``Result`` is the text (UTF-8) for a text ``MimeType``
     and base64 for a binary one.  ``s3_client_factory`` is called only then, so inline
@@ -98,25 +112,374 @@ def resolve_result(
     if not isinstance(data, dict):
         return data
     uri = data.get("Result")
-    where = parse_s3_uri(uri)
-    if where is None:
+    if parse_s3_uri(uri) is None:
         return data
-    bucket, key = where
-    content, content_type = _fetch(s3_client_factory, uri, bucket, key, max_bytes)
-    mime = data.get("MimeType") or content_type
+    _, result = _fetch_value(s3_client_factory, uri, data.get("MimeType"), max_bytes)
+    return {**data, "Result": result}
+
+
+def _fetch_value(
+    factory: Callable[[], Any] | None, uri: str, mime: Any, max_bytes: int
+) -> tuple[str, str]:
+    """``(mime, value)`` of an object holding one result: text, or base64 for binary.
+
+    The MIME type is the one given, else the object's Content-Type; without either the
+    content is text if it reads as UTF-8.
+    """
+    content, content_type = fetch_bytes(factory, uri, max_bytes)
+    mime = mime or content_type or ""
     if mime:
         text = is_text_mime(mime)
-    else:  # neither side says: text if it reads as UTF-8
+    else:
         try:
             content.decode("utf-8")
             text = True
         except UnicodeDecodeError:
             text = False
     if text:
-        result = content.decode("utf-8", "replace")
+        return mime, content.decode("utf-8", "replace")
+    return mime, base64.b64encode(content).decode("ascii")
+
+
+def fetch_bytes(
+    factory: Callable[[], Any] | None, uri: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[bytes, str | None]:
+    """The bytes (at most ``max_bytes``) and Content-Type of the object at ``uri``.
+
+    Raises a one-line :class:`GlueError` when ``uri`` is not an s3:// URI, there is no
+    S3 client to read it with, or the read fails.
+    """
+    where = parse_s3_uri(uri)
+    if where is None:
+        raise GlueError(
+            f"statement output {_short(uri)} is not an s3:// URI, so it cannot be fetched",
+            code="InvalidResultUri",
+        )
+    if factory is None:
+        raise GlueError(
+            f"statement result {uri} is in S3 and no S3 client is at hand to read it; "
+            f"download it with `aws s3 cp {uri} .`",
+            code="NoS3Client",
+        )
+    return _fetch(factory, uri, where[0], where[1], max_bytes)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+# ---------------------------------------------------------------------------------------
+# MIME types and the shapes of Output.Data
+
+#: ``MimeType`` of the S3-held shape (AWS's kernel ``GlueSessionsConstants.MimeTypes.S3URI``).
+URI_LIST = "text/uri-list"
+TEXT_PLAIN = "text/plain"
+
+
+def split_mime(mime: Any) -> tuple[str, bool]:
+    """``(type, base64)`` of a MimeType: ``"image/png;base64"`` -> ``("image/png", True)``.
+
+    The service marks a base64 ``Result`` with a bare ``base64`` parameter (AWS's kernel,
+    ``BaseKernel.display_result``, strips it the same way).  Other parameters
+    (``charset=...``) are dropped, since Jupyter keys a bundle by the bare type; the type
+    is lower-cased, as MIME types are case-insensitive.  Never raises.
+    """
+    if not isinstance(mime, str):
+        return "", False
+    head, *params = mime.split(";")
+    encoded = any(param.strip().lower() == "base64" for param in params)
+    return "".join(head.split()).lower(), encoded
+
+
+@dataclass
+class Output:
+    """What a statement shows, whatever shape its ``Output.Data`` came in.
+
+    ``values`` maps a display MIME type (no parameters) to its content: text for text
+    types, base64 for binary ones (what a Jupyter bundle takes); ``text/plain`` values
+    are put on ``stdout`` instead, as the service's ``TextPlain`` is.  ``fallback`` is
+    plain text that stands for the values (an older shape's TextPlain beside a rich
+    Result); ``problems`` are one-line messages about what could not be shown.
+    """
+
+    stdout: str = ""
+    stderr: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    fallback: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def add_value(self, mime: str, content: str) -> None:
+        """Add one value; plain text joins stdout, after what the code printed."""
+        if not mime or mime == TEXT_PLAIN:
+            self.stdout = _joined(self.stdout, content)
+        else:
+            self.values[mime] = content
+
+
+def _joined(first: str, second: str) -> str:
+    """Two texts, the second on a line of its own."""
+    if not first or not second:
+        return first or second
+    return (first if first.endswith("\n") else first + "\n") + second
+
+
+def _text(value: Any) -> str:
+    """A field as text: None is empty; JSON values other than strings as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def read_data(
+    data: Any, s3: Callable[[], Any] | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Output:
+    """Read a statement's ``Output.Data`` in any of its shapes (see the module doc).
+
+    ``s3`` makes the session's own S3 client and is called only when something is in
+    S3.  Never raises for any dict: what cannot be shown becomes one line in
+    ``problems``.
+    """
+    out = Output()
+    if not isinstance(data, dict) or not data:
+        return out
+    mime, encoded = split_mime(data.get("MimeType"))
+    if mime == URI_LIST:
+        _read_s3_held(data, s3, max_bytes, out)
+    elif data.get("Result") is not None and (mime or "TextPlain" not in data):
+        _read_rich(data, mime, encoded, s3, max_bytes, out)
     else:
-        result = base64.b64encode(content).decode("ascii")
-    return {**data, "Result": result}
+        # The text shape: TextPlain is stdout then stderr (Livy fake_shell.py).  Older
+        # dialects sent StdOut beside it (TextPlain holds it already) and StdErr apart.
+        if "TextPlain" in data:
+            out.stdout = _text(data.get("TextPlain"))
+        else:
+            out.stdout = _text(data.get("StdOut"))
+        out.stderr = _text(data.get("StdErr"))
+    return out
+
+
+def _read_rich(data: dict, mime: str, encoded: bool, s3: Any, max_bytes: int, out: Output) -> None:
+    """``{MimeType, Result, StdOut, StdErr}``; our older shape may hold Result in S3."""
+    out.stdout = _text(data.get("StdOut"))
+    out.stderr = _text(data.get("StdErr"))
+    text_plain = _text(data.get("TextPlain"))  # older shape: stdout then the value's text
+    printed = out.stdout.rstrip("\n")
+    if printed and text_plain.startswith(printed):
+        text_plain = text_plain[len(printed) :]
+    out.fallback = text_plain.strip()
+    result = data.get("Result")
+    if parse_s3_uri(result) is not None:
+        try:
+            mime, value = _fetch_value(s3, result, mime, max_bytes)
+        except GlueError as exc:
+            out.problems.append(str(exc))
+            return
+        out.add_value(split_mime(mime)[0], value)
+        return
+    _add_encoded(out, mime or TEXT_PLAIN, encoded, _text(result))
+
+
+def _add_encoded(out: Output, mime: str, encoded: bool, content: str) -> None:
+    """Add a value whose MIME type said ``;base64`` (or not), in the form a bundle takes."""
+    if is_text_mime(mime):
+        if encoded:
+            packed = "".join(content.split())
+            if not is_base64(packed):
+                out.problems.append(
+                    f"the {mime} result is marked base64 but is not; it is not shown"
+                )
+                return
+            packed = packed.rstrip("=")
+            raw = base64.b64decode(packed + "=" * (-len(packed) % 4))
+            content = raw.decode("utf-8", "replace")
+        out.add_value(mime, content)
+        return
+    # binary: Jupyter takes base64 text; our older shape sent it without ";base64"
+    packed = "".join(content.split())
+    if not is_base64(packed):
+        out.problems.append(f"the {mime} result is not valid base64; it is not shown")
+        return
+    out.add_value(mime, packed)
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def is_base64(text: str) -> bool:
+    """Whether ``text`` decodes as base64 the way browsers read a data: URL.
+
+    The WHATWG "forgiving-base64 decode": padding may be left out, but a length of
+    4n + 1 or a character outside the alphabet is an error.
+    """
+    stripped = text[:-2] if text.endswith("==") else text[:-1] if text.endswith("=") else text
+    return (
+        _BASE64.fullmatch(text) is not None
+        and (len(text) % 4 == 0 or "=" not in text)
+        and len(stripped) % 4 != 1
+    )
+
+
+def _stream(value: Any, s3: Any, max_bytes: int, out: Output) -> str:
+    """A stream's text: inline, or fetched when it is an s3:// URI."""
+    if parse_s3_uri(value) is None:
+        return _text(value)
+    try:
+        content, _ = fetch_bytes(s3, value, max_bytes)
+    except GlueError as exc:
+        out.problems.append(str(exc))
+        return ""
+    return content.decode("utf-8", "replace")
+
+
+def _read_s3_held(data: dict, s3: Any, max_bytes: int, out: Output) -> None:
+    """``text/uri-list``: Result is a JSON object {mime: content} in S3; streams too.
+
+    As AWS's kernel (``BaseKernel.display_result``): ``{}`` means the output is only on
+    the streams.  Every key is shown (AWS's kernel shows only image/png and text/plain).
+    """
+    out.stdout = _stream(data.get("StdOut"), s3, max_bytes, out)
+    out.stderr = _stream(data.get("StdErr"), s3, max_bytes, out)
+    uri = data.get("Result")
+    if uri is None or uri == "":
+        return
+    try:
+        content, _ = fetch_bytes(s3, uri, max_bytes)
+    except GlueError as exc:
+        out.problems.append(str(exc))
+        return
+    try:
+        values = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        values = None
+    if not isinstance(values, dict):
+        out.problems.append(
+            f"statement result {uri} is not a JSON object of MIME types; "
+            f"download it with `aws s3 cp {uri} .`"
+        )
+        return
+    for key, value in values.items():
+        mime, encoded = split_mime(key)
+        _add_encoded(out, mime or TEXT_PLAIN, encoded, _text(value))
+
+
+# ---------------------------------------------------------------------------------------
+# statement states
+
+
+@dataclass
+class Outcome:
+    """A finished statement, read for the user: what it shows and how the cell ends.
+
+    The cell fails when ``ename`` is set: with the session's own exception (``evalue``,
+    ``traceback``), or, when ``one_line``, with ``evalue`` as our one-line message.
+    """
+
+    statement: dict
+    output: Output
+    ename: str | None = None
+    evalue: str = ""
+    traceback: list[str] = field(default_factory=list)
+    one_line: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.ename is not None
+
+
+def read_statement(
+    statement: dict,
+    session_id: str,
+    s3: Callable[[], Any] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Outcome:
+    """How a statement in a done state ends, as AWS's kernel reads it and better.
+
+    AWS's kernel (aws-glue-sessions 1.0.9, ``BaseKernel._construct_reply_content``):
+    AVAILABLE and COMPLETED succeed when ``Output.Status`` is ``ok`` (COMPLETED also
+    without a Status); with Status ``error`` the cell fails with ErrorName, ErrorValue
+    and Traceback.  FAILED shows StdOut, then the reason (``Data.Result``) and StdErr
+    on stderr, each possibly an s3:// URI.  ERROR means the statement could not run.
+    """
+    state = str(statement.get("State") or "")
+    output = statement.get("Output")
+    output = output if isinstance(output, dict) else {}
+    what = f"statement {statement.get('Id', '?')} in session {session_id}"
+    if state == "FAILED":
+        return _read_failed(statement, output, what, s3, max_bytes)
+    shown = read_data(output.get("Data"), s3, max_bytes)
+    status = str(output.get("Status") or "").lower()
+    if state in STATEMENT_SUCCESS and status != "error":
+        return Outcome(statement, shown)
+    if state in STATEMENT_SUCCESS or (state == "ERROR" and _has_error(output)):
+        default = "StatementError" if state == "ERROR" else "RemoteError"
+        return Outcome(
+            statement,
+            shown,
+            ename=_text(output.get("ErrorName")) or default,
+            evalue=_text(output.get("ErrorValue")),
+            traceback=_lines(output.get("Traceback")),
+        )
+    if state == "ERROR":
+        message = (
+            f"{what} could not be run (State ERROR): its worker or the session ended under "
+            "it; check the session with %glue_status, then run the cell again"
+        )
+    elif state == "CANCELLED":
+        message = (
+            f"{what} was cancelled before it finished (by another client, or the session "
+            "is stopping); run the cell again"
+        )
+    else:
+        message = f"{what} ended in state {state or '(none)'}; check it with %glue_status"
+    return Outcome(statement, shown, ename="StatementError", evalue=message, one_line=True)
+
+
+def _has_error(output: dict) -> bool:
+    return any(output.get(key) for key in ("ErrorName", "ErrorValue", "Traceback"))
+
+
+def _lines(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [_text(line) for line in value]
+    return []
+
+
+def _read_failed(statement: dict, output: dict, what: str, s3: Any, max_bytes: int) -> Outcome:
+    """FAILED: ``Data`` is ``{StdOut, Result: the reason, StdErr}``, each inline or in S3."""
+    data = output.get("Data")
+    data = data if isinstance(data, dict) else {}
+    out = Output()
+    out.stdout = _stream(data.get("StdOut"), s3, max_bytes, out)
+    reason = _stream(data.get("Result"), s3, max_bytes, out)
+    stderr = _stream(data.get("StdErr"), s3, max_bytes, out)
+    ename = _text(output.get("ErrorName")) or "StatementFailed"
+    first = next((line.strip() for line in reason.splitlines() if line.strip()), "")
+    evalue = _text(output.get("ErrorValue")) or first or f"{what} failed"
+    traceback = _lines(output.get("Traceback"))
+    if not _covered(reason, traceback, f"{ename}: {evalue}"):
+        out.stderr = reason
+    out.stderr = _joined(out.stderr, stderr)
+    return Outcome(statement, out, ename=ename, evalue=evalue, traceback=traceback)
+
+
+def _covered(reason: str, traceback: list[str], last: str) -> bool:
+    """Whether the error shown for the cell already says all the reason says.
+
+    The reason is usually the exception line and its traceback: printing it as well
+    as the traceback would show the same lines twice.
+    """
+    if not traceback:
+        return not reason.strip() or reason.strip() == last
+    shown = {line.strip() for line in "\n".join(traceback).splitlines()} | {last.strip()}
+    return all(line.strip() in shown for line in reason.splitlines())
 
 
 def _size(n: int) -> str:

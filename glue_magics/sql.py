@@ -2,7 +2,7 @@
 
 The session runs ``spark.sql`` and prints the first rows as one JSON line behind a
 marker, so the same code works on AWS Glue and on the local endpoint, and the result
-comes back through ``TextPlain`` like any statement output.
+comes back on stdout like any statement output.
 """
 
 from __future__ import annotations
@@ -55,12 +55,19 @@ class SqlResult:
         return pandas.DataFrame(self.rows, columns=self.columns)
 
 
-def parse(statement: dict) -> SqlResult:
-    """The table printed by :func:`code`, read from a finished statement."""
-    data = (statement.get("Output") or {}).get("Data") or {}
-    text = data.get("StdOut") or data.get("TextPlain") or ""
+def parse(text: str) -> SqlResult:
+    """The table printed by :func:`code`, read from the statement's stdout.
+
+    ``text`` is what the statement printed, whatever shape it came in (TextPlain,
+    StdOut, or a stream held in S3): ``results.read_data`` has already read it.
+    """
     for line in reversed(text.splitlines()):
         if line.startswith(MARKER):
             payload = json.loads(line[len(MARKER) :])
-            return SqlResult(payload["columns"], payload["rows"], bool(payload["truncated"]))
+            try:
+                return SqlResult(
+                    list(payload["columns"]), list(payload["rows"]), bool(payload["truncated"])
+                )
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"the %%glue_sql result line lacks {exc}") from None
     raise ValueError("the session returned no %%glue_sql result")

@@ -134,3 +134,37 @@ def fresh_endpoint() -> Iterator[Callable[..., Any]]:
     yield factory
     for ep in started:
         ep.stop()
+
+
+@pytest.fixture(scope="session")
+def scripted_server() -> Iterator[Any]:
+    """One ScriptedGlue (tests/scripted.py) for the suite."""
+    from tests.scripted import ScriptedGlue
+
+    server = ScriptedGlue()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def scripted(scripted_server: Any) -> Iterator[Any]:
+    """The scripted Glue server; the replies a test scripts are undone after it."""
+    import copy
+
+    before = dict(scripted_server.replies)
+    sessions = copy.deepcopy(scripted_server.sessions)
+    yield scripted_server
+    scripted_server.replies.clear()
+    scripted_server.replies.update(before)
+    scripted_server.sessions.clear()
+    scripted_server.sessions.update(sessions)
+
+
+@pytest.fixture(scope="session")
+def recording_s3() -> Iterator[Any]:
+    """moto's S3 server on loopback, recording each request's signing region."""
+    from tests.scripted import RecordingS3
+
+    server = RecordingS3()
+    yield server
+    server.close()

@@ -201,6 +201,11 @@ def test_statement_progress_hidden_before_delay_and_removed_after(capsys):
     assert "75%  RUNNING  2.0 s  statement 8" in frames[2]
     assert frames[-2].strip() == "" and frames[-1] == ""  # row wiped, cursor at its start
 
+    s = display.StatementProgress("text", 10, delay=0, min_interval=0)
+    s.update("RUNNING", 0.3, 0.5)
+    s.done("COMPLETED", 0.6)  # success too (AWS's kernel, COMPLETED_STATEMENT_STATUS)
+    assert capsys.readouterr().out.split("\r")[-2].strip() == ""
+
     s = display.StatementProgress("text", 9, delay=0, min_interval=0)
     s.update("RUNNING", 0.3, 0.5)
     s.done("CANCELLED", 0.6)
@@ -335,11 +340,12 @@ PNG = (
         ("application/json", '{"a": [1]}', {"application/json": {"a": [1]}, "text/plain": "TP"}),
         ("image/svg+xml", "<svg/>", {"image/svg+xml": "<svg/>", "text/plain": "TP"}),
         ("image/png", PNG, {"image/png": PNG, "text/plain": "TP"}),
-        ("application/x-weird", "raw", {"text/plain": "raw"}),
-        ("application/json", "{not json", {"text/plain": "{not json"}),
+        ("application/x-weird", "cmF3", {"application/x-weird": "cmF3", "text/plain": "TP"}),
+        ("application/json", "{not json", {"text/plain": "TP"}),
     ],
 )
-def test_show_output_rich_mime(shell, mime, result, expected):
+def test_show_output_rich_mime_beside_text_plain(shell, mime, result, expected):
+    """Our older shape: TextPlain beside a rich Result is the value's plain text."""
     out, err, outputs = _shown(shell, {"TextPlain": "TP", "MimeType": mime, "Result": result})
     assert outputs == [expected]
     assert out == "" and err == ""  # TextPlain is the rich value's fallback, not printed twice
@@ -472,7 +478,7 @@ def test_text_progress_in_a_kernel_updates_one_display(kernel):
         p.update("PROVISIONING", 10, 1.0)
         p.update("PROVISIONING", 50, 5.0)
         p.fail("FAILED", "Role arn:aws:iam::1:role/x cannot be assumed")
-        display.show_output({"MimeType": "image/png", "Result": "iVBOR", "TextPlain": "fig"})
+        display.show_output({"MimeType": "image/png", "Result": "iVBORw==", "TextPlain": "fig"})
         """,
     )
     first = [m for m in messages if m["msg_type"] == "display_data"]
@@ -492,4 +498,4 @@ def test_text_progress_in_a_kernel_updates_one_display(kernel):
         "Glue session glue-magics-xyz FAILED: Role arn:aws:iam::1:role/x cannot be assumed; "
         "check the options with %glue_config, then run %glue_session again\n"
     )
-    assert first[1]["content"]["data"] == {"image/png": "iVBOR", "text/plain": "fig"}
+    assert first[1]["content"]["data"] == {"image/png": "iVBORw==", "text/plain": "fig"}

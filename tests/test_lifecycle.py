@@ -327,15 +327,15 @@ def test_statement_on_a_missing_session_is_one_line(endpoint, client):
 def test_session_view_accepts_any_partial_response(raw):
     view = SessionView.from_session(raw, 1.0)
     assert 0.0 <= view.progress <= 100.0
-    if view.status == "READY":
-        assert view.progress == 100.0
+    if view.status in ("READY", "BUSY"):
+        assert view.progress == 100.0 and view.error_message is None
 
 
 @given(
     st.fixed_dictionaries(
         {"Id": st.integers(0, 10**6)},
         optional={
-            "State": st.sampled_from(["RUNNING", "AVAILABLE"]),
+            "State": st.sampled_from(["RUNNING", "AVAILABLE", "COMPLETED", "FAILED"]),
             "Progress": st.one_of(st.floats(), st.none()),
         },
     )
@@ -343,6 +343,8 @@ def test_session_view_accepts_any_partial_response(raw):
 def test_statement_view_progress_is_always_a_fraction(raw):
     view = StatementView.from_statement(raw, 0.5)
     assert 0.0 <= view.progress <= 1.0
+    if view.state in ("AVAILABLE", "COMPLETED"):
+        assert view.progress == 1.0
 
 
 # ------------------------------------------------------------------ the scheduler
@@ -412,3 +414,48 @@ def test_scheduler_eta_follows_a_steady_rate():
     assert math.isclose(scheduler.eta(), 10.0)
     scheduler.observe(3.0, 5.0)  # went backwards: no trust in the old fit
     assert scheduler.eta() is None
+
+
+# ------------------------------------------------------------------ the service's states
+# Replies scripted as the service sends them (tests/scripted.py): session BUSY is in the
+# SessionStatus enum of the service model AWS's kernel ships
+# (glue_pyspark/glue/2017-03-31/service-2.json); COMPLETED and FAILED are statement
+# states AWS's kernel ends on (GlueSessionsConstants.py, FINAL_STATEMENT_STATUS).
+
+
+def test_wait_ready_ends_on_busy(scripted):
+    scripted.session("busy-wait", "BUSY")
+    client = make_client(endpoint_url=scripted.url)
+    assert lifecycle.wait_ready(client, "busy-wait", timeout=5)["Status"] == "BUSY"
+
+
+def test_a_statement_refused_while_busy_is_the_services_error_not_a_dead_session(scripted):
+    """A live (BUSY) session that refuses a statement is not "ended": no new session."""
+    scripted.session("busy-run", "BUSY")
+    scripted.error("RunStatement", "IllegalSessionStateException", "Session busy-run is BUSY")
+    client = make_client(endpoint_url=scripted.url, max_attempts=1)
+    with pytest.raises(GlueError) as info:
+        lifecycle.run_statement(client, "busy-run", "1")
+    assert info.value.code == "IllegalSessionStateException"
+    assert not info.value.session_ended
+    scripted.sessions["busy-run"]["Status"] = "STOPPED"
+    with pytest.raises(GlueError) as info:
+        lifecycle.run_statement(client, "busy-run", "1")
+    assert info.value.session_ended and info.value.status == "STOPPED"
+
+
+@pytest.mark.parametrize("state", ["COMPLETED", "FAILED"])
+def test_statement_waits_end_on_completed_and_failed(scripted, state):
+    scripted.statement(state, {"Data": {"TextPlain": "x"}})
+    client = make_client(endpoint_url=scripted.url)
+    views: list[StatementView] = []
+    done: list[dict] = []
+    waiting = threading.Thread(
+        target=lambda: done.append(lifecycle.run_statement(client, "any", "1", views.append)),
+        daemon=True,
+    )
+    waiting.start()
+    waiting.join(30)  # a wait that does not know the state would poll for ever
+    assert done and done[0]["State"] == state
+    if state == "COMPLETED":
+        assert views[-1].progress == 1.0

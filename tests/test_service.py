@@ -3,20 +3,15 @@
 Service errors come from real HTTP answers: the errors the local endpoint produces for
 bad input, and, for the codes no implementation here can be made to produce on demand
 (AccessDenied, quotas, expired tokens ...), a tiny loopback HTTP server that answers in
-the awsJson1.1 wire format.  Nothing of boto3 or of ours is mocked.
+the awsJson1.1 wire format (tests/scripted.py, the ``scripted`` fixture).  Nothing of
+boto3 or of ours is mocked.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 import string
-import threading
-import time
 import uuid
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -65,69 +60,6 @@ def free_loopback_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class ScriptedGlue:
-    """A loopback HTTP server answering Glue calls with scripted awsJson1.1 replies."""
-
-    def __init__(self) -> None:
-        self.replies: dict[str, Any] = {}
-        self.calls: Counter[str] = Counter()
-        self.user_agents: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                op = self.headers.get("X-Amz-Target", ".").split(".")[-1]
-                outer.calls[op] += 1
-                outer.user_agents.append(self.headers.get("User-Agent", ""))
-                reply = outer.replies.get(op, (200, {}, 0.0))
-                if isinstance(reply, list):  # a sequence: one reply per call, last repeats
-                    reply = reply.pop(0) if len(reply) > 1 else reply[0]
-                status, body, delay = reply
-                if status == 0:  # drop: close the connection without an answer
-                    self.close_connection = True
-                    return
-                if delay:
-                    time.sleep(delay)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def error(self, op: str, code: str, message: str, status: int = 400) -> None:
-        self.replies[op] = (status, {"__type": code, "message": message}, 0.0)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def scripted_server():
-    server = ScriptedGlue()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def scripted(scripted_server):
-    """The scripted server; the replies a test scripts are undone after it."""
-    before = dict(scripted_server.replies)
-    yield scripted_server
-    scripted_server.replies.clear()
-    scripted_server.replies.update(before)
 
 
 def one_line(err: GlueError, *must_contain: str) -> str:

@@ -134,3 +134,13 @@ def fresh_endpoint() -> Iterator[Callable[..., Any]]:
     yield factory
     for ep in started:
         ep.stop()
+
+
+@pytest.fixture
+def replay() -> Iterator[Any]:
+    """A loopback Glue endpoint answering from recorded replies (tests/replay.py):
+    ``replay.use("statement_text_1plus1")`` loads ``tests/replies/statement_text_1plus1.json``."""
+    from tests.replay import Replay
+
+    with Replay() as server:
+        yield server

@@ -443,3 +443,17 @@ def test_the_local_endpoint_draws_matplot_in_the_rich_shape(local_session):
     assert sorted(data) == sorted(expected)
     assert data["MimeType"] == expected["MimeType"] and data["StdOut"] == expected["StdOut"]
     assert base64.b64decode(data["Result"]).startswith(b"\x89PNG")
+
+
+def test_the_local_endpoint_answers_a_dataframe_as_text(local_session):
+    """aws-sdk-pandas tutorial 036: the service sent a pandas DataFrame (which has an HTML
+    repr) back as TextPlain, its repr, not as text/html; Livy's fake_shell.py never asks a
+    value for a rich repr either."""
+    pd = pytest.importorskip("pandas")
+    columns = {"vendor_id": ["1", "2"], "total": [15.3, 7.25]}
+    setup = f"import pandas as pd\ndf = pd.DataFrame({columns!r})"
+    assert _local(local_session, setup)["State"] == "AVAILABLE"
+    statement = _local(local_session, "df.head()")
+    expected = repr(pd.DataFrame(columns).head())
+    assert statement["Output"]["Status"] == "ok"
+    assert statement["Output"]["Data"] == {"TextPlain": expected}

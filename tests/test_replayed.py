@@ -271,6 +271,14 @@ def test_a_dataframe_comes_back_as_text(kernel, server, s3):
     assert reply.stdout == text + "\n"
 
 
+def test_a_silent_statement_shows_nothing(kernel, server, s3):
+    """Data {TextPlain: ""}: no output at all (AWS's kernel prints an empty line)."""
+    attach(kernel, server, s3, "statement_silent")
+    reply = run(kernel, "%%glue\nx = 1")
+    assert reply.status == "ok", (reply.ename, reply.evalue, reply.stderr)
+    assert reply.stdout == "" and reply.stderr == "" and reply.of_type("display_data") == []
+
+
 def test_a_python_exception_is_an_error_reply_with_the_remote_traceback(kernel, server, s3):
     attach(kernel, server, s3, "statement_error_zerodivision")
     reply = run(kernel, "%%glue\n1/0")
@@ -418,6 +426,13 @@ def test_the_local_endpoint_answers_1plus1_as_recorded(local_session):
     assert statement["State"] == recorded["State"]
     assert statement["Output"]["Data"] == recorded["Output"]["Data"]
     assert statement["Output"]["Status"] == recorded["Output"]["Status"]
+
+
+def test_the_local_endpoint_answers_a_silent_statement_as_livy_does(local_session):
+    recorded = load("statement_silent")["replies"]["GetStatement"][0]["Statement"]
+    statement = _local(local_session, recorded["Code"])
+    assert statement["State"] == recorded["State"]
+    assert statement["Output"]["Data"] == recorded["Output"]["Data"]
 
 
 def test_the_local_endpoint_answers_an_exception_as_livy_does(local_session):

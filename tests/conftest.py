@@ -168,3 +168,26 @@ def recording_s3() -> Iterator[Any]:
     server = RecordingS3()
     yield server
     server.close()
+
+
+@pytest.fixture
+def replay() -> Iterator[Any]:
+    """A loopback Glue endpoint answering from recorded replies (tests/replay.py):
+    ``replay.use("statement_text_1plus1")`` loads ``tests/replies/statement_text_1plus1.json``."""
+    from tests.replay import Replay
+
+    with Replay() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's real server on loopback (S3 for statement results): its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"
+    finally:
+        server.stop()

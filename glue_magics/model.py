@@ -1,9 +1,16 @@
 """The one source of truth for the Glue API: botocore's service model plus our sdk-extras.
 
-botocore's public Glue model lacks the rich statement output fields (``MimeType``,
-``Result``, ``StdOut``, ``StdErr``) that the service returns.  We ship them as a small
-``service-2.sdk-extras.json`` and load it through a botocore ``Loader`` of our own, so
-neither the whole model is copied nor the process-wide ``AWS_DATA_PATH`` is changed.
+botocore's public Glue model lacks what the service sends in replies and AWS's own
+clients read: the rich statement output fields (``MimeType``, ``Result``, ``StdOut``,
+``StdErr``), ``Output.Status`` as Livy's ``ok``/``error`` (typed a statement state),
+session status ``BUSY``, statement states ``COMPLETED`` and ``FAILED``, and
+``Session.Timeout``.  Sources: aws-glue-sessions 1.0.9 (``BaseKernel.display_result``,
+``_construct_reply_content``, ``GlueSessionsConstants.FINAL_STATEMENT_STATUS`` and the
+Glue model it ships, ``glue_pyspark/glue/2017-03-31/service-2.json``) and the model in
+PyPI's ``sagemaker_studio_dataengineering_sessions``.  We ship them as a small
+``service-2.sdk-extras.json`` (botocore merges it into its own model) and load it through
+a botocore ``Loader`` of our own, so neither the whole model is copied nor the
+process-wide ``AWS_DATA_PATH`` is changed.
 Client-side validation, the client and the local endpoint all read this model.
 """
 

@@ -18,10 +18,11 @@ local endpoint on loopback, and are measured the same way:
    CreatedOn + 0.5 s and READY (comm_msg / update_display_data / stream / display_data),
    i.e. what a user sees change while waiting.
 
-AWS's kernel is installed in a separate virtual environment and never in this project's:
+AWS's kernel runs from a separate virtual environment, never this project's: ``--peer``
+uses the one the tests make once and cache (tests/peer_kernel.py ``peer_venv``: the
+unmodified aws-glue-sessions 1.0.9 from PyPI), ``--peer-python PATH`` any other:
 
-    python3 -m venv /tmp/peer-venv && /tmp/peer-venv/bin/pip install aws-glue-sessions
-    python benchmarks/bench_kernels.py --peer-python /tmp/peer-venv/bin/python
+    python benchmarks/bench_kernels.py --peer
 
 Only loopback traffic: the kernels get dummy credentials, ``AWS_CONFIG_FILE=/dev/null``,
 no IMDS, the Glue endpoint on 127.0.0.1, and HTTP(S)_PROXY pointing at a closed loopback
@@ -35,8 +36,6 @@ and also skips its PyPI version check, so the benchmark sets ``request_origin`` 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import queue
 import shutil
 import statistics
@@ -50,57 +49,16 @@ from typing import Any
 
 from glue_magics.local import LocalEndpoint
 
-ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
-CLOSED_PORT_PROXY = "http://127.0.0.1:9"  # discard port: nothing listens, connect fails at once
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from peer_kernel import ROLE, install_peer, loopback_env, peer_env, peer_venv  # noqa: E402
+
 DURATIONS = (0.05, 0.2, 1.0, 1.5, 3.0)  # 1.5: off the whole second AWS polls on
 OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "comm_msg", "comm_open")
-PEER_PACKAGE = "aws_glue_interactive_sessions_kernel"
 
 
 # ------------------------------------------------------------------ environment
-def loopback_env(endpoint_url: str, **extra: str) -> dict[str, str]:
-    """An environment in which a kernel can reach the local endpoint and nothing else."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.upper().startswith(("AWS_", "GLUE_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"))
-    }
-    env.update(
-        AWS_ENDPOINT_URL_GLUE=endpoint_url,
-        AWS_ENDPOINT_URL=endpoint_url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        HTTP_PROXY=CLOSED_PORT_PROXY,
-        HTTPS_PROXY=CLOSED_PORT_PROXY,
-        http_proxy=CLOSED_PORT_PROXY,
-        https_proxy=CLOSED_PORT_PROXY,
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-    )
-    env.update(extra)
-    return env
-
-
 def ours_env(endpoint_url: str) -> dict[str, str]:
     return loopback_env(endpoint_url, GLUE_ROLE_ARN=ROLE)
-
-
-def peer_env(endpoint_url: str) -> dict[str, str]:
-    """AWS's kernel reads ``glue_<option>`` variables (SystemEnvConfigRetriever)."""
-    return loopback_env(
-        endpoint_url,
-        glue_endpoint_url=endpoint_url,
-        glue_role_arn=ROLE,
-        region="us-east-1",
-        request_origin="GlueStudioNotebook",  # no STS GetCallerIdentity, no PyPI check
-        userId="bench",
-    )
 
 
 # ------------------------------------------------------------------ kernelspecs
@@ -115,44 +73,6 @@ def install_ours(root: Path) -> Any:
         capture_output=True,
     )
     return KernelSpecManager(kernel_dirs=[str(prefix / "share" / "jupyter" / "kernels")])
-
-
-def install_peer(root: Path, peer_python: str) -> Any:
-    """Install the peer's glue_pyspark kernelspec (as its README does) into a temp prefix.
-
-    Its kernel.json says ``python``, which jupyter_client would replace by *this*
-    interpreter, so argv[0] is pinned to the peer venv's interpreter.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    where = subprocess.run(
-        [peer_python, "-c", f"import {PEER_PACKAGE} as m, os; print(os.path.dirname(m.__file__))"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    prefix = root / "peer"
-    subprocess.run(
-        [
-            peer_python,
-            "-m",
-            "jupyter_client.kernelspecapp",
-            "install",
-            "--prefix",
-            str(prefix),
-            "--replace",
-            os.path.join(where, "glue_pyspark"),
-        ],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
-    )
-    kernels = prefix / "share" / "jupyter" / "kernels"
-    spec_file = kernels / "glue_pyspark" / "kernel.json"
-    spec = json.loads(spec_file.read_text())
-    spec["argv"][0] = peer_python
-    spec_file.write_text(json.dumps(spec, indent=1))
-    return KernelSpecManager(kernel_dirs=[str(kernels)])
 
 
 # ------------------------------------------------------------------ kernel driver
@@ -386,6 +306,9 @@ def report(results: Results, provision: float, spread: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-python", help="python of a venv with aws-glue-sessions")
+    parser.add_argument(
+        "--peer", action="store_true", help="measure AWS's kernel from the tests' cached venv"
+    )
     parser.add_argument("--provision", type=float, default=10.0, help="provision_seconds")
     parser.add_argument("--start-runs", type=int, default=4, help="runs per starting cell")
     parser.add_argument(
@@ -399,6 +322,8 @@ def main(argv: list[str] | None = None) -> None:
         "--durations", type=float, nargs="*", default=list(DURATIONS), help="sleep times"
     )
     args = parser.parse_args(argv)
+    if args.peer and not args.peer_python:
+        args.peer_python = str(peer_venv())
     runs = {t: (args.runs if t < 1 else args.long_runs) for t in args.durations}
     root = Path(tempfile.mkdtemp(prefix="bench-kernels-"))
     results: Results = {}
@@ -438,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
     spread = "" if args.no_spread else f" + i/{args.start_runs} s in run i"
     report(results, args.provision, spread)
     if not args.peer_python:
-        print("\n(AWS's kernel not measured: pass --peer-python /tmp/peer-venv/bin/python)")
+        print("\n(AWS's kernel not measured: pass --peer or --peer-python PATH)")
 
 
 if __name__ == "__main__":

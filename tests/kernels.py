@@ -107,11 +107,7 @@ class Kernel:
             messages.append(msg)
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
-        while True:  # skip replies to other requests (wait_for_ready's kernel_info may repeat)
-            shell_msg = self.kc.get_shell_msg(timeout=timeout)
-            if shell_msg["parent_header"].get("msg_id") == msg_id:
-                break
-        reply = shell_msg["content"]
+        reply = self.reply_to(msg_id, timeout)
         return Reply(
             reply["status"],
             reply.get("ename"),
@@ -120,6 +116,16 @@ class Kernel:
             messages,
             reply.get("payload", []),
         )
+
+    def reply_to(self, msg_id: str, timeout: float) -> dict[str, Any]:
+        """The shell reply to ``msg_id``; any other reply is skipped (AWS's kernel leaves a
+        kernel_info_reply from ``wait_for_ready`` on the channel, which would otherwise be
+        taken for the first cell's reply and shift every reply after it by one)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg["content"]
 
     def ok(self, code: str, **kwargs: Any) -> Reply:
         """Run a cell that must succeed; on failure show what the user would have seen."""

@@ -10,7 +10,8 @@ from typing import Any
 from glue_magics.local.engine import pid_alive as alive
 
 ROLE = "arn:aws:iam::123456789012:role/GlueLocalTest"
-DONE = ("AVAILABLE", "ERROR", "CANCELLED")
+#: Statement done states (AWS's Glue kernel: GlueSessionsConstants.FINAL_STATEMENT_STATUS).
+DONE = ("AVAILABLE", "COMPLETED", "FAILED", "ERROR", "CANCELLED")
 # Guards against a hang, not timing assertions: a broken endpoint fails instead of waiting.
 PATIENCE = 20.0
 #: A first Spark statement starts a JVM: on a cold, loaded 2-core machine that has taken over 20 s.

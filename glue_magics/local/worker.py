@@ -4,6 +4,12 @@ Started by the endpoint as ``python -m glue_magics.local.worker RESULT_FD PARENT
 Commands arrive as JSON lines on stdin (``{"id": 1, "code": "..."}``); events leave as
 JSON lines on RESULT_FD (``ready``, ``progress``, ``result``), so user code printing to
 stdout cannot corrupt the protocol.  The endpoint cancels a statement with SIGINT.
+A ``result`` event carries the statement's parts as they are (stdout, stderr, the last
+value's repr or rich form, the error); the endpoint shapes them into Glue's Output.
+
+Statements run as in Livy's ``repl/src/main/resources/fake_shell.py``: code that does not
+parse is split at lines starting with ``%`` (magics: ``%table``, ``%json``, ``%matplot``,
+and AWS's ``%plotly``), the chunks run in order and the last one gives the result.
 
 The worker must never outlive the endpoint: it exits when stdin closes (a reader thread
 watches it) and, on Linux, asks the kernel to kill it when its parent dies.

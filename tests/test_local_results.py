@@ -3,9 +3,10 @@
 Source: AWS's own Glue kernel, aws-glue-sessions 1.0.9, ``BaseKernel.display_result``:
 MimeType ``text/uri-list`` (``GlueSessionsConstants.MimeTypes.S3URI``) means Result,
 StdOut and StdErr are ``s3://`` URIs read with ``KernelGateway.get_results``; Result holds a
-JSON object ``{mime: content}`` (``image/png`` content as base64, ``text/plain`` as text),
-and ``{}`` means the output is only on the streams.  ``_construct_reply_content`` reads a
-FAILED statement's StdOut, Result (the reason) and StdErr the same way.
+JSON object ``{mime: content}`` (``image/png`` content as base64, ``text/plain`` as text,
+the only two keys it reads), and ``{}`` means the output is only on the streams.
+``_construct_reply_content`` reads a FAILED statement's StdOut, Result (the reason) and
+StdErr the same way.
 """
 
 from __future__ import annotations
@@ -141,22 +142,28 @@ def test_streams_only_is_an_empty_result_object(session, s3):
     assert objects["StdErr"] == (TEXT, "")
 
 
-def test_a_big_html_result_is_held_as_text_under_its_mime_type(session, s3):
+def test_a_big_html_result_stays_inline(session):
+    # AWS's display_result reads only image/png and text/plain from result.json (any other
+    # key would reach the notebook as a text/uri-list dict), so other rich types stay inline.
     glue, session_id = session
-    statement = run(glue, session_id, "print('made')\nPage(40)")
-    assert statement["Output"]["Data"]["MimeType"] == "text/uri-list"
-    objects = held(s3, session_id, statement, "result.json")
-    assert json.loads(objects["Result"][1]) == {"text/html": html_of(40)}
-    assert objects["StdOut"] == (TEXT, "made\n")
+    data = run(glue, session_id, "print('made')\nPage(40)")["Output"]["Data"]
+    assert data == {
+        "MimeType": "text/html",
+        "Result": html_of(40),
+        "StdOut": "made\n",
+        "StdErr": "",
+    }
 
 
 def test_a_big_png_is_held_as_base64_under_the_plain_mime_type(session, s3):
     glue, session_id = session
-    statement = run(glue, session_id, "Picture(3000)")
+    statement = run(glue, session_id, "print('drawn')\nPicture(3000)")
+    assert statement["Output"]["Data"]["MimeType"] == "text/uri-list"
     objects = held(s3, session_id, statement, "result.json")
     result = json.loads(objects["Result"][1])
     assert list(result) == ["image/png"]  # no ;base64 in the key
     assert base64.b64decode(result["image/png"], validate=True) == png_of(3000)
+    assert objects["StdOut"] == (TEXT, "drawn\n")
 
 
 def test_small_outputs_stay_inline(session):
@@ -186,8 +193,9 @@ def test_without_a_bucket_big_outputs_stay_inline(glue):
 def test_a_failed_upload_keeps_the_output_inline_and_says_why(s3, moto_url):
     ep, glue, session_id = start(moto_url, results_bucket="no-such-results-bucket")
     try:
-        data = run(glue, session_id, "Page(40)")["Output"]["Data"]
-        assert (data["MimeType"], data["Result"], data["StdOut"]) == ("text/html", html_of(40), "")
+        data = run(glue, session_id, "Picture(3000)")["Output"]["Data"]
+        assert data["MimeType"] == "image/png;base64" and data["StdOut"] == ""
+        assert base64.b64decode(data["Result"]) == png_of(3000)
         note = data["StdErr"]
         assert note.count("\n") == 1 and note.endswith("\n")
         assert "s3://no-such-results-bucket/glue-magics/" in note and "NoSuchBucket" in note
@@ -216,7 +224,7 @@ def test_failed_streams_and_reason_are_text_objects(completed, s3):
 
 def test_completed_big_output_is_held_too(completed, s3):
     glue, session_id = completed
-    statement = run(glue, session_id, "Page(40)")
+    statement = run(glue, session_id, "'c' * 150")
     assert statement["State"] == "COMPLETED"
     objects = held(s3, session_id, statement, "result.json")
-    assert json.loads(objects["Result"][1]) == {"text/html": html_of(40)}
+    assert json.loads(objects["Result"][1]) == {"text/plain": repr("c" * 150)}

@@ -63,7 +63,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--results-bucket",
         metavar="BUCKET",
-        help="put outputs over --result-inline-limit in this S3 bucket (result.json, "
+        help="put text and PNG outputs over --result-inline-limit in this S3 bucket (result.json, "
         "stdout.txt, stderr.txt) and answer MimeType text/uri-list with their s3:// URIs, "
         "as Glue does; with --statement-states completed, every FAILED statement's streams "
         "and reason go there too (default: every output inline)",
@@ -79,7 +79,8 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         default=256 * 1024,
         metavar="BYTES",
-        help="largest Result answered inline when --results-bucket is set (default %(default)s)",
+        help="largest output (Result and streams, in bytes) answered inline when --results-bucket "
+        "is set (default %(default)s)",
     )
     parser.add_argument(
         "--busy-status",

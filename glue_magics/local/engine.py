@@ -44,6 +44,10 @@ STATEMENT_STATES = ("livy", "completed")
 #: MimeType of an S3-held result (AWS's kernel: GlueSessionsConstants.MimeTypes.S3URI).
 S3_URI_MIME = "text/uri-list"
 TEXT_OBJECT = "text/plain; charset=utf-8"
+#: The keys of an S3-held result.json that AWS's Glue kernel reads (BaseKernel.display_result
+#: takes ``image/png``, then ``text/plain``; any other key reaches the notebook as a
+#: ``text/uri-list`` dict).  So the service holds only these; other rich results stay inline.
+S3_HELD_KEYS = frozenset({"image/png", "text/plain"})
 
 
 class GlueError(Exception):
@@ -591,8 +595,9 @@ class Engine:
                     data["StdErr"] += str(exc)
             return {"Status": "error", **_error_fields(event), "Data": data}
         data = statement_data(event)
-        if store is not None and store.too_big(data):
-            held = json.dumps(held_result(event), ensure_ascii=False)
+        result = held_result(event)
+        if store is not None and store.too_big(data) and set(result) <= S3_HELD_KEYS:
+            held = json.dumps(result, ensure_ascii=False)
             objects = {
                 "Result": ("result.json", held, "application/json"),
                 "StdOut": ("stdout.txt", _text(event, "stdout"), TEXT_OBJECT),

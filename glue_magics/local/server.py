@@ -226,7 +226,7 @@ class LocalEndpoint:
 
     ``with LocalEndpoint() as ep:`` serves on ``ep.url`` in a daemon thread until the block
     ends; ``ep.stop()`` ends the server and every worker process.  With ``results_bucket``,
-    outputs over ``result_inline_limit`` bytes are put in
+    text and PNG outputs over ``result_inline_limit`` bytes are put in
     ``s3://<bucket>/glue-magics/<session>/<statement>/`` as ``result.json``, ``stdout.txt``
     and ``stderr.txt`` (PutObject to ``s3_endpoint_url``, or the S3 botocore finds) and
     Output.Data is MimeType ``text/uri-list`` with their URIs, as the service sends.

@@ -424,7 +424,8 @@ class Engine:
     def _refresh(self, session: Session, now: float) -> None:
         deadline = self._deadline(session)
         if deadline is not None and now >= deadline[0]:
-            self._end(session, "TIMEOUT", deadline[0], deadline[1])
+            # A statement the session timed out under could not run to its end: ERROR.
+            self._end(session, "TIMEOUT", deadline[0], deadline[1], running_state="ERROR")
 
     def _end(
         self,

@@ -273,4 +273,5 @@ def test_no_spark_when_turned_off_or_not_installed(glue, monkeypatch):
 def test_spark_runs_lazily(glue, session_id):
     assert "starts at first use" in text(run(glue, session_id, "spark"))
     statement = run(glue, session_id, "spark.range(5).count()", patience=SPARK_PATIENCE)
-    assert text(statement) == "5", statement["Output"]
+    # TextPlain is stdout then stderr (Livy), and pyspark may warn on stderr at its start.
+    assert text(statement).split("\n")[0] == "5", statement["Output"]

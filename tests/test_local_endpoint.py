@@ -157,7 +157,7 @@ def test_idle_timeout_ends_the_session_and_its_worker(fresh_endpoint, glue_clien
     assert ep.worker_pids() == []
 
 
-def test_timeout_ends_a_busy_session_and_cancels_its_statement(fresh_endpoint, glue_client):
+def test_timeout_ends_a_busy_session_and_errors_its_statement(fresh_endpoint, glue_client):
     ep = fresh_endpoint(minute_seconds=1.0)
     glue = glue_client(ep)
     session_id = ready(glue, Timeout=1)
@@ -166,7 +166,15 @@ def test_timeout_ends_a_busy_session_and_cancels_its_statement(fresh_endpoint, g
     statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
     session = wait_status(glue, session_id, "TIMEOUT")
     assert "timed out after 1 minutes" in session["ErrorMessage"]
-    assert wait_statement(glue, session_id, statement_id)["State"] == "CANCELLED"
+    # ERROR: the session ended under the statement, which could not run to its end.
+    statement = wait_statement(glue, session_id, statement_id)
+    assert statement["State"] == "ERROR"
+    assert statement["Output"] == {
+        "Status": "error",
+        "ErrorName": "SessionEnded",
+        "ErrorValue": "Session timed out after 1 minutes",
+        "Traceback": ["SessionEnded: Session timed out after 1 minutes\n"],
+    }
     assert wait_gone([pid]) == []
 
 

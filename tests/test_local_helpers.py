@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from glue_magics.local.engine import pid_alive as alive
 
 ROLE = "arn:aws:iam::123456789012:role/GlueLocalTest"
-DONE = ("AVAILABLE", "ERROR", "CANCELLED")
+#: Statement done states (AWS's Glue kernel: GlueSessionsConstants.FINAL_STATEMENT_STATUS).
+DONE = ("AVAILABLE", "COMPLETED", "FAILED", "ERROR", "CANCELLED")
 # Guards against a hang, not timing assertions: a broken endpoint fails instead of waiting.
 PATIENCE = 20.0
 #: A first Spark statement starts a JVM: on a cold, loaded 2-core machine that has taken over 20 s.
@@ -70,6 +73,19 @@ def wait_gone(pids: list[int]) -> list[int]:
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.02)
     return [p for p in pids if alive(p)]
+
+
+@contextlib.contextmanager
+def moto_s3() -> Iterator[str]:
+    """moto's real S3 server on a free loopback port, for the results bucket; yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"
+    finally:
+        server.stop()
 
 
 def test_alive_tells_live_from_ended_processes() -> None:

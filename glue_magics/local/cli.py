@@ -8,6 +8,8 @@ import sys
 import threading
 from typing import Any
 
+from glue_magics.local.engine import STATEMENT_STATES
+
 DEFAULT_PORT = 4599
 
 
@@ -61,8 +63,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--results-bucket",
         metavar="BUCKET",
-        help="put rich results over --result-inline-limit in this S3 bucket and answer their "
-        "s3:// URI, as Glue does (default: every result inline)",
+        help="put text and PNG outputs over --result-inline-limit in this S3 bucket (result.json, "
+        "stdout.txt, stderr.txt) and answer MimeType text/uri-list with their s3:// URIs, "
+        "as Glue does; with --statement-states completed, every FAILED statement's streams "
+        "and reason go there too (default: every output inline)",
     )
     parser.add_argument(
         "--s3-endpoint-url",
@@ -75,7 +79,22 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         default=256 * 1024,
         metavar="BYTES",
-        help="largest Result answered inline when --results-bucket is set (default %(default)s)",
+        help="largest output (Result and streams, in bytes) answered inline when --results-bucket "
+        "is set (default %(default)s)",
+    )
+    parser.add_argument(
+        "--busy-status",
+        action="store_true",
+        help="a READY session reports Status BUSY while a statement waits or runs, as the "
+        "service may (RunStatement is still accepted)",
+    )
+    parser.add_argument(
+        "--statement-states",
+        choices=STATEMENT_STATES,
+        default="livy",
+        help="livy: success and Python exceptions are AVAILABLE (Output.Status ok or error); "
+        "completed: success is COMPLETED and an exception FAILED, with the streams and the "
+        "reason in Output.Data (default %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")
@@ -103,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             results_bucket=args.results_bucket,
             s3_endpoint_url=args.s3_endpoint_url,
             result_inline_limit=args.result_inline_limit,
+            busy_status=args.busy_status,
+            statement_states=args.statement_states,
         )
         endpoint.start()
     except ValueError as exc:

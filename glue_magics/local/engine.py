@@ -13,7 +13,6 @@ import base64
 import collections
 import concurrent.futures
 import json
-import mimetypes
 import os
 import signal
 import subprocess
@@ -38,18 +37,17 @@ STATEMENT_PAGE = 100
 TERMINAL = ("STOPPED", "TIMEOUT", "FAILED")
 DEFAULT_RESULT_INLINE_LIMIT = 256 * 1024
 RESULT_PREFIX = "glue-magics"
-# Extensions of result objects where mimetypes has none or an odd one (.jpe for JPEG).
-RESULT_EXTENSIONS = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/svg+xml": ".svg",
-    "text/html": ".html",
-    "text/markdown": ".md",
-    "text/latex": ".tex",
-    "text/plain": ".txt",
-    "application/json": ".json",
-}
+#: ``statement_states``: "livy" answers AVAILABLE for success and for a Python exception
+#: (Output.Status "error"), as Livy does; "completed" answers COMPLETED and FAILED, the
+#: other states AWS's Glue kernel handles (BaseKernel._construct_reply_content).
+STATEMENT_STATES = ("livy", "completed")
+#: MimeType of an S3-held result (AWS's kernel: GlueSessionsConstants.MimeTypes.S3URI).
+S3_URI_MIME = "text/uri-list"
+TEXT_OBJECT = "text/plain; charset=utf-8"
+#: The keys of an S3-held result.json that AWS's Glue kernel reads (BaseKernel.display_result
+#: takes ``image/png``, then ``text/plain``; any other key reaches the notebook as a
+#: ``text/uri-list`` dict).  So the service holds only these; other rich results stay inline.
+S3_HELD_KEYS = frozenset({"image/png", "text/plain"})
 
 
 class GlueError(Exception):
@@ -121,24 +119,74 @@ class Session:
         return self.running is not None or bool(self.queue)
 
 
-def _output_from(result: dict[str, Any]) -> dict[str, Any]:
-    data = {
-        "TextPlain": result.get("text", ""),
-        "StdOut": result.get("stdout", ""),
-        "StdErr": result.get("stderr", ""),
+def _text(event: dict[str, Any], key: str) -> str:
+    value = event.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def statement_data(event: dict[str, Any]) -> dict[str, str]:
+    """Output.Data of a statement that succeeded, inline, as the service sends it.
+
+    Text: ``{TextPlain}`` alone, stdout (with the last value's repr, as the REPL prints
+    it) then stderr, ``rstrip()``ed (Livy's fake_shell.py ``execute_request``).  Rich:
+    ``{MimeType, Result, StdOut, StdErr}``, a binary MimeType with ``;base64`` (AWS's Glue
+    kernel, BaseKernel.display_result, decodes Result when MimeType says ``base64``).
+    """
+    from glue_magics.results import is_text_mime
+
+    stdout, stderr = _text(event, "stdout"), _text(event, "stderr")
+    mime = _text(event, "mime")
+    if mime:
+        return {
+            "MimeType": mime if is_text_mime(mime) else f"{mime};base64",
+            "Result": _text(event, "result"),
+            "StdOut": stdout,
+            "StdErr": stderr,
+        }
+    shown = event.get("repr")
+    value = f"{shown}\n" if isinstance(shown, str) else ""
+    return {"TextPlain": (stdout + value + stderr).rstrip()}
+
+
+def held_result(event: dict[str, Any]) -> dict[str, str]:
+    """The JSON object an S3-held Result points to: ``{mime: content}`` with the plain
+    MIME type (binary content as base64 text), ``{"text/plain": repr}`` for a value without
+    a rich form, ``{}`` when the output is only on the streams (AWS's Glue kernel,
+    BaseKernel.display_result, reads ``image/png`` and ``text/plain`` keys; ``{}`` is
+    "streams only")."""
+    mime = _text(event, "mime")
+    if mime:
+        return {mime: _text(event, "result")}
+    shown = event.get("repr")
+    return {"text/plain": shown} if isinstance(shown, str) and shown else {}
+
+
+def failure_reason(event: dict[str, Any]) -> str:
+    """The text of a FAILED statement's Result: the error line, then its traceback."""
+    fields = _error_fields(event)
+    return f"{fields['ErrorName']}: {fields['ErrorValue']}\n" + "".join(fields["Traceback"])
+
+
+def _error_fields(event: dict[str, Any]) -> dict[str, Any]:
+    trace = event.get("traceback")
+    return {
+        "ErrorName": _text(event, "error_name") or "Error",
+        "ErrorValue": _text(event, "error_value"),
+        "Traceback": [str(line) for line in trace] if isinstance(trace, list) else [],
     }
-    if result.get("mime"):
-        data["MimeType"] = result["mime"]
-        data["Result"] = result.get("result", "")
+
+
+def error_output(event: dict[str, Any]) -> dict[str, Any]:
+    """Output of a Python exception in the code (Livy: reply status "error" with ename,
+    evalue, traceback); what was printed before it, if anything, as ``Data.TextPlain``."""
     output: dict[str, Any] = {
-        "Data": data,
-        "ExecutionCount": result.get("count", 0),
-        "Status": result.get("status", "error"),
+        "ExecutionCount": event.get("count", 0),
+        "Status": "error",
+        **_error_fields(event),
     }
-    if output["Status"] == "error":
-        output["ErrorName"] = result.get("error_name", "Error")
-        output["ErrorValue"] = result.get("error_value", "")
-        output["Traceback"] = result.get("traceback", [])
+    printed = (_text(event, "stdout") + _text(event, "stderr")).rstrip()
+    if printed:
+        output["Data"] = {"TextPlain": printed}
     return output
 
 
@@ -158,9 +206,8 @@ def _event(line: bytes) -> dict[str, Any] | None:
 
 
 def _error_output(name: str, value: str) -> dict[str, Any]:
+    """Output of a statement that could not run at all (State ERROR or CANCELLED)."""
     return {
-        "Data": {"TextPlain": "", "StdOut": "", "StdErr": ""},
-        "ExecutionCount": 0,
         "Status": "error",
         "ErrorName": name,
         "ErrorValue": value,
@@ -195,21 +242,16 @@ def _page(items: list[T], number: Callable[[T], int], after: int, size: int) -> 
     return page, _token(number(page[-1])) if len(rest) > size else ""
 
 
-def result_extension(mime: str) -> str:
-    """The file extension of a result object of this MIME type (``.png``, ``.html``)."""
-    from glue_magics.results import is_text_mime
-
-    kind = mime.split(";", 1)[0].strip().lower()
-    known = RESULT_EXTENSIONS.get(kind) or mimetypes.guess_extension(kind)
-    return known or (".txt" if is_text_mime(kind) else ".bin")
+class UploadFailed(Exception):
+    """A result could not be put in the results bucket; the message is one line."""
 
 
 class ResultStore:
-    """Where rich results above the inline limit go: an S3 bucket, as the service does.
+    """Where outputs above the inline limit go: an S3 bucket, as the service does.
 
     The endpoint process uploads (the worker never sees AWS credentials) with one boto3
-    S3 client made at the first upload; botocore retries.  A result that cannot be
-    uploaded stays inline and the statement's StdErr says why, so no output is lost.
+    S3 client made at the first upload; botocore retries.  An output that cannot be
+    uploaded stays inline and the statement's stderr says why, so no output is lost.
     """
 
     def __init__(
@@ -247,59 +289,55 @@ class ResultStore:
         self._client = s3_client_factory(region=region, endpoint_url=endpoint_url)
         self._lock = threading.Lock()
 
-    def wants(self, event: dict[str, Any]) -> bool:
-        """Whether this worker ``result`` event carries a rich result too big to inline."""
-        result = event.get("result")
-        if not event.get("mime") or not isinstance(result, str):
+    def too_big(self, data: dict[str, str]) -> bool:
+        """Whether this inline Output.Data weighs more than the inline limit (UTF-8)."""
+        texts = [v for v in data.values() if isinstance(v, str)]
+        if sum(map(len, texts)) * 4 <= self.inline_limit:  # 4 UTF-8 bytes per char at most
             return False
-        if len(result) <= self.inline_limit // 4:  # fast path: 4 UTF-8 bytes per char at most
-            return False
-        return len(result.encode("utf-8", "surrogatepass")) > self.inline_limit
+        size = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+        return size > self.inline_limit
 
-    def key(self, session_id: str, statement_id: int, mime: str) -> str:
-        return f"{RESULT_PREFIX}/{session_id}/{statement_id}{result_extension(mime)}"
+    def prefix(self, session_id: str, statement_id: int) -> str:
+        """The key prefix of one statement's objects: ``glue-magics/<session>/<statement>``."""
+        return f"{RESULT_PREFIX}/{session_id}/{statement_id}"
 
     def client(self) -> Any:
         """The S3 client, made at the first upload the way the magics make theirs."""
         with self._lock:
             return self._client()
 
-    def offload(self, session_id: str, event: dict[str, Any]) -> None:
-        """Upload the event's Result and put its ``s3://`` URI in its place (in ``event``);
-        on failure keep the Result inline and add one line to the event's stderr."""
-        import binascii
-
+    def put(
+        self, session_id: str, statement_id: int, objects: dict[str, tuple[str, str, str]]
+    ) -> dict[str, str]:
+        """Upload ``{field: (name, text, content type)}`` under the statement's prefix and
+        return ``{field: s3:// URI}``; raises UploadFailed (one line) when one fails."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from glue_magics.results import is_text_mime
-
-        mime = str(event["mime"])
-        key = self.key(session_id, event["id"], mime)
-        uri = f"s3://{self.bucket}/{key}"
-        result = event["result"]
-        try:
-            if is_text_mime(mime):
-                body = result.encode("utf-8", "surrogatepass")
-                content_type = f"{mime}; charset=utf-8"
-            else:
-                body = base64.b64decode(result)
-                content_type = mime
-            self.client().put_object(
-                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type
-            )
-        except (BotoCoreError, ClientError, ValueError, binascii.Error) as exc:
-            if isinstance(exc, ClientError):
-                reason = str(exc.response.get("Error", {}).get("Code") or exc)
-            else:
-                reason = f"{type(exc).__name__}: {exc}"
-            reason = " ".join(reason.split())
-            note = (
-                f"glue-magics local endpoint: could not upload the result to {uri} ({reason}); "
-                "it is returned inline instead: check --results-bucket and --s3-endpoint-url\n"
-            )
-            event["stderr"] = str(event.get("stderr") or "") + note
-            return
-        event["result"] = uri
+        prefix = self.prefix(session_id, statement_id)
+        uris = {}
+        for field_name, (name, text, content_type) in objects.items():
+            key = f"{prefix}/{name}"
+            uri = f"s3://{self.bucket}/{key}"
+            try:
+                self.client().put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=text.encode("utf-8", "surrogatepass"),
+                    ContentType=content_type,
+                )
+            except (BotoCoreError, ClientError, ValueError) as exc:
+                if isinstance(exc, ClientError):
+                    reason = str(exc.response.get("Error", {}).get("Code") or exc)
+                else:
+                    reason = f"{type(exc).__name__}: {exc}"
+                reason = " ".join(reason.split())
+                raise UploadFailed(
+                    f"glue-magics local endpoint: could not upload the output to {uri} "
+                    f"({reason}); it is returned inline instead: check --results-bucket and "
+                    "--s3-endpoint-url\n"
+                ) from None
+            uris[field_name] = uri
+        return uris
 
 
 class Engine:
@@ -315,8 +353,17 @@ class Engine:
         results_bucket: str | None = None,
         s3_endpoint_url: str | None = None,
         result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT,
+        busy_status: bool = False,
+        statement_states: str = "livy",
     ) -> None:
         # Checked first, so a bad setting raises before any thread starts.
+        if statement_states not in STATEMENT_STATES:
+            raise ValueError(
+                f"statement states {statement_states!r} are not known; use one of "
+                f"{', '.join(STATEMENT_STATES)}"
+            )
+        self.statement_states = statement_states
+        self.busy_status = bool(busy_status)
         self.results = (
             ResultStore(results_bucket, s3_endpoint_url, result_inline_limit, region)
             if results_bucket
@@ -377,7 +424,8 @@ class Engine:
     def _refresh(self, session: Session, now: float) -> None:
         deadline = self._deadline(session)
         if deadline is not None and now >= deadline[0]:
-            self._end(session, "TIMEOUT", deadline[0], deadline[1])
+            # A statement the session timed out under could not run to its end: ERROR.
+            self._end(session, "TIMEOUT", deadline[0], deadline[1], running_state="ERROR")
 
     def _end(
         self,
@@ -487,7 +535,10 @@ class Engine:
                 event = _event(line)
                 if event is None:
                     continue
-                self._offload(session, event)
+                if event.get("event") == "result":
+                    if not self._finishing(session, event):
+                        continue
+                    event["output"] = self._output(session.id, event)
                 sends = self._on_event(session, event)
                 self._send(sends)
         code = process.wait()
@@ -510,18 +561,55 @@ class Engine:
                 )
             self.wake.notify_all()
 
-    def _offload(self, session: Session, event: dict[str, Any]) -> None:
-        """Put a big rich result in the results bucket before the statement completes
-        (outside the lock: an upload must not stall other requests)."""
-        store = self.results
-        if store is None or event.get("event") != "result" or not store.wants(event):
-            return
+    def _finishing(self, session: Session, event: dict[str, Any]) -> bool:
+        """Mark the statement of this result as finishing (a cancel must not kill the
+        worker while its output is shaped and uploaded); False for a stale result."""
         with self.lock:
             statement = session.statements.get(event["id"])
             if statement is None or session.running != statement.id:
-                return
+                return False
             statement.finishing = True
-        store.offload(session.id, event)
+            return True
+
+    def _output(self, session_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """The statement's Output for a worker result (outside the lock: an upload must
+        not stall other requests): Livy's shapes for success and errors; with
+        ``statement_states="completed"`` an error has FAILED's shape; over the inline limit
+        with a results bucket, the S3-held shape (MimeType text/uri-list)."""
+        store = self.results
+        if event.get("status") != "ok":
+            if self.statement_states == "livy":
+                return error_output(event)
+            # AWS's Glue kernel (BaseKernel._construct_reply_content, FAILED) reads StdOut,
+            # Result (the reason) and StdErr, each through KernelGateway.get_results.
+            data = {
+                "StdOut": _text(event, "stdout"),
+                "Result": failure_reason(event),
+                "StdErr": _text(event, "stderr"),
+            }
+            if store is not None:
+                names = {"StdOut": "stdout.txt", "Result": "reason.txt", "StdErr": "stderr.txt"}
+                objects = {f: (names[f], text, TEXT_OBJECT) for f, text in data.items()}
+                try:
+                    data = store.put(session_id, event["id"], objects)
+                except UploadFailed as exc:
+                    data["StdErr"] += str(exc)
+            return {"Status": "error", **_error_fields(event), "Data": data}
+        data = statement_data(event)
+        result = held_result(event)
+        if store is not None and store.too_big(data) and set(result) <= S3_HELD_KEYS:
+            held = json.dumps(result, ensure_ascii=False)
+            objects = {
+                "Result": ("result.json", held, "application/json"),
+                "StdOut": ("stdout.txt", _text(event, "stdout"), TEXT_OBJECT),
+                "StdErr": ("stderr.txt", _text(event, "stderr"), TEXT_OBJECT),
+            }
+            try:
+                data = {"MimeType": S3_URI_MIME, **store.put(session_id, event["id"], objects)}
+            except UploadFailed as exc:
+                event["stderr"] = _text(event, "stderr") + str(exc)
+                data = statement_data(event)
+        return {"Data": data, "ExecutionCount": event.get("count", 0), "Status": "ok"}
 
     def _on_event(self, session: Session, event: dict[str, Any]) -> list[tuple[Any, bytes]]:
         kind = event.get("event")
@@ -538,12 +626,15 @@ class Engine:
                 statement.progress = event["value"]
                 return []
             if kind == "result":
-                statement.output = _output_from(event)
+                statement.output = event["output"]
+                ok = event.get("status") == "ok"
                 interrupted = event.get("error_name") == "KeyboardInterrupt"
                 if statement.state == "CANCELLING" and interrupted:
                     statement.state = "CANCELLED"
-                else:
-                    statement.state = "AVAILABLE" if event.get("status") == "ok" else "ERROR"
+                elif self.statement_states == "completed":
+                    statement.state = "COMPLETED" if ok else "FAILED"
+                else:  # Livy: a Python exception is AVAILABLE with Output.Status "error"
+                    statement.state = "AVAILABLE"
                 statement.progress = 1.0
                 statement.completed_on = time.time()
                 session.running = None
@@ -676,6 +767,8 @@ class Engine:
 
     def session_wire(self, session: Session, now: float) -> dict[str, Any]:
         status = self.status(session, now)
+        if status == "READY" and self.busy_status and session.busy():
+            status = "BUSY"  # in the model AWS's kernel ships; a live session all the same
         request = session.request
         if status == "PROVISIONING":
             progress = 100.0 * (now - session.created_on) / max(self.provision_seconds, 1e-9)

@@ -226,9 +226,12 @@ class LocalEndpoint:
 
     ``with LocalEndpoint() as ep:`` serves on ``ep.url`` in a daemon thread until the block
     ends; ``ep.stop()`` ends the server and every worker process.  With ``results_bucket``,
-    rich results over ``result_inline_limit`` bytes are put in
-    ``s3://<bucket>/glue-magics/<session>/<statement>.<ext>`` (PutObject to
-    ``s3_endpoint_url``, or the S3 botocore finds) and Result is that URI.
+    text and PNG outputs over ``result_inline_limit`` bytes are put in
+    ``s3://<bucket>/glue-magics/<session>/<statement>/`` as ``result.json``, ``stdout.txt``
+    and ``stderr.txt`` (PutObject to ``s3_endpoint_url``, or the S3 botocore finds) and
+    Output.Data is MimeType ``text/uri-list`` with their URIs, as the service sends.
+    ``busy_status`` makes a READY session report BUSY while a statement waits or runs;
+    ``statement_states="completed"`` answers COMPLETED/FAILED instead of Livy's AVAILABLE.
     """
 
     def __init__(
@@ -246,6 +249,8 @@ class LocalEndpoint:
         results_bucket: str | None = None,
         s3_endpoint_url: str | None = None,
         result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT,
+        busy_status: bool = False,
+        statement_states: str = "livy",
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(
@@ -266,6 +271,8 @@ class LocalEndpoint:
             results_bucket=results_bucket,
             s3_endpoint_url=s3_endpoint_url,
             result_inline_limit=result_inline_limit,
+            busy_status=busy_status,
+            statement_states=statement_states,
         )
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()

@@ -4,6 +4,12 @@ Started by the endpoint as ``python -m glue_magics.local.worker RESULT_FD PARENT
 Commands arrive as JSON lines on stdin (``{"id": 1, "code": "..."}``); events leave as
 JSON lines on RESULT_FD (``ready``, ``progress``, ``result``), so user code printing to
 stdout cannot corrupt the protocol.  The endpoint cancels a statement with SIGINT.
+A ``result`` event carries the statement's parts as they are (stdout, stderr, the last
+value's repr or rich form, the error); the endpoint shapes them into Glue's Output.
+
+Statements run as in Livy's ``repl/src/main/resources/fake_shell.py``: code that does not
+parse is split at lines starting with ``%`` (magics: ``%table``, ``%json``, ``%matplot``,
+and AWS's ``%plotly``), the chunks run in order and the last one gives the result.
 
 The worker must never outlive the endpoint: it exits when stdin closes (a reader thread
 watches it) and, on Linux, asks the kernel to kill it when its parent dies.
@@ -13,6 +19,8 @@ from __future__ import annotations
 
 import ast
 import base64
+import datetime
+import decimal
 import io
 import json
 import linecache
@@ -115,8 +123,111 @@ def _rich(value: Any) -> tuple[str, str] | None:
     return None
 
 
+class UnknownMagic(Exception):
+    """A ``%name`` line the session does not know (Livy's fake_shell.py ``UnknownMagic``)."""
+
+
+#: Livy's ``magic_table_types``: the column type of a value, by its exact type.
+TABLE_TYPES: dict[type, str] = {
+    type(None): "NULL_TYPE",
+    bool: "BOOLEAN_TYPE",
+    int: "INT_TYPE",
+    float: "DOUBLE_TYPE",
+    str: "STRING_TYPE",
+    datetime.date: "DATE_TYPE",
+    datetime.datetime: "TIMESTAMP_TYPE",
+    decimal.Decimal: "DECIMAL_TYPE",
+}
+TABLE_MIME = "application/vnd.livy.table.v1+json"
+
+
+def table_cell(value: Any) -> tuple[str, Any]:
+    """One value as Livy's ``magic_table_convert`` makes it: (type name, JSON value).
+
+    Lists and tuples are ARRAY_TYPE, dicts MAP_TYPE (their items of one type each); dates,
+    timestamps and decimals become text; any other type is STRING_TYPE of its ``str``.
+    """
+    if type(value) in (list, tuple):
+        return "ARRAY_TYPE", _table_items([table_cell(item) for item in value])
+    if type(value) is dict:
+        keys = [table_cell(k) for k in value]
+        values = [table_cell(v) for v in value.values()]
+        _table_items(keys)
+        _table_items(values)
+        return "MAP_TYPE", {k: v for (_, k), (_, v) in zip(keys, values, strict=True)}
+    kind = TABLE_TYPES.get(type(value), "STRING_TYPE")
+    if kind in ("NULL_TYPE", "BOOLEAN_TYPE", "INT_TYPE", "DOUBLE_TYPE"):
+        return kind, value
+    return kind, str(value)
+
+
+def _table_items(cells: list[tuple[str, Any]]) -> list[Any]:
+    if len({kind for kind, _ in cells}) > 1:
+        raise ValueError("value has inconsistent types")
+    return [item for _, item in cells]
+
+
+def livy_table(value: Any) -> dict[str, Any]:
+    """``%table``: Livy's ``magic_table`` conversion of a list of rows.
+
+    A value that is not a list or tuple is one row; a row is a dict (columns sorted by
+    key), a pyspark ``Row`` (by ``asDict()``), a list or tuple (columns by position, named
+    "0", "1", ...) or a single value.  A column's type is that of its first non-null cell;
+    another type later is an error, as in Livy.
+    """
+    rows = value if isinstance(value, list | tuple) else [value]
+    headers: dict[Any, dict[str, str]] = {}
+    data = []
+    for row in rows:
+        if type(row).__name__ == "Row" and hasattr(row, "asDict"):  # pyspark.sql.Row
+            row = row.asDict()
+        if not isinstance(row, list | tuple | dict):
+            row = [row]
+        columns = sorted(row.items()) if isinstance(row, dict) else enumerate(row)
+        cells = []
+        for name, cell in columns:
+            kind, cell = table_cell(cell)
+            header = headers.setdefault(name, {"name": str(name), "type": kind})
+            if kind != "NULL_TYPE" and header["type"] != kind:
+                if header["type"] != "NULL_TYPE":
+                    raise ValueError(
+                        f"table rows have different types in column {str(name)!r}: "
+                        f"{header['type']} and {kind}"
+                    )
+                header["type"] = kind
+            cells.append(cell)
+        data.append(cells)
+    try:
+        ordered = [header for _, header in sorted(headers.items())]
+    except TypeError:
+        raise ValueError("table rows mix dicts with lists or tuples") from None
+    return {"headers": ordered, "data": data}
+
+
+def _chunks(code: str) -> list[tuple[int, str]]:
+    """Livy's split of a statement: runs of code lines and single ``%`` lines, each with
+    the number of the line it starts on."""
+    chunks: list[tuple[int, str]] = []
+    normal: list[str] = []
+    start = 1
+    for number, line in enumerate(code.rstrip().split("\n"), 1):
+        if line.startswith("%"):
+            if normal:
+                chunks.append((start, "\n".join(normal)))
+                normal = []
+            chunks.append((number, line))
+        else:
+            if not normal:
+                start = number
+            normal.append(line)
+    if normal:
+        chunks.append((start, "\n".join(normal)))
+    return chunks
+
+
 class Worker:
-    """Executes statements like the REPL: stdout, then the repr of a last expression."""
+    """Executes statements like Livy's REPL: stdout, then the repr of a last expression,
+    and ``%`` magic lines (``%table``, ``%json``, ``%matplot``, ``%plotly``)."""
 
     def __init__(self, channel: _Channel) -> None:
         self.channel = channel
@@ -127,6 +238,12 @@ class Worker:
             "__name__": "__main__",
             "__builtins__": __builtins__,
             "set_progress": self.set_progress,
+        }
+        self.magics: dict[str, Any] = {
+            "table": self._magic_table,
+            "json": self._magic_json,
+            "matplot": self._magic_matplot,
+            "plotly": self._magic_plotly,
         }
         import importlib.util
 
@@ -142,6 +259,8 @@ class Worker:
             self.channel.send({"event": "progress", "id": self.current, "value": value})
 
     def run(self, statement_id: int, code: str) -> dict[str, Any]:
+        """Run one statement; the ``result`` event carries its parts as they are (streams,
+        the last value's repr, a rich result, an error) and the endpoint shapes them."""
         self.count += 1
         self.current = statement_id
         filename = f"<statement-{statement_id}>"
@@ -150,15 +269,17 @@ class Worker:
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
         result: dict[str, Any] = {"event": "result", "id": statement_id, "count": self.count}
-        value = None
+        value: Any = None
+        rich: tuple[str, str] | None = None
         try:
             self.interrupts.armed = True
             try:
-                value = self._execute(code, filename)
+                value, rich = self._execute(code, filename)
             finally:
                 self.interrupts.armed = False
             result["status"] = "ok"
         except BaseException as exc:  # noqa: BLE001 - user code: report every failure
+            value, rich = None, None
             result.update(
                 status="error",
                 error_name=type(exc).__name__,
@@ -168,22 +289,39 @@ class Worker:
         finally:
             sys.stdout, sys.stderr = saved
             self.current = None
-        stdout, stderr = out.getvalue(), err.getvalue()
-        text = stdout
         if value is not None:
             self.namespace["_"] = value
-            try:
-                text += repr(value)
-            except Exception as exc:  # noqa: BLE001
-                text += f"<repr failed: {type(exc).__name__}: {exc}>"
             rich = _rich(value)
-            if rich is not None:
-                result["mime"], result["result"] = rich
-        result.update(text=text, stdout=stdout, stderr=stderr)
+            if rich is None:
+                try:
+                    result["repr"] = repr(value)
+                except Exception as exc:  # noqa: BLE001
+                    result["repr"] = f"<repr failed: {type(exc).__name__}: {exc}>"
+        if rich is not None:
+            result["mime"], result["result"] = rich
+        result.update(stdout=out.getvalue(), stderr=err.getvalue())
         return result
 
-    def _execute(self, code: str, filename: str) -> Any:
-        tree = ast.parse(code, filename, "exec")
+    def _execute(self, code: str, filename: str) -> tuple[Any, tuple[str, str] | None]:
+        """Run the statement's chunks in order; the last one gives the result: a value
+        (code) or a rich result (a magic), as Livy's ``execute_request`` does."""
+        try:
+            chunks = _split(code, filename)
+        except SyntaxError as exc:
+            # As Livy: the parser's error alone, without its frames (they are not the user's).
+            raise exc.with_traceback(None) from None
+        value, rich = None, None
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            if isinstance(chunk, str):
+                value, rich = None, self._magic(chunk)
+            else:
+                value, rich = self._exec(chunk, filename), None
+                if not last and value is not None:
+                    print(repr(value))  # as Livy's 'single' mode prints a chunk's last value
+        return value, rich
+
+    def _exec(self, tree: ast.Module, filename: str) -> Any:
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)
@@ -192,6 +330,47 @@ class Worker:
             return eval(compile(last, filename, "eval"), self.namespace)
         return None
 
+    def _magic(self, line: str) -> tuple[str, str]:
+        name, _, argument = line[1:].partition(" ")
+        if not name:
+            raise UnknownMagic("magic command not specified")
+        handler = self.magics.get(name)
+        if handler is None:
+            raise UnknownMagic(f"unknown magic command '{name}'")
+        try:
+            return handler(name, argument.strip())
+        except Exception as exc:
+            # As Livy: a magic's error has no traceback (its frames are ours or a library's).
+            raise exc.with_traceback(None) from None
+
+    def _lookup(self, magic: str, name: str) -> Any:
+        if not name.isidentifier():
+            raise ValueError(f"%{magic} takes the name of a variable: %{magic} NAME")
+        if name not in self.namespace:
+            raise NameError(f"name '{name}' is not defined")
+        return self.namespace[name]
+
+    def _magic_json(self, magic: str, name: str) -> tuple[str, str]:
+        """``%json NAME``: the value as application/json (Livy's ``magic_json``)."""
+        return "application/json", json.dumps(self._lookup(magic, name))
+
+    def _magic_table(self, magic: str, name: str) -> tuple[str, str]:
+        """``%table NAME``: Livy's table of the value's rows."""
+        return TABLE_MIME, json.dumps(livy_table(self._lookup(magic, name)))
+
+    def _magic_matplot(self, magic: str, name: str) -> tuple[str, str]:
+        """``%matplot plt``: the current figure as a PNG (Livy's ``magic_matplot``)."""
+        figure = self._lookup(magic, name).gcf()
+        png = io.BytesIO()
+        figure.savefig(png, format="png")
+        return "image/png", base64.b64encode(png.getvalue()).decode("ascii")
+
+    def _magic_plotly(self, magic: str, name: str) -> tuple[str, str]:
+        """``%plotly fig``: the figure as HTML that loads plotly.js from its CDN (AWS's
+        Glue kernel ``%help`` lists it among the statement magics)."""
+        figure = self._lookup(magic, name)
+        return "text/html", figure.to_html(full_html=False, include_plotlyjs="cdn")
+
     @staticmethod
     def _traceback(exc: BaseException) -> list[str]:
         """The traceback without this module's frames (they are ours, not the user's)."""
@@ -199,6 +378,33 @@ class Worker:
         while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
             tb = tb.tb_next
         return traceback.format_exception(type(exc), exc, tb)
+
+
+def _split(code: str, filename: str) -> list[ast.Module | str]:
+    """The statement as chunks to run: parsed code, or a ``%`` line.  As Livy's
+    ``parse_code_into_nodes``, only code that does not parse is split at its %-lines."""
+    try:
+        return [ast.parse(code, filename, "exec")]
+    except SyntaxError:
+        if not any(line.startswith("%") for line in code.split("\n")):
+            raise
+    return [
+        text if text.startswith("%") else _parse(text, start, filename)
+        for start, text in _chunks(code)
+    ]
+
+
+def _parse(text: str, start: int, filename: str) -> ast.Module:
+    """Parse one chunk of code, its line numbers those of the whole statement."""
+    try:
+        tree = ast.parse(text, filename, "exec")
+    except SyntaxError as exc:
+        if exc.lineno is not None:
+            exc.lineno += start - 1
+        if getattr(exc, "end_lineno", None) is not None:
+            exc.end_lineno += start - 1
+        raise
+    return ast.increment_lineno(tree, start - 1)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -247,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     result_fd, parent_pid = int(args[0]), int(args[1])
+    os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: %matplot draws off screen
     _die_with_parent(parent_pid)
     channel = _Channel(result_fd)
     worker = Worker(channel)

@@ -20,16 +20,8 @@ import json
 import pytest
 
 from tests.kernels import Kernel, kernel_env
+from tests.test_statement_output import PNG, TRACEBACK
 
-PNG = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
-    "60e6kgAAAABJRU5ErkJggg=="
-)
-TRACEBACK = [
-    "Traceback (most recent call last):\n",
-    '  File "<stdin>", line 1, in <module>\n',
-    "ZeroDivisionError: division by zero\n",
-]
 BUCKET = "glue-magics-kernel-shapes"
 SESSION = "shapes-1"
 

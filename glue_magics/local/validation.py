@@ -1,56 +1,35 @@
 """Request validation as the Glue service does it, read from the botocore model.
 
-One generic walker over shapes checks what the service checks (required members, JSON
-types, min/max of strings, lists, maps and numbers, enums, patterns), so no operation has
-hand-written rules.  Errors carry a ``kind`` so tests can compare them with botocore's
+:func:`glue_magics.shapes.walk`, the one walker over shapes, finds what the service checks
+(required members, JSON types, min/max of strings, lists, maps and numbers, enums,
+patterns), so no operation has hand-written rules; here its problems are phrased as the
+service phrases them.  Errors carry a ``kind`` so tests can compare them with botocore's
 own ``ParamValidator``, which checks only types, required members and minimums.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from glue_magics import shapes
 
 if TYPE_CHECKING:
     import botocore.model
 
 # Kinds of problems.  "type" is a serialisation problem (the service answers
 # SerializationException); the others are constraint violations (ValidationException).
+# A map's min and max are its "size".
 KINDS = ("type", "required", "min", "max", "size", "enum", "pattern")
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One violation: where it is, what kind, and the AWS-style sentence for it."""
+class Violation:
+    """One problem as the service words it: where (its dotted path), what kind, the sentence."""
 
     path: str
     kind: str
     message: str
-
-
-_SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
-
-
-def _join_pair(match: re.Match[str]) -> str:
-    high, low = int(match.group(1), 16), int(match.group(2), 16)
-    return "\\U%08X" % (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
-
-
-@functools.lru_cache(maxsize=256)
-def compile_pattern(pattern: str) -> re.Pattern[str] | None:
-    """Compile a model pattern for Python's ``re``.
-
-    The model writes astral ranges in Java's UTF-16 style (``\\uD800\\uDC00-\\uDBFF\\uDFFF``),
-    which ``re`` reads as lone surrogates and rejects as a bad range; such pairs become the
-    code point they encode.  A pattern that still does not compile is skipped (None) rather
-    than turning a client request into a server error.
-    """
-    try:
-        return re.compile(_SURROGATE_PAIR.sub(_join_pair, pattern))
-    except re.error:
-        return None
 
 
 def _camel(name: str) -> str:
@@ -62,129 +41,59 @@ def _show(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-_JSON_TYPES = {
-    "string": (str,),
-    "structure": (dict,),
-    "map": (dict,),
-    "list": (list,),
-    "boolean": (bool,),
-    "integer": (int,),
-    "long": (int,),
-    "double": (int, float),
-    "float": (int, float),
-    "timestamp": (int, float, str),
-    "blob": (str,),
-}
+def _where(shape: botocore.model.Shape, path: tuple[str | int, ...], key: bool = False) -> str:
+    """The service's name of a location: camelCase members, ``.N.member`` list items
+    (from 1), ``.KEY.value`` map values and ``.KEY.key`` map keys."""
+    text = ""
+    for position, step in enumerate(path, 1):
+        if shape.type_name == "structure":
+            text = f"{text}.{_camel(str(step))}" if text else _camel(str(step))
+            shape = shape.members[step]
+        elif shape.type_name == "list":
+            text = f"{text}.{int(step) + 1}.member"
+            shape = shape.member
+        else:
+            text = f"{text}.{step}.{'key' if key and position == len(path) else 'value'}"
+            shape = shape.value
+    return text
 
 
-def _type_ok(value: Any, type_name: str) -> bool:
-    allowed = _JSON_TYPES.get(type_name)
-    if allowed is None:  # documents and anything newer: accept any JSON
-        return True
-    if isinstance(value, bool) and bool not in allowed:
-        return False
-    return isinstance(value, allowed)
+def _phrase(problem: shapes.Problem, shape: botocore.model.Shape) -> Violation:
+    where = _where(shape, problem.path, problem.key)
+    kind, limit = problem.kind, problem.limit
+    shown = _show(problem.value)
+    if kind == "type":
+        return Violation(where, kind, f"Value '{shown}' at '{where}' is not a valid {limit}")
+    if kind == "required":
+        where = f"{where}.{_camel(limit)}" if where else _camel(limit)
+        return Violation(
+            where,
+            kind,
+            f"Value null at '{where}' failed to satisfy constraint: Member must not be null",
+        )
+    if kind in ("min", "max"):
+        what = "length" if isinstance(problem.value, (str, list, dict)) else "value"
+        than = "greater than" if kind == "min" else "less than"
+        rule = f"Member must have {what} {than} or equal to {limit}"
+        kind = "size" if isinstance(problem.value, dict) else kind
+    elif kind == "enum":
+        rule = f"Member must satisfy enum value set: [{', '.join(limit)}]"
+    else:
+        rule = f"Member must satisfy regular expression pattern: {limit}"
+    message = f"Value '{shown}' at '{where}' failed to satisfy constraint: {rule}"
+    return Violation(where, kind, message)
 
 
-class _Walker:
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, path: str, kind: str, message: str) -> None:
-        self.problems.append(Problem(path, kind, message))
-
-    def walk(self, value: Any, shape: botocore.model.Shape, path: str) -> None:
-        type_name = shape.type_name
-        if not _type_ok(value, type_name):
-            self.add(
-                path,
-                "type",
-                f"Value '{_show(value)}' at '{path}' is not a valid {type_name}",
-            )
-            return
-        meta = shape.metadata
-        if type_name == "structure":
-            self._structure(value, shape, path)
-        elif type_name == "list":
-            self._bounds(value, len(value), meta, path, "length", "min", "max")
-            for index, item in enumerate(value, 1):
-                if item is not None:
-                    self.walk(item, shape.member, f"{path}.{index}.member")
-        elif type_name == "map":
-            self._bounds(value, len(value), meta, path, "length", "size", "size")
-            for key, item in value.items():
-                self.walk(key, shape.key, f"{path}.{key}.key")
-                if item is not None:
-                    self.walk(item, shape.value, f"{path}.{key}.value")
-        elif type_name == "string":
-            self._bounds(value, len(value), meta, path, "length", "min", "max")
-            enum = meta.get("enum")
-            if enum and value not in enum:
-                self.add(
-                    path,
-                    "enum",
-                    f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                    f"Member must satisfy enum value set: [{', '.join(enum)}]",
-                )
-            pattern = meta.get("pattern")
-            compiled = compile_pattern(pattern) if pattern else None
-            if compiled is not None and compiled.fullmatch(value) is None:
-                self.add(
-                    path,
-                    "pattern",
-                    f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                    f"Member must satisfy regular expression pattern: {pattern}",
-                )
-        elif type_name in ("integer", "long", "double", "float"):
-            self._bounds(value, value, meta, path, "value", "min", "max")
-
-    def _structure(self, value: dict[str, Any], shape: Any, path: str) -> None:
-        prefix = f"{path}." if path else ""
-        for name in shape.required_members:
-            if value.get(name) is None:
-                where = prefix + _camel(name)
-                self.add(
-                    where,
-                    "required",
-                    f"Value null at '{where}' failed to satisfy constraint: "
-                    "Member must not be null",
-                )
-        # Unknown members are ignored, as the service's JSON reader does.
-        for name, member in shape.members.items():
-            item = value.get(name)
-            if item is not None:
-                self.walk(item, member, prefix + _camel(name))
-
-    def _bounds(
-        self, value: Any, size: float, meta: dict[str, Any], path: str, what: str, lo: str, hi: str
-    ) -> None:
-        shown = _show(value)
-        if "min" in meta and size < meta["min"]:
-            self.add(
-                path,
-                lo,
-                f"Value '{shown}' at '{path}' failed to satisfy constraint: "
-                f"Member must have {what} greater than or equal to {meta['min']}",
-            )
-        if "max" in meta and size > meta["max"]:
-            self.add(
-                path,
-                hi,
-                f"Value '{shown}' at '{path}' failed to satisfy constraint: "
-                f"Member must have {what} less than or equal to {meta['max']}",
-            )
-
-
-def problems(body: Any, shape: botocore.model.Shape | None) -> list[Problem]:
+def problems(body: Any, shape: botocore.model.Shape | None) -> list[Violation]:
     """Every violation of ``shape`` in the decoded JSON ``body``, in walk order."""
     if shape is None:
         return []
-    walker = _Walker()
-    walker.walk(body, shape, "")
-    return walker.problems
+    # This endpoint checks no implicit 32-bit bound (int32): it never has.
+    found = (p for p in shapes.walk(body, shape) if p.kind != "int32")
+    return [_phrase(p, shape) for p in found]
 
 
-def summary(found: list[Problem]) -> tuple[str, str] | None:
+def summary(found: list[Violation]) -> tuple[str, str] | None:
     """The service's answer for ``found``: (error code, message), or None when valid.
 
     Type errors win: the service fails to deserialise before it checks constraints.

@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from glue_magics import shapes
 from glue_magics.model import dpu_per_worker
 
 __all__ = [
@@ -164,7 +165,6 @@ _WORKER_MIN_GLUE = {"G.4X": (3, 0), "G.8X": (3, 0)}
 _LINE_IGNORED = frozenset({"dry_run", "force", "no_wait", "quiet", "verbose"})
 _LINE_KV = {"tag": "tags", "arg": "default_arguments", "conf": "spark_conf"}
 _MAX_SHOWN = 60
-INT32_MAX = 2**31 - 1
 
 _BY_NAME: dict[str, OptionSpec] = {s.name: s for s in SPECS}
 _BY_ARG: dict[str, OptionSpec] = {s.arg: s for s in SPECS if s.arg}
@@ -339,36 +339,6 @@ def _shape_at(path: Sequence[str]) -> Any:
     for part in path:
         shape = shape.members[part]
     return shape
-
-
-_SURROGATE_PAIR_RANGE = re.compile(
-    r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})-\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})",
-    re.IGNORECASE,
-)
-_SURROGATE_PAIR = re.compile(r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", re.IGNORECASE)
-
-
-def _code_point(high: str, low: str) -> str:
-    cp = 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
-    return f"\\U{cp:08X}"
-
-
-@functools.lru_cache(maxsize=256)
-def _compile(pattern: str) -> re.Pattern[str] | None:
-    """A model pattern as a Python regex; Java-style UTF-16 surrogate pairs become code points.
-
-    ``\\uD800\\uDC00-\\uDBFF\\uDFFF`` (all supplementary characters, written as UTF-16 pairs)
-    is a reversed range to Python's ``re``; we rewrite any such pair as the code point it
-    encodes.  A pattern that still does not compile is not checked here (the service will).
-    """
-    text = _SURROGATE_PAIR_RANGE.sub(
-        lambda m: f"{_code_point(m[1], m[2])}-{_code_point(m[3], m[4])}", pattern
-    )
-    text = _SURROGATE_PAIR.sub(lambda m: _code_point(m[1], m[2]), text)
-    try:
-        return re.compile(text)
-    except re.error:
-        return None
 
 
 def _enum(path: Sequence[str] | None) -> list[str]:
@@ -728,8 +698,9 @@ def _version(text: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts)
 
 
-def _option_of(path: Sequence[str]) -> str:
-    """The option a request location came from, for messages."""
+def _option_of(path: Sequence[str | int]) -> str:
+    """The option a request location came from, for messages (list indices aside)."""
+    path = [p for p in path if not isinstance(p, int)]
     if path and path[0] == "DefaultArguments" and len(path) > 1 and path[1] in _BY_ARG:
         return _BY_ARG[path[1]].name
     for spec in _all_specs():
@@ -739,81 +710,51 @@ def _option_of(path: Sequence[str]) -> str:
 
 
 def _check_shape(value: Any, shape: Any, path: tuple[str, ...], name: str = "") -> None:
-    """What the model says about one request value: lengths, ranges, patterns, enums."""
-    meta = shape.metadata
-    name = name or _option_of(path)
-    where = f"{name} key" if path and path[-1] == "<key>" else name
-    kind = shape.type_name
-    if kind == "structure":
-        for member, sub in shape.members.items():
-            if member in value:
-                _check_shape(value[member], sub, (*path, member))
-        return
-    if kind == "string":
-        if "min" in meta and len(value) < meta["min"]:
-            raise OptionError(
-                f"{where} {_show(value)} is shorter than the minimum of {meta['min']} "
-                f"character{'s' if meta['min'] != 1 else ''}",
-                name,
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            raise OptionError(
-                f"{where} {_show(value)} is {len(value)} characters, above the maximum of "
-                f"{meta['max']}; shorten it",
-                name,
-            )
-        enum = getattr(shape, "enum", None) or []
-        if enum and value not in enum:
+    """What the model says about one request value: lengths, ranges, patterns, enums.
+
+    Raises the first problem :func:`shapes.walk` finds, in our words (``name`` names the
+    value at ``path`` itself).  Types and required members are botocore's
+    ``validate_parameters``' to report: :func:`_validate_request` runs it next.
+    """
+    for problem in shapes.walk(value, shape, path):
+        if problem.kind not in ("type", "required"):
+            raise _phrase(problem, name if problem.path == path and not problem.key else "")
+
+
+def _phrase(problem: shapes.Problem, name: str = "") -> OptionError:
+    """One problem of the walk as the option's one-line message."""
+    path, kind, limit, value = problem.path, problem.kind, problem.limit, problem.value
+    name = name or _option_of(path[:-1] if problem.key else path)
+    where = f"{name} key" if problem.key else name
+    if isinstance(value, str):
+        if kind == "min":
+            plural = "s" if limit != 1 else ""
+            text = f"is shorter than the minimum of {limit} character{plural}"
+        elif kind == "max":
+            text = f"is {len(value)} characters, above the maximum of {limit}; shorten it"
+        elif kind == "enum":
             label = "a Glue worker type" if name == "worker_type" else f"a valid {name}"
-            raise OptionError(
-                f"{where} {_show(value)} is not {label}; choose one of {', '.join(sorted(enum))}",
-                name,
-            )
-        pattern = _compile(meta["pattern"]) if "pattern" in meta else None
-        if pattern is not None and not pattern.fullmatch(value):
-            raise OptionError(
-                f"{where} {_show(value)} does not match the pattern the Glue API requires "
-                f"({meta['pattern']})",
-                name,
-            )
-        return
-    if kind in ("integer", "long", "double", "float"):
+            text = f"is not {label}; choose one of {', '.join(sorted(limit))}"
+        else:
+            text = f"does not match the pattern the Glue API requires ({limit})"
+        return OptionError(f"{where} {_show(value)} {text}", name)
+    if isinstance(value, (list, dict)):
+        noun = "items" if isinstance(value, list) else "entries"
+        if kind == "min":
+            return OptionError(f"{name} has {len(value)} {noun}, fewer than {limit}", name)
+        counting = ""
+        if path == ("DefaultArguments",):
+            ours = sorted({_BY_ARG[k].name for k in value if k in _BY_ARG})
+            counting = f" counting {' and '.join(ours)}" if ours else ""
+        return OptionError(
+            f"{name} has {len(value)} {noun}{counting}; the Glue API allows at most {limit}", name
+        )
+    if kind == "min":
         unit = _spec(name).unit if _spec(name) else ""
-        low = meta.get("min")
-        if low is not None and value < low:
-            plural = "s" if unit and low != 1 else ""
-            suffix = f" {unit}{plural}" if unit else ""
-            raise OptionError(f"{name} {_show(value)} is below the minimum of {low}{suffix}", name)
-        high = meta.get("max", INT32_MAX if kind == "integer" else None)
-        if high is not None and value > high:
-            raise OptionError(f"{name} {_show(value)} is above the maximum of {high}", name)
-        return
-    if kind == "list":
-        if "min" in meta and len(value) < meta["min"]:
-            raise OptionError(f"{name} has {len(value)} items, fewer than {meta['min']}", name)
-        if "max" in meta and len(value) > meta["max"]:
-            raise OptionError(
-                f"{name} has {len(value)} items; the Glue API allows at most {meta['max']}", name
-            )
-        for item in value:
-            _check_shape(item, shape.member, path)
-        return
-    if kind == "map":
-        if "max" in meta and len(value) > meta["max"]:
-            counting = ""
-            if path == ("DefaultArguments",):
-                ours = sorted({_BY_ARG[k].name for k in value if k in _BY_ARG})
-                counting = f" counting {' and '.join(ours)}" if ours else ""
-            raise OptionError(
-                f"{name} has {len(value)} entries{counting}; the Glue API allows at most "
-                f"{meta['max']}",
-                name,
-            )
-        if "min" in meta and len(value) < meta["min"]:
-            raise OptionError(f"{name} has {len(value)} entries, fewer than {meta['min']}", name)
-        for key, item in value.items():
-            _check_shape(key, shape.key, (*path, "<key>"))
-            _check_shape(item, shape.value, (*path, key))
+        plural = "s" if unit and limit != 1 else ""
+        suffix = f" {unit}{plural}" if unit else ""
+        return OptionError(f"{name} {_show(value)} is below the minimum of {limit}{suffix}", name)
+    return OptionError(f"{name} {_show(value)} is above the maximum of {limit}", name)  # or int32
 
 
 def _fail(option: str, message: str) -> OptionError:
@@ -934,7 +875,7 @@ def _rules(
     version_text = values.get("glue_version")
     if version_text is not None:
         version = _version(version_text)
-        pattern = _compile(_shape_at(("GlueVersion",)).metadata.get("pattern", ""))
+        pattern = shapes.compile_pattern(_shape_at(("GlueVersion",)).metadata.get("pattern", ""))
         word = "." not in version_text
         if version is None and word and pattern is not None and pattern.fullmatch(version_text):
             version = (math.inf,)  # a word the model accepts ("auto": the service picks)

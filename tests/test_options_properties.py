@@ -23,13 +23,13 @@ from glue_magics.options import (
     SPECS,
     OptionError,
     SessionOptions,
-    _compile,
     env_names,
     from_env,
     parse_configure,
     parse_line_flags,
     suggest,
 )
+from glue_magics.shapes import compile_pattern
 
 INPUT = operation("CreateSession").input_shape
 ROLE = "arn:aws:iam::123456789012:role/GlueRole"
@@ -373,7 +373,7 @@ def test_suggest_is_empty_or_one_suggestion(word: str, choices: list[str]) -> No
 def test_model_patterns_with_surrogate_pairs_compile_and_mean_what_they_say() -> None:
     pattern = INPUT.members["Id"].metadata["pattern"]
     assert "\\uD800" in pattern  # the Java-style escapes Python's re rejects as written
-    regex = _compile(pattern)
+    regex = compile_pattern(pattern)
     assert regex is not None
     assert regex.fullmatch("ok \U0001f600 \u4e2d")
     assert not regex.fullmatch("bad\x00") and not regex.fullmatch("lone\ud800")
@@ -387,10 +387,10 @@ def test_model_patterns_with_surrogate_pairs_compile_and_mean_what_they_say() ->
     }
     # Every pattern of the whole Glue model compiles, except Unicode property classes
     # (\\p{L}) that Python's re lacks: those are left to the service, not guessed at.
-    failing = [p for p in patterns if _compile(p) is None and "\\p{" not in p]
+    failing = [p for p in patterns if compile_pattern(p) is None and "\\p{" not in p]
     assert len(patterns) > 50 and not failing, failing[:3]
     create_session = [s.metadata["pattern"] for s in _walk(INPUT) if "pattern" in s.metadata]
-    assert create_session and all(_compile(p) is not None for p in create_session)
+    assert create_session and all(compile_pattern(p) is not None for p in create_session)
 
 
 def _walk(shape: Any) -> list[Any]:

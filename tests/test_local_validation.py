@@ -35,18 +35,22 @@ json_values = st.recursive(
 )
 
 
-def for_shape(shape: Any, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Values mostly of the right type for ``shape``, sometimes of any JSON type."""
-    wrong = json_values
+def for_shape(
+    shape: Any, depth: int = 0, wrong: st.SearchStrategy[Any] = json_values
+) -> st.SearchStrategy[Any]:
+    """Values mostly of the right type for ``shape``, sometimes one of ``wrong``."""
     kind = shape.type_name
     if kind == "structure" and depth < 4:
-        members = {name: for_shape(member, depth + 1) for name, member in shape.members.items()}
+        members = {
+            name: for_shape(member, depth + 1, wrong) for name, member in shape.members.items()
+        }
         right: st.SearchStrategy[Any] = st.fixed_dictionaries({}, optional=members)
     elif kind == "map":
         # JSON object keys are always strings.
-        right = st.dictionaries(st.text(max_size=40), for_shape(shape.value, depth + 1), max_size=4)
+        values = for_shape(shape.value, depth + 1, wrong)
+        right = st.dictionaries(st.text(max_size=40), values, max_size=4)
     elif kind == "list":
-        right = st.lists(for_shape(shape.member, depth + 1), max_size=4)
+        right = st.lists(for_shape(shape.member, depth + 1, wrong), max_size=4)
     elif kind == "string":
         enum = shape.metadata.get("enum")
         options = [st.text(max_size=40)]

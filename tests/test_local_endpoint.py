@@ -41,7 +41,9 @@ def error_of(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str, in
 # ---------------------------------------------------------------- lifecycle
 
 
-def test_new_session_provisions_with_rising_progress_then_is_ready(glue):
+def test_new_session_provisions_with_rising_progress_then_is_ready(fresh_endpoint, glue_client):
+    # 1.5 s, not the shared 0.3 s: three polls must fit in provisioning even on a loaded machine
+    glue = glue_client(fresh_endpoint(provision_seconds=1.5))
     session_id = create(glue)
     seen = []
     while True:

@@ -57,8 +57,18 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+# Characters that end a line (str.splitlines) or are invisible controls: shown escaped.
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control and line-break characters escaped as Python writes them
+    (``\\n``), so a message that quotes a user's value stays one line."""
+    return _LINE_BREAKING.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def _show(value: Any) -> str:
-    text = str(value)
+    text = _one_line(str(value))
     return text if len(text) <= 200 else text[:200] + "..."
 
 
@@ -113,9 +123,10 @@ class _Walker:
         elif type_name == "map":
             self._bounds(value, len(value), meta, path, "length", "size", "size")
             for key, item in value.items():
-                self.walk(key, shape.key, f"{path}.{key}.key")
+                where = f"{path}.{_one_line(key)}"  # a key is the user's text too
+                self.walk(key, shape.key, f"{where}.key")
                 if item is not None:
-                    self.walk(item, shape.value, f"{path}.{key}.value")
+                    self.walk(item, shape.value, f"{where}.value")
         elif type_name == "string":
             self._bounds(value, len(value), meta, path, "length", "min", "max")
             enum = meta.get("enum")

@@ -39,7 +39,7 @@ from peer_kernel import (
     peer_venv,
     sts_proxy,
 )
-from test_local_helpers import s3_client
+from test_local_helpers import s3_client, s3_endpoint
 
 from glue_magics.local import LocalEndpoint
 
@@ -93,27 +93,21 @@ def aws(peer_specs: Any) -> Iterator[Kernel]:
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint(moto_server: str) -> Iterator[LocalEndpoint]:
+def results_endpoint(moto_server: str) -> Iterator[LocalEndpoint]:
     s3_client(moto_server, BUCKET)
-    with LocalEndpoint(
-        provision_seconds=0.3,
-        stop_seconds=0.1,
-        results_bucket=BUCKET,
-        s3_endpoint_url=moto_server,
-        result_inline_limit=INLINE_LIMIT,
-    ) as ep:
+    with s3_endpoint(moto_server, BUCKET, INLINE_LIMIT, provision_seconds=0.3) as ep:
         yield ep
 
 
 @pytest.fixture(scope="module")
-def aws_s3(peer_specs: Any, s3_endpoint: LocalEndpoint, moto_server: str) -> Iterator[Any]:
+def aws_s3(peer_specs: Any, results_endpoint: LocalEndpoint, moto_server: str) -> Iterator[Any]:
     """(kernel, glue client, session id): AWS's kernel on an endpoint that hands results over
     in S3.  Its own S3 client (KernelGateway.create_s3_client, no endpoint_url) finds moto
     through ``AWS_ENDPOINT_URL_S3``, as botocore reads it."""
-    env = peer_env(s3_endpoint.url, AWS_ENDPOINT_URL_S3=moto_server)
+    env = peer_env(results_endpoint.url, AWS_ENDPOINT_URL_S3=moto_server)
     with peer_kernel(peer_specs, env) as kernel:
         session_id = start_session(kernel)
-        yield kernel, make_glue(s3_endpoint.url), session_id
+        yield kernel, make_glue(results_endpoint.url), session_id
 
 
 # ------------------------------------------------------------------ helpers

@@ -125,6 +125,19 @@ def s3_client(url: str, bucket: str | None = None) -> Any:
     return client
 
 
+def s3_endpoint(moto_url: str, bucket: str, inline_limit: int = 100, **kwargs: Any) -> Any:
+    """A local endpoint (not started: use it in ``with``) that holds outputs over
+    ``inline_limit`` bytes in ``bucket`` of moto's S3 at ``moto_url``; ``s3_client`` makes
+    the bucket.  ``kwargs`` go to LocalEndpoint (quick provisioning unless given)."""
+    from glue_magics.local import LocalEndpoint
+
+    kwargs.setdefault("provision_seconds", 0.05)
+    kwargs.setdefault("stop_seconds", 0.05)
+    return LocalEndpoint(
+        results_bucket=bucket, s3_endpoint_url=moto_url, result_inline_limit=inline_limit, **kwargs
+    )
+
+
 def test_alive_tells_live_from_ended_processes() -> None:
     import subprocess
     import sys

@@ -17,9 +17,7 @@ import base64
 import json
 
 import pytest
-from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client
-
-from glue_magics.local import LocalEndpoint
+from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client, s3_endpoint
 
 BUCKET = "glue-magics-local-results"
 INLINE_LIMIT = 100
@@ -37,14 +35,7 @@ def s3(moto_server):
 def start(moto_server, **kwargs):
     from conftest import make_glue
 
-    kwargs.setdefault("results_bucket", BUCKET)
-    ep = LocalEndpoint(
-        provision_seconds=0.05,
-        stop_seconds=0.05,
-        s3_endpoint_url=moto_server,
-        result_inline_limit=INLINE_LIMIT,
-        **kwargs,
-    ).start()
+    ep = s3_endpoint(moto_server, kwargs.pop("bucket", BUCKET), INLINE_LIMIT, **kwargs).start()
     try:
         glue = make_glue(ep.url)
         session_id = ready(glue)
@@ -162,7 +153,7 @@ def test_without_a_bucket_big_outputs_stay_inline(glue):
 
 @needs_matplotlib
 def test_a_failed_upload_keeps_the_output_inline_and_says_why(s3, moto_server):
-    ep, glue, session_id = start(moto_server, results_bucket="no-such-results-bucket")
+    ep, glue, session_id = start(moto_server, bucket="no-such-results-bucket")
     try:
         data = run(glue, session_id, PLOT + "%matplot plt")["Output"]["Data"]
         assert data["MimeType"] == "image/png;base64" and data["StdOut"] == ""

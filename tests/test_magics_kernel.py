@@ -9,7 +9,7 @@ import time
 
 import boto3
 import pytest
-from test_local_helpers import PLOT, needs_matplotlib, s3_client
+from test_local_helpers import PLOT, needs_matplotlib, s3_client, s3_endpoint
 
 from glue_magics import model
 from glue_magics.local import LocalEndpoint
@@ -376,13 +376,7 @@ def test_large_result_left_in_s3_is_fetched_and_shown(tmp_path, moto_server):
     as the very bytes the session drew: it saves the same figure to a file first."""
     s3_client(moto_server, "results")
     drawn = tmp_path / "drawn.png"
-    with LocalEndpoint(
-        provision_seconds=0.2,
-        stop_seconds=0.1,
-        results_bucket="results",
-        s3_endpoint_url=moto_server,
-        result_inline_limit=100,
-    ) as big:
+    with s3_endpoint(moto_server, "results", provision_seconds=0.2) as big:
         k = Kernel(kernel_env(big.url, AWS_ENDPOINT_URL_S3=moto_server))
         try:
             k.ok("%load_ext glue_magics\n%glue_session")

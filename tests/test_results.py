@@ -19,7 +19,7 @@ import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client
+from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client, s3_endpoint
 
 from glue_magics import results
 from glue_magics.local import LocalEndpoint
@@ -40,13 +40,7 @@ def session(s3, moto_server):
     """(glue client, READY session id) of an endpoint that holds big outputs in S3."""
     from conftest import make_glue
 
-    with LocalEndpoint(
-        provision_seconds=0.05,
-        stop_seconds=0.05,
-        results_bucket=BUCKET,
-        s3_endpoint_url=moto_server,
-        result_inline_limit=INLINE_LIMIT,
-    ) as ep:
+    with s3_endpoint(moto_server, BUCKET, INLINE_LIMIT) as ep:
         glue = make_glue(ep.url)
         yield glue, ready(glue)
 

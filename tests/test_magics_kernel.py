@@ -159,12 +159,13 @@ def test_first_glue_cell_creates_session_then_timeout_message(ep):
     try:
         k.ok("%load_ext glue_magics\n%config GlueMagics.progress = 'text'")
         created = ep.sessions_created
-        reply = k.ok("%glue_session --idle-timeout 1 --no-wait")
+        reply = k.ok("%glue_session --id idle-timeout-1 --idle-timeout 1 --no-wait")
         assert ep.sessions_created == created + 1
         reply = k.ok("%%glue\nprint('first')")
         assert "first" in reply.stdout
         assert reply.of_type("update_display_data"), "text progress updates in place"
-        time.sleep(2.5)  # idle timeout: 1 minute scaled to 1 s on this endpoint
+        # idle timeout: 1 minute scaled to 1 s on this endpoint
+        assert status_soon(ep, "idle-timeout-1", "TIMEOUT") == "TIMEOUT"
         reply = k.execute("%%glue\nprint('late')")
         assert reply.status == "error"
         assert "TIMEOUT" in reply.stderr and "%glue_session" in reply.stderr
@@ -230,16 +231,23 @@ def test_cancel_long_statement(kernel, ep):
     kernel.ok("%glue_stop")
 
 
-def stopped_soon(ep, session_id: str) -> str:
-    """The session's status once it is stopping or stopped (bounded wait)."""
+def status_soon(ep, session_id: str, *wanted: str) -> str:
+    """The session's status once it is one of ``wanted`` (bounded wait: a guard against a
+    hang, not a timing assertion; GetSession is no activity, so it does not keep a session
+    from its idle timeout)."""
     deadline = time.monotonic() + 10
     status = None
     while time.monotonic() < deadline:
         status = glue_client(ep).get_session(Id=session_id)["Session"]["Status"]
-        if status in ("STOPPING", "STOPPED"):
+        if status in wanted:
             break
         time.sleep(0.1)
     return status
+
+
+def stopped_soon(ep, session_id: str) -> str:
+    """The session's status once it is stopping or stopped (bounded wait)."""
+    return status_soon(ep, session_id, "STOPPING", "STOPPED")
 
 
 def test_restart_and_shutdown_stop_sessions(ep):

@@ -182,12 +182,10 @@ def replay() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """moto's real server on loopback (S3 for statement results): its URL."""
-    from moto.server import ThreadedMotoServer
+    """moto's real server on loopback, one for the suite: its URL.  S3 for statement results
+    (each module makes buckets of its own names: test_local_helpers.s3_client), and moto's
+    Glue for test_moto."""
+    from test_local_helpers import moto_s3
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{server._server.server_port}"
-    finally:
-        server.stop()
+    with moto_s3() as url:
+        yield url

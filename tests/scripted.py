@@ -157,11 +157,9 @@ class RecordingS3:
 
     def client(self) -> Any:
         """A boto3 S3 client for putting test objects in place."""
-        import boto3
+        from test_local_helpers import s3_client
 
-        return boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        ).client("s3", endpoint_url=self.url)
+        return s3_client(self.url)
 
     def gets(self, bucket: str) -> list[tuple[str, str | None]]:
         """(path, signing region) of every GET of an object in ``bucket``."""

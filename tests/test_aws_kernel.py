@@ -39,13 +39,14 @@ from peer_kernel import (
     peer_venv,
     sts_proxy,
 )
-from test_results import BUCKET, moto_url, s3  # noqa: F401  (fixtures: moto's S3 server)
+from test_local_helpers import s3_client, s3_endpoint
 
 from glue_magics.local import LocalEndpoint
 
 # The first run builds the peer's venv inside the first test's setup (about a minute).
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
+BUCKET = "glue-magics-aws-kernel-results"
 INLINE_LIMIT = 100  # bytes: any output above it is handed over in S3
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -92,26 +93,21 @@ def aws(peer_specs: Any) -> Iterator[Kernel]:
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint(s3: Any, moto_url: str) -> Iterator[LocalEndpoint]:  # noqa: F811
-    with LocalEndpoint(
-        provision_seconds=0.3,
-        stop_seconds=0.1,
-        results_bucket=BUCKET,
-        s3_endpoint_url=moto_url,
-        result_inline_limit=INLINE_LIMIT,
-    ) as ep:
+def results_endpoint(moto_server: str) -> Iterator[LocalEndpoint]:
+    s3_client(moto_server, BUCKET)
+    with s3_endpoint(moto_server, BUCKET, INLINE_LIMIT, provision_seconds=0.3) as ep:
         yield ep
 
 
 @pytest.fixture(scope="module")
-def aws_s3(peer_specs: Any, s3_endpoint: LocalEndpoint, moto_url: str) -> Iterator[Any]:  # noqa: F811
+def aws_s3(peer_specs: Any, results_endpoint: LocalEndpoint, moto_server: str) -> Iterator[Any]:
     """(kernel, glue client, session id): AWS's kernel on an endpoint that hands results over
     in S3.  Its own S3 client (KernelGateway.create_s3_client, no endpoint_url) finds moto
     through ``AWS_ENDPOINT_URL_S3``, as botocore reads it."""
-    env = peer_env(s3_endpoint.url, AWS_ENDPOINT_URL_S3=moto_url)
+    env = peer_env(results_endpoint.url, AWS_ENDPOINT_URL_S3=moto_server)
     with peer_kernel(peer_specs, env) as kernel:
         session_id = start_session(kernel)
-        yield kernel, make_glue(s3_endpoint.url), session_id
+        yield kernel, make_glue(results_endpoint.url), session_id
 
 
 # ------------------------------------------------------------------ helpers

@@ -276,16 +276,32 @@ def test_list_sessions_follows_every_page(fresh_endpoint):
 
 
 def test_statement_output_and_no_get_session_while_running(endpoint, client, ready):
+    """Output in the service's shapes, read through our model (the sdk-extras fields would
+    be dropped without it): text is ``{TextPlain}`` alone with ``Output.Status`` ok, a
+    statement magic's result is ``{MimeType, Result, StdOut, StdErr}``, and a Python
+    exception is AVAILABLE with Status error (Livy's fake_shell.py; AWS's Glue kernel
+    BaseKernel._construct_reply_content)."""
     before = endpoint.calls["GetSession"]
     views: list[StatementView] = []
     done = lifecycle.run_statement(client, ready, "print('hi')\n40 + 2", on_update=views.append)
     assert done["State"] == "AVAILABLE"
-    data = done["Output"]["Data"]
-    assert "42" in data["TextPlain"] and data["StdOut"] == "hi\n"  # sdk-extras fields
+    assert done["Output"]["Status"] == "ok"  # sdk-extras
+    assert done["Output"]["Data"] == {"TextPlain": "hi\n42"}
     assert views and views[-1].state == "AVAILABLE" and views[-1].progress == 1.0
+    code = "import sys\nprint('o', file=sys.stderr)\nd = {'a': 1}\n%json d"
+    rich = lifecycle.run_statement(client, ready, code)
+    assert rich["Output"]["Data"] == {  # sdk-extras fields
+        "MimeType": "application/json",
+        "Result": '{"a": 1}',
+        "StdOut": "",
+        "StdErr": "o\n",
+    }
     error = lifecycle.run_statement(client, ready, "1/0")
-    assert error["State"] == "ERROR"
-    assert error["Output"]["ErrorName"] == "ZeroDivisionError"
+    assert error["State"] == "AVAILABLE"
+    assert (error["Output"]["Status"], error["Output"]["ErrorName"]) == (
+        "error",
+        "ZeroDivisionError",
+    )
     assert endpoint.calls["GetSession"] == before
 
 

@@ -15,19 +15,11 @@ import struct
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_local_helpers import ready, run
+from test_local_helpers import needs_matplotlib, needs_plotly, ready, run
 
 from glue_magics.local.worker import TABLE_MIME, _chunks, livy_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-needs_matplotlib = pytest.mark.skipif(
-    importlib.util.find_spec("matplotlib") is None,
-    reason="matplotlib is not installed (it is in the 'test' extra)",
-)
-needs_plotly = pytest.mark.skipif(
-    importlib.util.find_spec("plotly") is None,
-    reason="plotly is not installed (it is in the 'test' extra)",
-)
 
 
 @pytest.fixture(scope="module")

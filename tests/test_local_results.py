@@ -6,7 +6,9 @@ StdOut and StdErr are ``s3://`` URIs read with ``KernelGateway.get_results``; Re
 JSON object ``{mime: content}`` (``image/png`` content as base64, ``text/plain`` as text,
 the only two keys it reads), and ``{}`` means the output is only on the streams.
 ``_construct_reply_content`` reads a FAILED statement's StdOut, Result (the reason) and
-StdErr the same way.
+StdErr the same way.  Rich results come from the statement magics only (Livy's
+fake_shell.py ``%matplot``, ``%json``; a value is always its text repr), so a PNG here is
+drawn with ``%matplot plt``.
 """
 
 from __future__ import annotations
@@ -14,73 +16,30 @@ from __future__ import annotations
 import base64
 import json
 
-import boto3
 import pytest
-from test_local_helpers import moto_s3, ready, run
-
-from glue_magics.local import LocalEndpoint
+from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client, s3_endpoint
 
 BUCKET = "glue-magics-local-results"
 INLINE_LIMIT = 100
 TEXT = "text/plain; charset=utf-8"
-
-SETUP = """
-import random, sys
-
-class Page:
-    def __init__(self, n):
-        self.n = n
-    def _repr_html_(self):
-        return "".join(f"<p>ligne {i}: déjà vu ✓</p>" for i in range(self.n))
-
-class Picture:
-    def __init__(self, n):
-        self.data = bytes(random.Random(n).randrange(256) for _ in range(n))
-    def _repr_png_(self):
-        return self.data
-"""
-
-
-def html_of(n: int) -> str:
-    return "".join(f"<p>ligne {i}: déjà vu ✓</p>" for i in range(n))
-
-
-def png_of(n: int) -> bytes:
-    import random
-
-    return bytes(random.Random(n).randrange(256) for _ in range(n))
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: A rich result other than PNG: Livy's ``%json`` (application/json), over the inline limit.
+BIG_JSON = "payload = ['déjà vu ✓'] * 40\n%json payload"
 
 
 @pytest.fixture(scope="module")
-def moto_url():
-    with moto_s3() as url:
-        yield url
+def s3(moto_server):
+    return s3_client(moto_server, BUCKET)
 
 
-@pytest.fixture(scope="module")
-def s3(moto_url):
-    client = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client("s3", endpoint_url=moto_url)
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
-
-def start(moto_url, **kwargs):
+def start(moto_server, **kwargs):
     from conftest import make_glue
 
-    kwargs.setdefault("results_bucket", BUCKET)
-    ep = LocalEndpoint(
-        provision_seconds=0.05,
-        stop_seconds=0.05,
-        s3_endpoint_url=moto_url,
-        result_inline_limit=INLINE_LIMIT,
-        **kwargs,
-    ).start()
+    ep = s3_endpoint(moto_server, kwargs.pop("bucket", BUCKET), INLINE_LIMIT, **kwargs).start()
     try:
         glue = make_glue(ep.url)
         session_id = ready(glue)
-        assert run(glue, session_id, SETUP)["Output"]["Status"] == "ok"
+        assert run(glue, session_id, "import sys")["Output"]["Status"] == "ok"
     except BaseException:
         ep.stop()
         raise
@@ -88,17 +47,17 @@ def start(moto_url, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def session(s3, moto_url):
-    """(glue, READY session with SETUP run) of an endpoint with a results bucket."""
-    ep, glue, session_id = start(moto_url)
+def session(s3, moto_server):
+    """(glue, READY session with sys imported) of an endpoint with a results bucket."""
+    ep, glue, session_id = start(moto_server)
     yield glue, session_id
     ep.stop()
 
 
 @pytest.fixture(scope="module")
-def completed(s3, moto_url):
+def completed(s3, moto_server):
     """The same with statement_states="completed"."""
-    ep, glue, session_id = start(moto_url, statement_states="completed")
+    ep, glue, session_id = start(moto_server, statement_states="completed")
     yield glue, session_id
     ep.stop()
 
@@ -142,35 +101,37 @@ def test_streams_only_is_an_empty_result_object(session, s3):
     assert objects["StdErr"] == (TEXT, "")
 
 
-def test_a_big_html_result_stays_inline(session):
+def test_a_big_rich_result_other_than_png_stays_inline(session):
     # AWS's display_result reads only image/png and text/plain from result.json (any other
-    # key would reach the notebook as a text/uri-list dict), so other rich types stay inline.
+    # key would reach the notebook as a text/uri-list dict), so %json's application/json,
+    # %plotly's text/html and %table's Livy table stay inline however big they are.
     glue, session_id = session
-    data = run(glue, session_id, "print('made')\nPage(40)")["Output"]["Data"]
+    data = run(glue, session_id, "print('made')\n" + BIG_JSON)["Output"]["Data"]
     assert data == {
-        "MimeType": "text/html",
-        "Result": html_of(40),
+        "MimeType": "application/json",
+        "Result": json.dumps(["déjà vu ✓"] * 40),
         "StdOut": "made\n",
         "StdErr": "",
     }
 
 
+@needs_matplotlib
 def test_a_big_png_is_held_as_base64_under_the_plain_mime_type(session, s3):
     glue, session_id = session
-    statement = run(glue, session_id, "print('drawn')\nPicture(3000)")
+    statement = run(glue, session_id, PLOT + "print('drawn')\n%matplot plt")
     assert statement["Output"]["Data"]["MimeType"] == "text/uri-list"
     objects = held(s3, session_id, statement, "result.json")
     result = json.loads(objects["Result"][1])
     assert list(result) == ["image/png"]  # no ;base64 in the key
-    assert base64.b64decode(result["image/png"], validate=True) == png_of(3000)
+    assert base64.b64decode(result["image/png"], validate=True).startswith(PNG_SIGNATURE)
     assert objects["StdOut"] == (TEXT, "drawn\n")
 
 
 def test_small_outputs_stay_inline(session):
     glue, session_id = session
     assert run(glue, session_id, "6 * 7")["Output"]["Data"] == {"TextPlain": "42"}
-    data = run(glue, session_id, "Page(1)")["Output"]["Data"]
-    assert data == {"MimeType": "text/html", "Result": html_of(1), "StdOut": "", "StdErr": ""}
+    data = run(glue, session_id, "small = [1]\n%json small")["Output"]["Data"]
+    assert data == {"MimeType": "application/json", "Result": "[1]", "StdOut": "", "StdErr": ""}
 
 
 def test_an_exception_after_big_output_stays_inline(session):
@@ -183,19 +144,20 @@ def test_an_exception_after_big_output_stays_inline(session):
 def test_without_a_bucket_big_outputs_stay_inline(glue):
     session_id = ready(glue)
     try:
-        run(glue, session_id, SETUP)
-        data = run(glue, session_id, "Page(40)")["Output"]["Data"]
-        assert data["MimeType"] == "text/html" and data["Result"] == html_of(40)
+        assert run(glue, session_id, "'v' * 150")["Output"]["Data"] == {
+            "TextPlain": repr("v" * 150)
+        }
     finally:
         glue.stop_session(Id=session_id)
 
 
-def test_a_failed_upload_keeps_the_output_inline_and_says_why(s3, moto_url):
-    ep, glue, session_id = start(moto_url, results_bucket="no-such-results-bucket")
+@needs_matplotlib
+def test_a_failed_upload_keeps_the_output_inline_and_says_why(s3, moto_server):
+    ep, glue, session_id = start(moto_server, bucket="no-such-results-bucket")
     try:
-        data = run(glue, session_id, "Picture(3000)")["Output"]["Data"]
+        data = run(glue, session_id, PLOT + "%matplot plt")["Output"]["Data"]
         assert data["MimeType"] == "image/png;base64" and data["StdOut"] == ""
-        assert base64.b64decode(data["Result"]) == png_of(3000)
+        assert base64.b64decode(data["Result"], validate=True).startswith(PNG_SIGNATURE)
         note = data["StdErr"]
         assert note.count("\n") == 1 and note.endswith("\n")
         assert "s3://no-such-results-bucket/glue-magics/" in note and "NoSuchBucket" in note

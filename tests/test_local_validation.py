@@ -18,6 +18,7 @@ CREATE = model.operation("CreateSession").input_shape
 # What botocore's ParamValidator checks; the rest (max, enum, pattern, map size) only the
 # service checks.
 BOTOCORE_KINDS = {"type", "required", "min"}
+ROLE = "arn:aws:iam::123456789012:role/Glue"
 
 # JSON values, without null and booleans: botocore takes True as an integer and rejects
 # None where the wire format treats null as absent, so those two say nothing about the walk.
@@ -93,6 +94,7 @@ def test_validator_agrees_with_botocore_on_types_required_and_minimums(body):
 
 @settings(max_examples=200, deadline=None)
 @given(json_values)
+@example("\n").via("a body of a newline: its message once had the newline in it")
 def test_validator_never_crashes_on_any_json(body):
     found = validation.problems(body, CREATE)
     answer = validation.summary(found)
@@ -111,6 +113,21 @@ def test_every_operation_is_walked_the_same_way(operation, data):
     body = data.draw(for_shape(shape))
     ours = [p for p in validation.problems(body, shape) if p.kind in BOTOCORE_KINDS]
     assert len(ours) == botocore_errors(body, shape)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\n",
+        {"Id": "a\nb", "Role": "r\u2028", "Command": {}},
+        {"Id": "x", "Role": ROLE, "Command": {}, "DefaultArguments": {"a\r\nb": "\x85"}},
+    ],
+)
+def test_a_message_that_quotes_the_users_text_is_one_line(body):
+    # Errors a user can cause are one line: line breaks in values and map keys are escaped.
+    _, message = validation.summary(validation.problems(body, CREATE))
+    assert len(message.splitlines()) == 1, message
+    assert "\\n" in message or "\\r" in message
 
 
 def test_a_valid_request_has_no_problems():

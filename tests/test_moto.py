@@ -8,7 +8,6 @@ moto has no statements, so those are only tested against the local endpoint.
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 import pytest
@@ -20,21 +19,9 @@ from glue_magics.service import GlueError, make_client
 ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def client(moto_url):
-    return make_client(endpoint_url=moto_url, max_attempts=2)
+def client(moto_server):
+    return make_client(endpoint_url=moto_server, max_attempts=2)
 
 
 def request() -> dict:
@@ -95,11 +82,11 @@ def test_unknown_session_is_one_line(client):
     assert lifecycle.stop_session(client, "moto-missing-1") == "NOT_FOUND"
 
 
-def test_magics_cycle_in_a_real_kernel(moto_url):
+def test_magics_cycle_in_a_real_kernel(moto_server):
     """What a user runs, in a real kernel, against moto: create, status, stop."""
     from tests.kernels import Kernel, kernel_env
 
-    k = Kernel(kernel_env(moto_url))
+    k = Kernel(kernel_env(moto_server))
     try:
         created = k.ok("%load_ext glue_magics\n%glue_session --id moto-kernel-1 --workers 2")
         assert "READY in" in created.stdout + str(created.data("text/plain"))

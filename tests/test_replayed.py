@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 import pytest
+from test_local_helpers import s3_client
 
 from tests.kernels import Kernel, Reply, kernel_env
 from tests.replay import Replay, load, output_shape, scenario_paths, to_wire
@@ -181,19 +182,10 @@ def server():
 
 @pytest.fixture(scope="module")
 def s3(moto_server):
-    import boto3
-    from botocore.exceptions import ClientError
-
-    client = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client("s3", endpoint_url=moto_server)
     buckets = {uri.split("/")[2] for name in SCENARIOS for uri in load(name).get("s3_objects", {})}
     for bucket in buckets:
-        try:
-            client.create_bucket(Bucket=bucket)
-        except ClientError:
-            pass
-    return client
+        s3_client(moto_server, bucket)
+    return s3_client(moto_server)
 
 
 @pytest.fixture(scope="module")

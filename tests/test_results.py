@@ -1,5 +1,14 @@
-"""Statement results handed over as s3:// URIs: the local endpoint uploads big ones to S3
-(moto's real server on loopback), and resolve_result fetches them back exactly."""
+"""Statement results handed over in S3: the local endpoint holds big ones in moto's real S3
+(on loopback) in the service's ``text/uri-list`` shape, and the client's reader
+(``results.read_data``, what a cell shows) brings them back exactly; ``resolve_result``
+fetches the ``s3://`` Result of our older shape, every failure one line.
+
+The shape: AWS's Glue kernel, aws-glue-sessions 1.0.9, ``BaseKernel.display_result``
+(``text/uri-list``: Result a JSON ``{mime: content}`` in S3, StdOut and StdErr s3:// texts).
+The endpoint holds only text and PNG so (tests/test_local_results.py has the layout); a PNG
+is drawn with ``%matplot plt`` (Livy's fake_shell.py ``magic_matplot``), since values are
+always text.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +19,7 @@ import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_local_helpers import ready, run
+from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client, s3_endpoint
 
 from glue_magics import results
 from glue_magics.local import LocalEndpoint
@@ -20,125 +29,64 @@ from glue_magics.service import GlueError
 BUCKET = "glue-magics-results"
 INLINE_LIMIT = 100
 
-# Values with a rich repr, defined in the session; the HTML is non-ASCII on purpose.
-SETUP = """
-import random
 
-class Page:
-    def __init__(self, n):
-        self.n = n
-    def __repr__(self):
-        return f"<Page {self.n}>"
-    def _repr_html_(self):
-        return "".join(f"<p>ligne {i}: déjà vu ✓</p>" for i in range(self.n))
-
-class Picture:
-    def __init__(self, n):
-        self.data = bytes(random.Random(n).randrange(256) for _ in range(n))
-    def _repr_png_(self):
-        return self.data
-"""
-
-
-def html_of(n: int) -> str:
-    return "".join(f"<p>ligne {i}: déjà vu ✓</p>" for i in range(n))
-
-
-def png_of(n: int) -> bytes:
-    import random
-
-    return bytes(random.Random(n).randrange(256) for _ in range(n))
+@pytest.fixture(scope="module")
+def s3(moto_server):
+    return s3_client(moto_server, BUCKET)
 
 
 @pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{server._server.server_port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def s3(moto_url):
-    client = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client("s3", endpoint_url=moto_url)
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
-
-@pytest.fixture(scope="module")
-def results_endpoint(s3, moto_url):
-    with LocalEndpoint(
-        provision_seconds=0.05,
-        stop_seconds=0.05,
-        results_bucket=BUCKET,
-        s3_endpoint_url=moto_url,
-        result_inline_limit=INLINE_LIMIT,
-    ) as ep:
-        yield ep
-
-
-@pytest.fixture(scope="module")
-def session(results_endpoint):
-    """(glue client, READY session id) with SETUP run in it."""
+def session(s3, moto_server):
+    """(glue client, READY session id) of an endpoint that holds big outputs in S3."""
     from conftest import make_glue
 
-    glue = make_glue(results_endpoint.url)
-    session_id = ready(glue)
-    assert run(glue, session_id, SETUP)["State"] == "AVAILABLE"
-    yield glue, session_id
-    glue.stop_session(Id=session_id)
+    with s3_endpoint(moto_server, BUCKET, INLINE_LIMIT) as ep:
+        glue = make_glue(ep.url)
+        yield glue, ready(glue)
 
 
 @pytest.fixture
-def factory(moto_url):
+def factory(moto_server):
     """The factory the magics pass: the S3 client is made at its first call only."""
-    return results.s3_client_factory(region="us-east-1", endpoint_url=moto_url)
+    return results.s3_client_factory(region="us-east-1", endpoint_url=moto_server)
 
 
 def data_of(statement):
     assert statement["State"] == "AVAILABLE", statement
+    assert statement["Output"]["Status"] == "ok", statement
     return statement["Output"]["Data"]
 
 
-# ------------------------------------------------------------------ endpoint + fetch
+# ------------------------------------------------------------------ endpoint + read back
 
 
-def test_big_html_goes_to_s3_and_comes_back_exactly(session, s3, factory):
+def test_big_text_goes_to_s3_and_comes_back_exactly(session, factory):
+    # Non-ASCII on purpose: every object is UTF-8 text.
     glue, session_id = session
-    statement = run(glue, session_id, "Page(40)")
-    data = data_of(statement)
-    uri = f"s3://{BUCKET}/glue-magics/{session_id}/{statement['Id']}.html"
-    assert data["MimeType"] == "text/html"
-    assert data["Result"] == uri
-    assert data["TextPlain"] == "<Page 40>"  # the plain text stays inline
-    stored = s3.get_object(Bucket=BUCKET, Key=uri.split("/", 3)[3])
-    assert stored["ContentType"].startswith("text/html")
-
-    resolved = results.resolve_result(data, factory)
-    assert resolved["Result"] == html_of(40)
-    assert {k: v for k, v in resolved.items() if k != "Result"} == {
-        k: v for k, v in data.items() if k != "Result"
-    }
-    assert data["Result"] == uri  # a copy: the statement's data is untouched
+    code = (
+        "import sys\nprint('déjà vu ✓ ' * 20)\nprint('prévenu ✓', file=sys.stderr)\n'ligne ✓ ' * 20"
+    )
+    data = data_of(run(glue, session_id, code))
+    assert data["MimeType"] == "text/uri-list"
+    shown = results.read_data(data, factory)
+    assert shown.problems == [] and shown.values == {}
+    assert shown.stdout == "déjà vu ✓ " * 20 + "\n" + repr("ligne ✓ " * 20)
+    assert shown.stderr == "prévenu ✓\n"
 
 
-def test_big_png_comes_back_as_the_same_base64(session, s3, factory):
+@needs_matplotlib
+def test_big_png_comes_back_as_the_same_bytes(session, factory, tmp_path):
+    # The session saves the same figure to a file with the same savefig as %matplot, so the
+    # bytes it drew are known here.
     glue, session_id = session
-    statement = run(glue, session_id, "Picture(3000)")
-    data = data_of(statement)
-    key = f"glue-magics/{session_id}/{statement['Id']}.png"
-    assert data["MimeType"] == "image/png"
-    assert data["Result"] == f"s3://{BUCKET}/{key}"
-    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == png_of(3000)  # raw bytes
-
-    resolved = results.resolve_result(data, factory)
-    assert resolved["Result"] == base64.b64encode(png_of(3000)).decode("ascii")
+    drawn = tmp_path / "drawn.png"
+    code = PLOT + f"plt.gcf().savefig({str(drawn)!r}, format='png')\n%matplot plt"
+    data = data_of(run(glue, session_id, code))
+    assert data["MimeType"] == "text/uri-list"
+    shown = results.read_data(data, factory)
+    assert shown.problems == [] and list(shown.values) == ["image/png"]
+    assert base64.b64decode(shown.values["image/png"], validate=True) == drawn.read_bytes()
+    assert (shown.stdout, shown.stderr) == ("", "")
 
 
 def test_small_results_stay_inline_and_need_no_client(session):
@@ -149,41 +97,11 @@ def test_small_results_stay_inline_and_need_no_client(session):
         made.append(1)
         raise AssertionError("no S3 client is needed for an inline result")
 
-    small = data_of(run(glue, session_id, "Page(1)"))
-    assert small["Result"] == html_of(1)
-    assert results.resolve_result(small, counting_factory) is small
+    small = data_of(run(glue, session_id, "small = {'a': 1}\n%json small"))
+    assert results.read_data(small, counting_factory).values == {"application/json": '{"a": 1}'}
     plain = data_of(run(glue, session_id, "6 * 7"))
-    assert "Result" not in plain
-    assert results.resolve_result(plain, counting_factory) is plain
+    assert results.read_data(plain, counting_factory).stdout == "42"
     assert made == []
-
-
-def test_without_a_bucket_big_results_stay_inline(glue):
-    session_id = ready(glue)
-    try:
-        run(glue, session_id, SETUP)
-        data = data_of(run(glue, session_id, "Page(40)"))
-        assert data["Result"] == html_of(40)
-    finally:
-        glue.stop_session(Id=session_id)
-
-
-def test_a_failed_upload_keeps_the_result_inline_and_says_why(fresh_endpoint, moto_url):
-    from conftest import make_glue
-
-    ep = fresh_endpoint(
-        results_bucket="no-such-results-bucket",
-        s3_endpoint_url=moto_url,
-        result_inline_limit=INLINE_LIMIT,
-    )
-    glue = make_glue(ep.url)
-    session_id = ready(glue)
-    run(glue, session_id, SETUP)
-    data = data_of(run(glue, session_id, "Page(40)"))
-    assert data["Result"] == html_of(40)
-    assert "s3://no-such-results-bucket/glue-magics/" in data["StdErr"]
-    assert "NoSuchBucket" in data["StdErr"]
-    assert data["StdErr"].count("\n") == 1
 
 
 # ------------------------------------------------------------------ errors
@@ -220,12 +138,12 @@ def test_too_large_is_refused_before_reading(s3, factory):
     assert results.resolve_result(data, factory, max_bytes=5000)["Result"] == "x" * 5000
 
 
-def test_no_credentials_is_one_line(s3, moto_url, monkeypatch):
+def test_no_credentials_is_one_line(s3, moto_server, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
 
     def factory():
-        return boto3.Session(region_name="us-east-1").client("s3", endpoint_url=moto_url)
+        return boto3.Session(region_name="us-east-1").client("s3", endpoint_url=moto_server)
 
     data = {"MimeType": "text/html", "Result": f"s3://{BUCKET}/any/key.html"}
     error = one_line_error(data, factory)
@@ -250,11 +168,11 @@ def test_unreachable_s3_is_one_line():
     assert "http://127.0.0.1:9" in str(error)
 
 
-def test_the_factory_makes_one_client_lazily(moto_url):
-    factory = results.s3_client_factory(endpoint_url=moto_url)
+def test_the_factory_makes_one_client_lazily(moto_server):
+    factory = results.s3_client_factory(endpoint_url=moto_server)
     first = factory()
     assert factory() is first
-    assert first.meta.endpoint_url == moto_url
+    assert first.meta.endpoint_url == moto_server
 
 
 def test_mime_type_missing_falls_back_to_the_objects_content_type(s3, factory):

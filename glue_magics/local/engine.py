@@ -46,7 +46,8 @@ S3_URI_MIME = "text/uri-list"
 TEXT_OBJECT = "text/plain; charset=utf-8"
 #: The keys of an S3-held result.json that AWS's Glue kernel reads (BaseKernel.display_result
 #: takes ``image/png``, then ``text/plain``; any other key reaches the notebook as a
-#: ``text/uri-list`` dict).  So the service holds only these; other rich results stay inline.
+#: ``text/uri-list`` dict).  So the service holds only these; other rich results (from
+#: ``%plotly``, ``%json``, ``%table``) stay inline.
 S3_HELD_KEYS = frozenset({"image/png", "text/plain"})
 
 
@@ -128,9 +129,11 @@ def statement_data(event: dict[str, Any]) -> dict[str, str]:
     """Output.Data of a statement that succeeded, inline, as the service sends it.
 
     Text: ``{TextPlain}`` alone, stdout (with the last value's repr, as the REPL prints
-    it) then stderr, ``rstrip()``ed (Livy's fake_shell.py ``execute_request``).  Rich:
-    ``{MimeType, Result, StdOut, StdErr}``, a binary MimeType with ``;base64`` (AWS's Glue
-    kernel, BaseKernel.display_result, decodes Result when MimeType says ``base64``).
+    it) then stderr, ``rstrip()``ed (Livy's fake_shell.py ``execute_request``); a value is
+    always text, whatever rich reprs it has.  Rich, from a statement magic (``%matplot``,
+    ``%plotly``, ``%json``, ``%table``) only: ``{MimeType, Result, StdOut, StdErr}``, a
+    binary MimeType with ``;base64`` (AWS's Glue kernel, BaseKernel.display_result, decodes
+    Result when MimeType says ``base64``).
     """
     from glue_magics.results import is_text_mime
 
@@ -150,8 +153,8 @@ def statement_data(event: dict[str, Any]) -> dict[str, str]:
 
 def held_result(event: dict[str, Any]) -> dict[str, str]:
     """The JSON object an S3-held Result points to: ``{mime: content}`` with the plain
-    MIME type (binary content as base64 text), ``{"text/plain": repr}`` for a value without
-    a rich form, ``{}`` when the output is only on the streams (AWS's Glue kernel,
+    MIME type of a magic's result (binary content as base64 text), ``{"text/plain": repr}``
+    for a last value, ``{}`` when the output is only on the streams (AWS's Glue kernel,
     BaseKernel.display_result, reads ``image/png`` and ``text/plain`` keys; ``{}`` is
     "streams only")."""
     mime = _text(event, "mime")

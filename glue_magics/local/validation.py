@@ -9,6 +9,7 @@ own ``ParamValidator``, which checks only types, required members and minimums.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,18 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+# Characters that end a line (str.splitlines) or are invisible controls: shown escaped.
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control and line-break characters escaped as Python writes them
+    (``\\n``), so a message that quotes a user's value stays one line."""
+    return _LINE_BREAKING.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def _show(value: Any) -> str:
-    text = str(value)
+    text = _one_line(str(value))
     return text if len(text) <= 200 else text[:200] + "..."
 
 
@@ -53,7 +64,9 @@ def _where(shape: botocore.model.Shape, path: tuple[str | int, ...], key: bool =
             text = f"{text}.{int(step) + 1}.member"
             shape = shape.member
         else:
-            text = f"{text}.{step}.{'key' if key and position == len(path) else 'value'}"
+            # a map key is the user's text too: one line, like every quoted value
+            part = "key" if key and position == len(path) else "value"
+            text = f"{text}.{_one_line(str(step))}.{part}"
             shape = shape.value
     return text
 

@@ -5,11 +5,16 @@ Commands arrive as JSON lines on stdin (``{"id": 1, "code": "..."}``); events le
 JSON lines on RESULT_FD (``ready``, ``progress``, ``result``), so user code printing to
 stdout cannot corrupt the protocol.  The endpoint cancels a statement with SIGINT.
 A ``result`` event carries the statement's parts as they are (stdout, stderr, the last
-value's repr or rich form, the error); the endpoint shapes them into Glue's Output.
+value's repr, a magic's rich result, the error); the endpoint shapes them into Glue's Output.
 
 Statements run as in Livy's ``repl/src/main/resources/fake_shell.py``: code that does not
 parse is split at lines starting with ``%`` (magics: ``%table``, ``%json``, ``%matplot``,
-and AWS's ``%plotly``), the chunks run in order and the last one gives the result.
+and AWS's ``%plotly``), the chunks run in order and the last one gives the result.  A last
+value is text, its ``repr`` (Livy runs it in 'single' mode, which prints the repr to
+stdout); no value is asked for a rich repr (``_repr_html_`` and the like), so rich outputs
+come only from those magics.  The real service does the same: AWS's Glue kernel, recorded
+against it, shows a pandas DataFrame as its text repr (the aws-sdk-pandas notebook in
+tests/replies/statement_text_pandas_head.json).
 
 The worker must never outlive the endpoint: it exits when stdin closes (a reader thread
 watches it) and, on Linux, asks the kernel to kill it when its parent dies.
@@ -31,17 +36,6 @@ import sys
 import threading
 import traceback
 from typing import Any
-
-# Checked in this order; the first the value offers becomes MimeType/Result.
-RICH_REPRS = (
-    ("_repr_png_", "image/png", True),
-    ("_repr_jpeg_", "image/jpeg", True),
-    ("_repr_svg_", "image/svg+xml", False),
-    ("_repr_html_", "text/html", False),
-    ("_repr_markdown_", "text/markdown", False),
-    ("_repr_latex_", "text/latex", False),
-    ("_repr_json_", "application/json", False),
-)
 
 
 class _Channel:
@@ -98,29 +92,6 @@ class _LazySpark:
         if object.__getattribute__(self, "_session") is None:
             return "<SparkSession (starts at first use)>"
         return repr(self._get())
-
-
-def _rich(value: Any) -> tuple[str, str] | None:
-    for method, mime, binary in RICH_REPRS:
-        func = getattr(type(value), method, None)
-        if func is None:
-            continue
-        try:
-            data = getattr(value, method)()
-        except Exception:  # a broken repr must not fail the statement
-            continue
-        if isinstance(data, tuple):  # (data, metadata) as IPython allows
-            data = data[0] if data else None
-        if data is None:
-            continue
-        if binary:
-            if isinstance(data, str):  # already base64, as IPython accepts
-                return mime, data
-            return mime, base64.b64encode(bytes(data)).decode("ascii")
-        if mime == "application/json" and not isinstance(data, str):
-            return mime, json.dumps(data, default=repr)
-        return mime, str(data)
-    return None
 
 
 class UnknownMagic(Exception):
@@ -260,7 +231,7 @@ class Worker:
 
     def run(self, statement_id: int, code: str) -> dict[str, Any]:
         """Run one statement; the ``result`` event carries its parts as they are (streams,
-        the last value's repr, a rich result, an error) and the endpoint shapes them."""
+        the last value's repr, a magic's rich result, an error) and the endpoint shapes them."""
         self.count += 1
         self.current = statement_id
         filename = f"<statement-{statement_id}>"
@@ -291,12 +262,10 @@ class Worker:
             self.current = None
         if value is not None:
             self.namespace["_"] = value
-            rich = _rich(value)
-            if rich is None:
-                try:
-                    result["repr"] = repr(value)
-                except Exception as exc:  # noqa: BLE001
-                    result["repr"] = f"<repr failed: {type(exc).__name__}: {exc}>"
+            try:
+                result["repr"] = repr(value)
+            except Exception as exc:  # noqa: BLE001
+                result["repr"] = f"<repr failed: {type(exc).__name__}: {exc}>"
         if rich is not None:
             result["mime"], result["result"] = rich
         result.update(stdout=out.getvalue(), stderr=err.getvalue())

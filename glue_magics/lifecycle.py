@@ -300,18 +300,32 @@ def get_session(client: Any, session_id: str) -> dict:
     return call(client, "GetSession", Id=session_id).get("Session") or {"Id": session_id}
 
 
-def create_session(client: Any, request: dict) -> dict:
+def create_session(client: Any, request: dict, patience: float | None = None) -> dict:
     """CreateSession, without ever making two sessions for one request.
 
     botocore retries a CreateSession whose response was lost, and the retry is answered
     AlreadyExistsException for our own Id: then (and when a response carries no
-    ``Session``, as some implementations do) we GetSession and carry on with it.
+    ``Session``, as some implementations do) we GetSession and carry on with it.  When
+    botocore's retries run out, it is asked again for up to ``patience`` seconds
+    (:data:`CREATE_PATIENCE`), and after an answer that may have been lost, a GetSession
+    finds the session if the create took.
     """
     session_id = request.get("Id", "")
+
+    def landed() -> dict | None:
+        """After an answer that may have been lost: the session, if the create took."""
+        try:
+            session = get_session(client, session_id)
+        except GlueError:
+            return None
+        return {"Session": session} if _same_request(session, request) else None
+
     try:
         response = _again_while_transient(
             lambda: call(client, "CreateSession", **request),
-            CREATE_PATIENCE if session_id else 0.0,  # the Id is what makes a retry safe
+            # the Id is what makes a retry safe
+            (CREATE_PATIENCE if patience is None else patience) if session_id else 0.0,
+            landed=landed if session_id else None,
         )
     except GlueError as exc:
         if exc.code != "AlreadyExistsException" or not session_id:
@@ -334,18 +348,27 @@ CREATE_PATIENCE = 30.0
 def _again_while_transient(
     attempt: Callable[[], T],
     patience: float,
+    landed: Callable[[], T | None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """``attempt()``, made again (backing off) while it fails with a transient GlueError
     after a connection was made, for up to ``patience`` seconds.  Only for calls that are
-    safe to repeat: CreateSession with an Id, StopSession."""
+    safe to repeat: CreateSession with an Id, StopSession.  ``landed()``, asked after a
+    failure the service may have acted on (not throttling), answers in the attempt's place
+    when the attempt did take effect, so a lost answer costs one look, not the patience."""
+    from glue_magics.service import THROTTLING_CODES
+
     start = clock()
     failures = 0
     while True:
         try:
             return attempt()
         except GlueError as exc:
+            if landed is not None and exc.transient and exc.code not in THROTTLING_CODES:
+                answer = landed()
+                if answer is not None:
+                    return answer
             failures += 1
             first, cap = FAILED_POLL_BACKOFF
             delay = min(cap, first * 2 ** (failures - 1))

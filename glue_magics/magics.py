@@ -314,7 +314,9 @@ class GlueMagics(Magics):
         # Tracked before the call: a session whose answer got lost must still be stopped.
         self.created[session_id] = clients
         try:
-            lifecycle.create_session(client, request)
+            # no longer than a whole wait for READY may take
+            patience = min(lifecycle.CREATE_PATIENCE, self.wait_timeout)
+            lifecycle.create_session(client, request, patience=patience)
         except KeyboardInterrupt:
             self._stop_quietly(session_id)
             raise

@@ -265,6 +265,7 @@ def test_restart_and_shutdown_stop_sessions(ep):
 FAULT_MIX = {"throttle": 0.3, "error5xx": 0.1, "drop": 0.05}
 
 
+@pytest.mark.slow  # about 30 s: 20 sessions, most of it botocore's back-off
 def test_twenty_runs_under_the_fault_mix_all_end_ready_with_one_session_and_the_output():
     """A wait that gives up on a live session, a second session or a lost output in any of
     20 runs fails this test: survived every time, not by luck (botocore's retries run out

@@ -316,32 +316,55 @@ def test_any_configure_body_is_taken_or_refused_in_one_line_and_nothing_lost(wat
         assert kept["WorkerType"] == "G.2X"  # the refused body changed nothing
 
 
-def test_session_whose_create_answer_was_lost_is_still_stopped(fresh_endpoint, glue_client):
-    """CreateSession took effect but no answer came back: the session must not be orphaned."""
+@pytest.fixture
+def lossy(fresh_endpoint):
+    """An in-process shell on an endpoint that loses every CreateSession answer."""
     ep = fresh_endpoint(provision_seconds=0.2, stop_seconds=0.05)
     ep.faults.set("lose", 1.0, operation="CreateSession")
     ip = InteractiveShell.instance()
     ip.config.pop("GlueMagics", None)
     magics = GlueMagics(shell=ip)
     ip.register_magics(magics)
-    try:
-        ip.run_cell(
-            f'%config GlueMagics.endpoint_url = "{ep.url}"\n%config GlueMagics.max_attempts = 1'
-        )
-        with capture_output() as cap:
-            result = ip.run_cell(f"%glue_session --role {ROLE} --id lost-answer-1")
-        assert isinstance(result.error_in_exec, UsageError)
-        assert "may exist" in str(result.error_in_exec) and "%glue_stop lost-answer-1" in str(
-            result.error_in_exec
-        ), cap.stderr
-        assert ep.sessions_created == 1
-        magics.close()  # what kernel shutdown or interpreter exit runs
-        status = glue_client(ep).get_session(Id="lost-answer-1")["Session"]["Status"]
-        assert status in ("STOPPING", "STOPPED")
-    finally:
-        ep.faults.clear()
-        ip.configurables.remove(magics)
-        ip.config.pop("GlueMagics", None)
+    ip.run_cell(
+        f'%config GlueMagics.endpoint_url = "{ep.url}"\n%config GlueMagics.max_attempts = 1\n'
+        "%config GlueMagics.progress = 'none'"
+    )
+    yield ip, magics, ep
+    ep.faults.clear()
+    magics.close()
+    ip.configurables.remove(magics)
+    ip.config.pop("GlueMagics", None)
+
+
+def test_session_whose_create_answer_was_lost_is_found_and_stopped_at_exit(lossy, glue_client):
+    """CreateSession took effect but no answer came back: one GetSession finds the session
+    (no second create), it comes up READY, and it is not orphaned: exit stops it."""
+    ip, magics, ep = lossy
+    with capture_output() as cap:
+        result = ip.run_cell(f"%glue_session --role {ROLE} --id lost-answer-1")
+    assert result.success, cap.stderr
+    assert ep.sessions_created == 1 and ep.calls["CreateSession"] == 1
+    magics.close()  # what kernel shutdown or interpreter exit runs
+    status = glue_client(ep).get_session(Id="lost-answer-1")["Session"]["Status"]
+    assert status in ("STOPPING", "STOPPED")
+
+
+def test_session_that_may_exist_is_said_and_still_stopped_at_exit(lossy, glue_client):
+    """The answer was lost and Glue cannot be asked either (every GetSession fails): the
+    user is told the session may exist and how to stop it, and exit stops it."""
+    ip, magics, ep = lossy
+    ep.faults.set("error5xx", 1.0, operation="GetSession")
+    ip.run_cell("%config GlueMagics.wait_timeout = 1.0")  # bounds the create's patience too
+    with capture_output() as cap:
+        result = ip.run_cell(f"%glue_session --role {ROLE} --id lost-answer-2")
+    message = str(result.error_in_exec)
+    assert isinstance(result.error_in_exec, UsageError), cap.stderr
+    assert "may exist" in message and "%glue_stop lost-answer-2" in message
+    assert ep.sessions_created == 1
+    ep.faults.clear()
+    magics.close()
+    status = glue_client(ep).get_session(Id="lost-answer-2")["Session"]["Status"]
+    assert status in ("STOPPING", "STOPPED")
 
 
 # ----------------------------------------------------------------------------- quoting

@@ -255,8 +255,13 @@ def test_interrupt_while_provisioning_leaves_a_session_only_attached_to(
 
 
 def test_a_create_whose_answer_was_lost_is_tracked_and_stopped_by_close(
-    fresh_endpoint, glue_client
+    fresh_endpoint, glue_client, monkeypatch
 ):
+    from glue_magics import lifecycle
+
+    # Every answer is lost: the create is asked again for CREATE_PATIENCE (30 s) before
+    # it gives up; one second shows the same (test_magics_options waits the 30 s).
+    monkeypatch.setattr(lifecycle, "CREATE_PATIENCE", 1.0)
     ep = fresh_endpoint(provision_seconds=0.2, stop_seconds=0.05)
     ep.faults.set("lose", 1.0, operation="CreateSession")
     reporter = Recorder()

@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from glue_magics import results
@@ -532,6 +533,29 @@ class StatementProgress:
                 self._line.finish(
                     _final_line(self._percent, outcome, self._label, self._line.width)
                 )
+
+
+class Reporter:
+    """The session manager's progress and messages (``sessions.Reporter``), drawn here.
+
+    ``mode`` gives the progress setting ("auto", "widget", "text" or "none"); it is read
+    at each wait, so ``%config GlueMagics.progress`` applies to the next one.
+    """
+
+    def __init__(self, mode: Callable[[], str] = lambda: "auto") -> None:
+        self._mode = mode
+
+    def info(self, message: str) -> None:
+        info_line(message)
+
+    def error(self, message: str) -> None:
+        error_line(message)
+
+    def session(self, session_id: str) -> SessionProgress:
+        return SessionProgress(choose_mode(self._mode()), session_id)
+
+    def statement(self, statement_id: int) -> StatementProgress:
+        return StatementProgress(choose_mode(self._mode()), statement_id)
 
 
 def _to_percent(fraction: Any) -> float:

@@ -1,48 +1,49 @@
-"""The IPython magics: parse a line or a cell, call down, hand the result to display.
+"""The IPython magics: parse a line or a cell, call the session manager, hand the result to display.
 
-Everything that decides something lives below (``options``, ``service``, ``lifecycle``);
-this module only wires user input to those layers and turns their one-line errors into
-``UsageError`` so IPython shows one line and no traceback.
+Everything that decides something lives below (``sessions``, ``options``, ``service``,
+``lifecycle``); this module holds the settings (traitlets), parses user input, and turns
+the one-line errors from below into ``UsageError`` so IPython shows one line and no
+traceback.
 """
 
 from __future__ import annotations
 
 import atexit
-import os
+import functools
 import shlex
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, observe
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
-from glue_magics import sql
+from glue_magics import sessions, sql
+from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
 
-LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
-# CreateSession failures after which the service may have made the session all the same
-_MAYBE_CREATED = frozenset(
-    {"EndpointUnreachable", "InternalServiceException", "OperationTimeoutException"}
-)
+__all__ = ["GlueMagics", "RemoteError", "Shown", "line_value", "line_words"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass
-class SessionClients:
-    """The clients of one session: those it was created or reconnected with.
+def _one_line_errors(fn: F) -> F:
+    """The error-mapping decorator: a ``GlueError`` or ``OptionError`` from below (one line
+    already) becomes a ``UsageError``, which IPython shows as one line, no traceback."""
 
-    A session keeps them whatever the settings become since (``%config
-    GlueMagics.region = ...``): its statements, its results in S3 and its stop all go to
-    its own region, profile and endpoint.
-    """
+    @functools.wraps(fn)
+    def mapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            from glue_magics.options import OptionError
+            from glue_magics.service import GlueError
 
-    glue: Any
-    region: str | None
-    profile: str | None
-    endpoint_url: str | None
-    s3: Callable[[], Any]  # the S3 client for results held in S3, made at its first use
+            if isinstance(exc, GlueError | OptionError):
+                raise UsageError(str(exc)) from None
+            raise
+
+    return mapped  # type: ignore[return-value]
 
 
 def _option_trait(kind: type, help: str) -> Any:
@@ -51,12 +52,19 @@ def _option_trait(kind: type, help: str) -> Any:
     return trait(default_value=None, allow_none=True, help=help).tag(config=True)
 
 
+def _setting(trait: type, default: Any, help: str) -> Any:
+    """A behaviour trait; its default is the session manager's (``sessions.Settings``)."""
+    return trait(default, help=help).tag(config=True)
+
+
 @magics_class
 class GlueMagics(Magics):
     """AWS Glue interactive sessions from IPython.
 
     Settings are traitlets: ``%config GlueMagics`` lists them, ``%config GlueMagics.x = v``
-    or ``c.GlueMagics.x`` in ``ipython_config.py`` sets them.
+    or ``c.GlueMagics.x`` in ``ipython_config.py`` sets them.  The sessions themselves are
+    the business of :class:`~glue_magics.sessions.SessionManager` (``self.manager``), which
+    reads the settings from here at each use.
     """
 
     # -- session options (the "config" source; see glue_magics.options for the rules) --
@@ -93,136 +101,84 @@ class GlueMagics(Magics):
         default_value="auto",
         help="How waits are shown: a widget, a text line, or nothing.",
     ).tag(config=True)
-    stop_on_exit = Bool(
-        True, help="Stop the sessions this kernel created when it shuts down or restarts."
-    ).tag(config=True)
-    auto_restart = Bool(
-        False, help="Create a new session when the current one has timed out or stopped."
-    ).tag(config=True)
-    dpu_hour_price = Float(0.44, help="USD per DPU-hour, for cost estimates.").tag(config=True)
-    wait_timeout = Float(1200.0, help="Seconds to wait for a session to be READY.").tag(config=True)
-    stop_wait = Float(30.0, help="Seconds to wait for STOPPED after a stop.").tag(config=True)
+    stop_on_exit = _setting(
+        Bool,
+        Settings.stop_on_exit,
+        "Stop the sessions this kernel created when it shuts down or restarts.",
+    )
+    auto_restart = _setting(
+        Bool,
+        Settings.auto_restart,
+        "Create a new session when the current one has timed out or stopped.",
+    )
+    dpu_hour_price = _setting(
+        Float, Settings.dpu_hour_price, "USD per DPU-hour, for cost estimates."
+    )
+    wait_timeout = _setting(
+        Float, Settings.wait_timeout, "Seconds to wait for a session to be READY."
+    )
+    stop_wait = _setting(Float, Settings.stop_wait, "Seconds to wait for STOPPED after a stop.")
     retry_mode = Enum(
-        ["standard", "adaptive"], default_value="standard", help="botocore retry mode."
+        ["standard", "adaptive"], default_value=Settings.retry_mode, help="botocore retry mode."
     ).tag(config=True)
-    max_attempts = Int(5, help="botocore max attempts per call.").tag(config=True)
-    local_provision_seconds = Float(
-        3.0, help="Provisioning time of sessions on the embedded local endpoint."
-    ).tag(config=True)
+    max_attempts = _setting(Int, Settings.max_attempts, "botocore max attempts per call.")
+    local_provision_seconds = _setting(
+        Float,
+        Settings.local_provision_seconds,
+        "Provisioning time of sessions on the embedded local endpoint.",
+    )
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, config=getattr(shell, "config", None), **kwargs)
         if shell is not None and self not in shell.configurables:
             shell.configurables.append(self)
-        self._configure: dict[str, Any] = {}  # the %%configure layer
-        self._client: Any = None
-        self._client_key: tuple | None = None
-        self._clients: SessionClients | None = None  # those of the newest settings
-        self._local: Any = None  # the embedded endpoint, when endpoint_url is 'local'
-        self.session_id: str | None = None  # the current session
-        self.created: dict[str, SessionClients] = {}  # sessions this kernel created
-        self._attached: dict[str, SessionClients] = {}  # sessions reconnected to
-        self._ready = False
+        self._manager: SessionManager | None = None
         atexit.register(self.close)
 
-    # ------------------------------------------------------------------ plumbing
-    @observe("endpoint_url", "region", "profile", "retry_mode", "max_attempts")
-    def _client_settings_changed(self, change: Any) -> None:
-        self._client = None
+    # ------------------------------------------------------------------ the manager
+    @property
+    def manager(self) -> SessionManager:
+        """The session manager, made at first use (so ``%load_ext`` stays cheap)."""
+        if self._manager is None:
+            self._manager = SessionManager(self, self._display().Reporter(lambda: self.progress))
+        return self._manager
 
-    def _config_layer(self) -> dict[str, Any]:
+    @property
+    def config_options(self) -> dict[str, Any]:
+        """The session options set here: the "config" source (``Settings.config_options``)."""
         from glue_magics.options import OPTION_NAMES
 
         return {n: getattr(self, n) for n in OPTION_NAMES if getattr(self, n, None) is not None}
 
-    def _layers(self, line: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
-        from glue_magics import options
+    @property
+    def session_id(self) -> str | None:
+        """The current session's id."""
+        return self._manager.session_id if self._manager is not None else None
 
-        profile_name = (line or {}).get("profile") or self._configure.get("profile") or self.profile
-        return [
-            ("line", line or {}),
-            ("configure", self._configure),
-            ("config", self._config_layer()),
-            ("env", options.from_env(os.environ)),
-            ("profile", options.from_profile(profile_name or os.environ.get("AWS_PROFILE"))),
-        ]
+    @property
+    def created(self) -> dict[str, SessionClients]:
+        """The sessions this kernel created (stopped by ``close`` when ``stop_on_exit``)."""
+        return self.manager.created
 
+    @_one_line_errors
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
-        """The effective ``SessionOptions``; an invalid one becomes a one-line UsageError.
+        """The effective ``SessionOptions``; ``partial``: check what is set, role or not."""
+        return self.manager.resolve(line, partial)
 
-        ``partial``: check what is set without requiring the role yet.
-        """
-        from glue_magics import options
-
-        try:
-            return options.SessionOptions.resolve(
-                self._layers(line),
-                account_id=os.environ.get("GLUE_ACCOUNT_ID") or os.environ.get("AWS_ACCOUNT_ID"),
-                partial=partial,
-            )
-        except options.OptionError as exc:
-            raise UsageError(str(exc)) from None
-
+    @_one_line_errors
     def client(self, opts: Any = None) -> Any:
-        """The Glue client, made once per (region, profile, endpoint).
+        """The Glue client of the current settings (``opts``'s when given)."""
+        return self.manager.client(opts)
 
-        Without ``opts`` only the client settings are resolved, so managing sessions works
-        before a session request is complete (no role set yet, say).
-        """
-        from glue_magics import options, service
-
-        if opts is not None:
-            settings = opts.client_settings()
-        else:
-            try:
-                settings = options.client_settings(self._layers())
-            except options.OptionError as exc:
-                raise UsageError(str(exc)) from None
-        endpoint = settings.get("endpoint_url")
-        if endpoint == LOCAL:
-            endpoint = self._local_endpoint()
-        key = (settings.get("region"), settings.get("profile"), endpoint)
-        if self._client is None or key != self._client_key:
-            try:
-                self._client = service.make_client(
-                    region=key[0],
-                    profile=key[1],
-                    endpoint_url=endpoint,
-                    retry_mode=self.retry_mode,
-                    max_attempts=self.max_attempts,
-                )
-            except service.GlueError as exc:
-                raise UsageError(str(exc)) from None
-            self._client_key = key
-        return self._client
-
+    @_one_line_errors
     def client_for(self, session_id: str) -> Any:
         """The client a known session was made or found with (options may have changed since)."""
-        return self._clients_for(session_id).glue
+        return self.manager.client_for(session_id)
 
-    def _clients_for(self, session_id: str) -> SessionClients:
-        """A known session's own clients; for any other, those of the current settings."""
-        known = self.created.get(session_id) or self._attached.get(session_id)
-        return known or self._current_clients()
-
-    def _current_clients(self, opts: Any = None) -> SessionClients:
-        """The clients of the current settings (``opts``'s when given), for a new session."""
-        from glue_magics import results
-
-        glue = self.client(opts)
-        if self._clients is None or self._clients.glue is not glue:
-            region, profile, endpoint = self._client_key or (None, None, None)
-            s3 = results.s3_client_factory(region, profile)
-            self._clients = SessionClients(glue, region, profile, endpoint, s3)
-        return self._clients
-
-    def _local_endpoint(self) -> str:
-        if self._local is None:
-            from glue_magics.local import LocalEndpoint
-
-            self._local = LocalEndpoint(provision_seconds=self.local_provision_seconds).start()
-            self._display().info_line(f"Started the local Glue endpoint at {self._local.url}")
-        return self._local.url
+    def close(self) -> None:
+        """Stop the sessions this kernel created (stop_on_exit) and the local endpoint."""
+        if self._manager is not None:
+            self._manager.close()
 
     @staticmethod
     def _display() -> Any:
@@ -230,136 +186,6 @@ class GlueMagics(Magics):
 
         return display
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a lifecycle call; its GlueError becomes one line, not a traceback."""
-        from glue_magics.service import GlueError
-
-        try:
-            return fn(*args, **kwargs)
-        except GlueError as exc:
-            raise UsageError(str(exc)) from None
-
-    # ------------------------------------------------------------------ waiting
-    def _wait(self, session_id: str, cost: str = "") -> dict:
-        """Wait for READY with the progress display; Ctrl-C stops a session we created.
-
-        ``cost`` (e.g. "5 DPU, ~$2.20/h") is shown with READY, so the meter is in view.
-        """
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
-        display = self._display()
-        bar = display.SessionProgress(display.choose_mode(self.progress), session_id)
-        start = time.monotonic()
-
-        def on_update(view: Any) -> None:
-            bar.update(view.status, view.progress, view.elapsed)
-
-        try:
-            session = lifecycle.wait_ready(
-                self.client_for(session_id),
-                session_id,
-                on_update=on_update,
-                timeout=self.wait_timeout,
-            )
-        except KeyboardInterrupt:
-            bar.fail("INTERRUPTED", "interrupted while waiting")
-            if session_id in self.created:
-                status = self._stop_quietly(session_id)
-                display.error_line(f"Interrupted: stopped session {session_id} ({status}).")
-            else:
-                display.error_line(
-                    f"Interrupted: session {session_id} was not created here and is left running; "
-                    f"stop it with %glue_stop {session_id}"
-                )
-            self._forget(session_id)
-            raise
-        except GlueError as exc:
-            bar.fail(getattr(exc, "status", "FAILED"), str(exc))  # the one line the user sees
-            if exc.session_ended:
-                self._forget(session_id)
-            # else it may be alive (a wait timed out, Glue stopped answering): it stays the
-            # current session, and the next cell that needs it waits for it again
-            raise Shown(str(exc)) from None
-        bar.succeed(time.monotonic() - start, cost or _cost_note(session, self.dpu_hour_price))
-        self._ready = True
-        return session
-
-    def _forget(self, session_id: str) -> None:
-        if self.session_id == session_id:
-            self.session_id = None
-            self._ready = False
-
-    def _stop_quietly(self, session_id: str, wait: float | None = None) -> str:
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
-        wait = self.stop_wait if wait is None else wait
-        try:
-            client = self.client_for(session_id)
-            status = lifecycle.stop_session(client, session_id, wait=wait)
-        except (GlueError, UsageError) as exc:
-            return f"stop failed: {exc}"
-        self.created.pop(session_id, None)
-        return status
-
-    def _create(self, opts: Any, wait: bool = True) -> str:
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
-        request = opts.request()
-        clients = self._current_clients(opts)
-        client = clients.glue
-        session_id = request["Id"]
-        # Tracked before the call: a session whose answer got lost must still be stopped.
-        self.created[session_id] = clients
-        try:
-            # no longer than a whole wait for READY may take
-            patience = min(lifecycle.CREATE_PATIENCE, self.wait_timeout)
-            lifecycle.create_session(client, request, patience=patience)
-        except KeyboardInterrupt:
-            self._stop_quietly(session_id)
-            raise
-        except GlueError as exc:
-            if exc.code not in _MAYBE_CREATED:
-                self.created.pop(session_id, None)
-                raise UsageError(str(exc)) from None
-            raise UsageError(
-                f"{exc} (session {session_id} may exist: it is stopped when this kernel exits, "
-                f"or now with %glue_stop {session_id})"
-            ) from None
-        self.session_id = session_id
-        self._ready = False
-        cost = f"{opts.dpus():g} DPU, ~${opts.cost_per_hour(self.dpu_hour_price):.2f}/h"
-        self._display().info_line(
-            f"Creating session {session_id}: {cost} while it lives (%glue_stop ends it)."
-        )
-        if wait:
-            self._wait(session_id, cost)
-        return session_id
-
-    def ensure_session(self) -> str:
-        """The current session, READY: waits for one still provisioning, creates one if none."""
-        if self.session_id is None:
-            self._create(self.resolve())
-        elif not self._ready:
-            self._wait(self.session_id)
-        return self.session_id  # type: ignore[return-value]
-
-    def close(self) -> None:
-        """Stop the sessions this kernel created (stop_on_exit) and the local endpoint."""
-        if self.stop_on_exit:
-            for session_id in list(self.created):
-                # No waiting for STOPPED: a kernel being shut down is given only seconds.
-                status = self._stop_quietly(session_id, wait=0)
-                self._forget(session_id)
-                print(f"glue-magics: stopped session {session_id} ({status})", flush=True)
-        self.created.clear()
-        if self._local is not None:
-            self._local.stop()
-            self._local = None
-
-    # ------------------------------------------------------------------ options magics
     @magic_arguments()
     @argument("--role", help="IAM role ARN the session runs as.")
     @argument("--worker-type", dest="worker_type", help="G.025X, G.1X, G.2X, G.4X, G.8X, Z.2X.")
@@ -389,38 +215,21 @@ class GlueMagics(Magics):
     @argument("--force", action="store_true", help="Stop a live session and create anew.")
     @argument("--no-wait", dest="no_wait", action="store_true", help="Return after create.")
     @line_magic
+    @_one_line_errors
     def glue_session(self, line: str = "") -> None:
         """Create a Glue interactive session and wait for READY with live progress.
 
         Options not given here come from %%configure, %config GlueMagics, the
         environment (GLUE_ROLE_ARN, ...), the AWS profile's glue_* keys, then defaults.
         """
-        args = self._parse(self.glue_session, line)
         from glue_magics import options
 
-        try:
-            flags = options.parse_line_flags(vars(args))
-        except options.OptionError as exc:
-            raise UsageError(str(exc)) from None
-        opts = self.resolve(flags)
-        display = self._display()
+        args = self._parse(self.glue_session, line)
+        opts = self.manager.resolve(options.parse_line_flags(vars(args)))
         if args.dry_run:
             print(options.dry_run_text(opts, self.dpu_hour_price))
             return
-        if self.session_id is not None and not args.force:
-            if self._ready:
-                display.info_line(
-                    f"Session {self.session_id} is already READY; "
-                    "use %glue_session --force to stop it and create a new one."
-                )
-                return
-            self._wait(self.session_id)
-            return
-        if self.session_id is not None:
-            old = self.session_id
-            display.info_line(f"Stopped session {old} ({self._stop_quietly(old)}).")
-            self._forget(old)
-        self._create(opts, wait=not args.no_wait)
+        self.manager.create(opts, force=args.force, wait=not args.no_wait)
 
     def _parse(self, magic: Any, line: str) -> Any:
         """magic_arguments parsing of words split as a shell splits them, with "did you mean"
@@ -445,6 +254,7 @@ class GlueMagics(Magics):
     @magic_arguments()
     @argument("-f", "--force", action="store_true", help="Recreate a live session now.")
     @cell_magic
+    @_one_line_errors
     def configure(self, line: str, cell: str) -> None:
         """Session options as a JSON object, e.g. {"worker_type": "G.2X", "number_of_workers": 10}.
 
@@ -457,40 +267,16 @@ class GlueMagics(Magics):
         arguments. Applies to the next session; with -f a live session is stopped and
         created anew with the merged options.
         """
-        args = self._parse(self.configure, line)
         from glue_magics import options
 
-        try:
-            new = options.parse_configure(cell)
-        except options.OptionError as exc:
-            raise UsageError(str(exc)) from None
-        merged = {**self._configure, **new}
-        previous, self._configure = self._configure, merged
-        try:
-            self.resolve(partial=True)
-        except UsageError:
-            self._configure = previous  # nothing lost: the pending options stay as they were
-            raise
-        display = self._display()
-        if self.session_id is None:
-            display.info_line(f"Options set for the next session: {', '.join(sorted(new))}.")
-            return
-        if not args.force:
-            display.info_line(
-                f"Options set for the next session; session {self.session_id} keeps its own. "
-                "Use %%configure -f to stop it and create a new one with these."
-            )
-            return
-        opts = self.resolve()  # a new session now: the request must be complete
-        old = self.session_id
-        display.info_line(f"Stopped session {old} ({self._stop_quietly(old)}).")
-        self._forget(old)
-        self._create(opts)
+        args = self._parse(self.configure, line)
+        self.manager.configure(options.parse_configure(cell), force=args.force)
 
     @line_magic
+    @_one_line_errors
     def glue_config(self, line: str = "") -> None:
         """The effective session options and where each value came from."""
-        opts = self.resolve(partial=True)
+        opts = self.manager.resolve(partial=True)
         display = self._display()
         rows = list(opts.table())
         if "role" not in opts.values:
@@ -503,131 +289,47 @@ class GlueMagics(Magics):
 
     # ------------------------------------------------------------------ session magics
     @line_magic
+    @_one_line_errors
     def glue_status(self, line: str = "") -> None:
         """Id, status, progress, sizes, timeouts, elapsed time and the cost so far."""
-        from glue_magics import lifecycle
-
-        session_id = line_value(line) or self.session_id
-        if not session_id:
-            raise UsageError("no session yet; start one with %glue_session")
-        session = self._call(lifecycle.get_session, self.client_for(session_id), session_id)
-        if session_id == self.session_id and session.get("Status") in lifecycle.LIVE_STATES:
-            self._ready = True  # found live (READY or BUSY): code runs without another wait
-        self._display().key_values(_status_rows(session, self.dpu_hour_price), title="Glue session")
+        session = self.manager.status(line_value(line) or None)
+        rows = sessions.status_rows(session, self.dpu_hour_price)
+        self._display().key_values(rows, title="Glue session")
 
     @line_magic
+    @_one_line_errors
     def glue_stop(self, line: str = "") -> None:
         """Stop the current session (or the one given) and wait, bounded, for STOPPED."""
-        from glue_magics import lifecycle
-
-        session_id = line_value(line) or self.session_id
-        if not session_id:
-            raise UsageError("no session to stop; give an id: %glue_stop ID")
-        status = self._call(
-            lifecycle.stop_session, self.client_for(session_id), session_id, wait=self.stop_wait
-        )
-        client = self.client_for(session_id)
-        self.created.pop(session_id, None)
-        self._attached.pop(session_id, None)
-        self._forget(session_id)
-        spent = self._spent(client, session_id)
-        if status == "STOPPING":
-            self._display().info_line(
-                f"Session {session_id} is still STOPPING after {self.stop_wait:g} s; "
-                "the service is ending it, check with %glue_sessions."
-            )
-        else:
-            self._display().info_line(f"Session {session_id} {status}{spent}.")
-
-    def _spent(self, client: Any, session_id: str) -> str:
-        """ ", after 12 min: 3600 DPU-seconds, about $0.44" once the service has the figures."""
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
-        try:
-            session = lifecycle.get_session(client, session_id)
-        except GlueError:
-            return ""
-        dpu_seconds, ran = session.get("DPUSeconds"), session.get("ExecutionTime")
-        if dpu_seconds is None:
-            return ""
-        took = f" after {_duration(ran)}" if ran else ""
-        cost = dpu_seconds / 3600 * self.dpu_hour_price
-        money = f"${cost:.2f}" if cost >= 0.01 else f"${cost:.4f}"
-        return f"{took}: {dpu_seconds:g} DPU-seconds, about {money}"
+        self.manager.stop(line_value(line) or None)
 
     @line_magic
+    @_one_line_errors
     def glue_sessions(self, line: str = "") -> None:
         """The sessions in the region (all pages); those this kernel created are marked."""
-        from glue_magics import lifecycle
-
-        sessions = self._call(lifecycle.list_sessions, self.client())
-        rows = [
-            {
-                "Id": s.get("Id", ""),
-                "Status": s.get("Status", ""),
-                "Created": _when(s.get("CreatedOn")),
-                "Worker": s.get("WorkerType", ""),
-                "Workers": s.get("NumberOfWorkers", ""),
-                "Glue": s.get("GlueVersion", ""),
-                "Here": _here(s.get("Id"), self.session_id, self.created),
-            }
-            for s in sessions
-        ]
+        manager = self.manager
+        rows = sessions.session_rows(manager.list_sessions(), manager.session_id, manager.created)
         self._display().table(rows, title=f"{len(rows)} Glue session(s)")
 
     @line_magic
+    @_one_line_errors
     def glue_reconnect(self, line: str = "") -> None:
         """Attach to an existing session, waiting for READY if it is still provisioning."""
-        session_id = line_value(line)
-        if not session_id:
-            raise UsageError("give the session id: %glue_reconnect ID (see %glue_sessions)")
-        self._attached[session_id] = self._current_clients()
-        self.session_id = session_id
-        self._ready = False
-        self._wait(session_id)
+        self.manager.reconnect(line_value(line))
 
     # ------------------------------------------------------------------ running code
     @line_cell_magic
+    @_one_line_errors
     def glue(self, line: str = "", cell: str | None = None) -> None:
         """Run the cell in the session (creating one from the pending options if none)."""
         code = cell if cell is not None else line
-        if not code.strip():
-            return
-        self._run(code)
-
-    def _run(self, code: str) -> Any:
-        """Run code and show its output as the cell's; returns the ``results.Outcome``."""
-        outcome = self._execute(code)
-        self._display().show_output(outcome.output)
-        return outcome
+        if code.strip():
+            self._display().show_output(self._execute(code).output)
 
     def _execute(self, code: str) -> Any:
-        """Run code in the session and read how it ended (a ``results.Outcome``).
-
-        Results held in S3 are fetched with the session's own S3 client.  A failed
-        statement shows its output (what was printed before the exception, FAILED's
-        streams and reason) and fails the cell: with the remote exception (RemoteError)
-        or one line (UsageError).  A session found dead by the statement call itself
-        (there is no GetSession per cell) is reported, or replaced once when
-        ``auto_restart`` is on.
-        """
-        from glue_magics import results
-        from glue_magics.service import GlueError
-
-        session_id = self._session_for_code()
-        try:
-            statement = self._statement(session_id, code)
-        except GlueError as exc:
-            if not exc.session_ended:
-                raise UsageError(str(exc)) from None
-            self._forget(session_id)
-            if not self.auto_restart:
-                raise UsageError(str(exc)) from None
-            self._display().info_line(f"{exc} (auto_restart: creating a new session)")
-            session_id = self.ensure_session()
-            statement = self._call(self._statement, session_id, code)
-        outcome = results.read_statement(statement, session_id, self._clients_for(session_id).s3)
+        """Run code in the session (``SessionManager.run``); a failed statement shows its
+        output (what was printed before the exception, FAILED's streams and reason) and
+        fails the cell: with the remote exception (RemoteError) or one line (UsageError)."""
+        outcome = self.manager.run(code)
         if outcome.failed:
             self._display().show_output(outcome.output)
             if outcome.one_line:
@@ -635,56 +337,11 @@ class GlueMagics(Magics):
             raise RemoteError.make(outcome.ename, outcome.evalue, outcome.traceback)
         return outcome
 
-    def _statement(self, session_id: str, code: str) -> dict:
-        """RunStatement and wait, with a progress bar for statements longer than a second."""
-        from glue_magics import lifecycle
-
-        display = self._display()
-        mode = display.choose_mode(self.progress)
-        bars: dict[int, Any] = {}
-
-        def on_update(view: Any) -> None:
-            bar = bars.get(view.id)
-            if bar is None:
-                bar = bars[view.id] = display.StatementProgress(mode, view.id)
-            bar.update(view.state, view.progress, view.elapsed)
-
-        start = time.monotonic()
-        state = "ERROR"
-        try:
-            statement = lifecycle.run_statement(
-                self.client_for(session_id), session_id, code, on_update=on_update
-            )
-            state = statement.get("State", "")
-            return statement
-        finally:
-            for bar in bars.values():
-                bar.done(state, time.monotonic() - start)
-
-    def _session_for_code(self) -> str:
-        """The READY session code runs in; a dead one is reported (or replaced if auto_restart)."""
-        from glue_magics import lifecycle
-
-        if self.session_id is not None and self._ready:
-            return self.session_id
-        if self.session_id is not None:
-            session = self._call(
-                lifecycle.get_session, self.client_for(self.session_id), self.session_id
-            )
-            if session.get("Status") in lifecycle.DEAD_STATES:
-                ended = self.session_id
-                self._forget(ended)
-                if not self.auto_restart:
-                    raise UsageError(
-                        f"session {ended} is {session.get('Status')}; start a new one with "
-                        "%glue_session (or %config GlueMagics.auto_restart = True)"
-                    )
-        return self.ensure_session()
-
     @magic_arguments()
     @argument("-o", "--output", help="Also store the result in this variable.")
     @argument("-n", "--max-rows", dest="max_rows", type=int, default=20, help="Rows shown.")
     @cell_magic
+    @_one_line_errors
     def glue_sql(self, line: str, cell: str) -> None:
         """Run Spark SQL in the session and show the result as a table."""
         args = self._parse(self.glue_sql, line)
@@ -755,17 +412,6 @@ def line_value(line: str) -> str:
     return " ".join(line_words(line))
 
 
-class Shown(Exception):
-    """An error the display has already shown in one line: the cell fails, nothing more is printed.
-
-    IPython renders ``_render_traceback_`` instead of a traceback; an empty one prints nothing,
-    while the execute reply still says "error", so "Run all" stops here.
-    """
-
-    def _render_traceback_(self) -> list[str]:
-        return []
-
-
 class RemoteError(Exception):
     """An exception raised in the session, shown with its remote traceback.
 
@@ -802,74 +448,3 @@ class RemoteError(Exception):
         if not lines or self.ename not in lines[-1]:
             lines.append(f"{self.ename}: {self.evalue}")
         return lines
-
-
-def _here(session_id: Any, current: str | None, created: dict[str, Any]) -> str:
-    """What a listed session is to this kernel: the current one, or one it created."""
-    if session_id == current:
-        return "current"
-    return "created here" if session_id in created else ""
-
-
-def _cost_note(session: dict, price: float) -> str:
-    """ "5 DPU, ~$2.20/h" from a session's MaxCapacity (sessions we did not create)."""
-    dpus = session.get("MaxCapacity")
-    return f"{dpus:g} DPU, ~${dpus * price:.2f}/h" if isinstance(dpus, int | float) else ""
-
-
-def _duration(seconds: float) -> str:
-    """12.5 s, 14 min, 3 h 05 min: a session's running time as people say it."""
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def _when(value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
-def _status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
-    """What %glue_status shows: the facts, and the cost so far from DPUSeconds."""
-    created = session.get("CreatedOn")
-    seconds = time.time() - created.timestamp() if hasattr(created, "timestamp") else None
-    elapsed = f"{seconds:.0f} s" if seconds is not None else ""
-    dpu_seconds = session.get("DPUSeconds")
-    if dpu_seconds is not None:
-        cost = f"${dpu_seconds / 3600 * price:.4f}"
-    elif seconds is not None and session.get("MaxCapacity"):
-        # The service fills DPUSeconds when the session ends; until then, estimate it.
-        cost = f"~${seconds * session['MaxCapacity'] / 3600 * price:.4f} (estimated)"
-    else:
-        cost = "n/a"
-    command = session.get("Command") or {}
-
-    def unit(key: str, suffix: str) -> str:
-        value = session.get(key)
-        return f"{value:g}{suffix}" if isinstance(value, int | float) else ""
-
-    status = session.get("Status")
-    if status == "BUSY":  # a live session that is running a statement: it takes code
-        status = "BUSY (live: running a statement)"
-    rows = [
-        ("Id", session.get("Id")),
-        ("Status", status),
-        ("Progress", unit("Progress", "%")),
-        ("Type", command.get("Name")),
-        ("Glue version", session.get("GlueVersion")),
-        ("Worker type", session.get("WorkerType")),
-        ("Workers", session.get("NumberOfWorkers")),
-        ("Max capacity (DPU)", session.get("MaxCapacity")),
-        ("Idle timeout", unit("IdleTimeout", " min")),
-        ("Created", _when(created)),
-        ("Elapsed", elapsed),
-        ("Execution time", unit("ExecutionTime", " s")),
-        ("DPU seconds", session.get("DPUSeconds")),
-        ("Cost so far", cost),
-        ("Error", session.get("ErrorMessage")),
-    ]
-    return [(name, value) for name, value in rows if value not in (None, "")]  # only what is known

@@ -1,0 +1,676 @@
+"""The session manager: which sessions exist for this user, and what happens to them.
+
+No IPython here (``magics`` parses a line and calls down; this module decides).  It holds
+the pending ``%%configure`` options, the current session, the registry of sessions
+created or reconnected to (each with the clients it was made with), the client cache and
+the embedded local endpoint.  Its policy: a session is tracked before its CreateSession
+(an answer may get lost), Ctrl-C while waiting stops a session created here and leaves
+one only attached to, a wait that timed out keeps the session (it may be alive), one
+that ended is forgotten, a dead session is replaced once when ``auto_restart`` is on,
+and ``close`` stops what was created here (``stop_on_exit``).
+
+Progress and messages go out through a :class:`Reporter` (the display implements it;
+:class:`Quiet` shows nothing).  Errors are one line: ``service.GlueError`` and
+``options.OptionError``, which the magics turn into a ``UsageError``; :class:`Shown` when
+the reporter has already shown the failure.  boto3 loads at the first call, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
+# CreateSession failures after which the service may have made the session all the same
+_MAYBE_CREATED = frozenset(
+    {"EndpointUnreachable", "InternalServiceException", "OperationTimeoutException"}
+)
+
+
+@dataclass
+class Settings:
+    """What the manager reads, at each use, so a changed setting applies at once.
+
+    ``GlueMagics`` passes itself (its traits have these names and take these defaults);
+    code without IPython passes an instance of this class.  ``config_options`` is the
+    "config" source of session options (``%config GlueMagics.role = ...``).
+    """
+
+    config_options: Mapping[str, Any] = field(default_factory=dict)
+    stop_on_exit: bool = True
+    auto_restart: bool = False
+    dpu_hour_price: float = 0.44
+    wait_timeout: float = 1200.0
+    stop_wait: float = 30.0
+    retry_mode: str = "standard"
+    max_attempts: int = 5
+    local_provision_seconds: float = 3.0
+
+
+@dataclass
+class SessionClients:
+    """The clients of one session: those it was created or reconnected with.
+
+    A session keeps them whatever the settings become since (``%config
+    GlueMagics.region = ...``): its statements, its results in S3 and its stop all go to
+    its own region, profile and endpoint.
+    """
+
+    glue: Any
+    region: str | None
+    profile: str | None
+    endpoint_url: str | None
+    s3: Callable[[], Any]  # the S3 client for results held in S3, made at its first use
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+class SessionBar(Protocol):
+    """One wait for a session to be READY, as the user sees it."""
+
+    def update(self, status: str, progress: float, elapsed: float) -> None: ...
+    def succeed(self, elapsed: float, message: str = "") -> None: ...
+    def fail(self, status: str, message: str) -> None: ...
+
+
+class StatementBar(Protocol):
+    """One running statement, as the user sees it (``progress`` is 0-1)."""
+
+    def update(self, state: str, progress: float, elapsed: float) -> None: ...
+    def done(self, state: str, elapsed: float) -> None: ...
+
+
+class Reporter(Protocol):
+    """Where the manager's progress and messages go; ``display.Reporter`` draws them.
+
+    A ``KeyboardInterrupt`` raised from an ``update`` is a Ctrl-C during that wait.
+    """
+
+    def info(self, message: str) -> None: ...
+    def error(self, message: str) -> None: ...
+    def session(self, session_id: str) -> SessionBar: ...
+    def statement(self, statement_id: int) -> StatementBar: ...
+
+
+class Quiet:
+    """A reporter that shows nothing (scripts, tests): every call is a no-op."""
+
+    def info(self, message: str) -> None:
+        pass
+
+    def error(self, message: str) -> None:
+        pass
+
+    def session(self, session_id: str) -> Quiet:
+        return self
+
+    def statement(self, statement_id: int) -> Quiet:
+        return self
+
+    def update(self, status: str, progress: float, elapsed: float) -> None:
+        pass
+
+    def succeed(self, elapsed: float, message: str = "") -> None:
+        pass
+
+    def fail(self, status: str, message: str) -> None:
+        pass
+
+    def done(self, state: str, elapsed: float) -> None:
+        pass
+
+
+class Shown(Exception):
+    """An error the display has already shown in one line: the cell fails, nothing more is printed.
+
+    IPython renders ``_render_traceback_`` instead of a traceback; an empty one prints nothing,
+    while the execute reply still says "error", so "Run all" stops here.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return []
+
+
+def _error(message: str, code: str = "UsageError", **kwargs: Any) -> Exception:
+    """A one-line ``GlueError`` (imported here, so this module loads without it)."""
+    from glue_magics.service import GlueError
+
+    return GlueError(message, code, **kwargs)
+
+
+# --------------------------------------------------------------------------- the manager
+
+
+class SessionManager:
+    """Sessions for one user (one kernel): create, ensure, reconnect, run, stop, close."""
+
+    def __init__(self, settings: Settings | None = None, reporter: Reporter | None = None) -> None:
+        self.settings = settings if settings is not None else Settings()
+        self.reporter: Reporter = reporter if reporter is not None else Quiet()
+        self.options = PendingOptions(self.settings)
+        self.session_id: str | None = None  # the current session
+        self.ready = False  # the current session was last seen live
+        self.created: dict[str, SessionClients] = {}  # sessions created here
+        self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
+        self.clients = ClientCache(self.settings, self.reporter)
+
+    # ------------------------------------------------------------------ options
+    def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
+        """The effective ``SessionOptions`` (``line``: the highest source, flags); raises
+        ``OptionError`` (one line).  ``partial``: check what is set, role or not."""
+        return self.options.resolve(line, partial)
+
+    def configure(self, new: dict[str, Any], force: bool = False) -> None:
+        """Merge ``%%configure`` options; on a bad value nothing changes.  ``force``: a live
+        session is stopped and created anew with the merged options."""
+        self.options.merge(new)
+        if self.session_id is None:
+            self.reporter.info(f"Options set for the next session: {', '.join(sorted(new))}.")
+        elif not force:
+            self.reporter.info(
+                f"Options set for the next session; session {self.session_id} keeps its own. "
+                "Use %%configure -f to stop it and create a new one with these."
+            )
+        else:
+            self.replace(self.resolve())  # a new session now: the request must be complete
+
+    # ------------------------------------------------------------------ clients
+    def client(self, opts: Any = None) -> Any:
+        """The Glue client of the current settings (``opts``'s when given); without ``opts``
+        an incomplete session request (no role yet, say) does not stand in the way."""
+        return self.current_clients(opts).glue
+
+    def client_for(self, session_id: str) -> Any:
+        """The client a known session was made or found with (options may have changed since)."""
+        return self.clients_for(session_id).glue
+
+    def clients_for(self, session_id: str) -> SessionClients:
+        """A known session's own clients; for any other, those of the current settings."""
+        known = self.created.get(session_id) or self.attached.get(session_id)
+        return known or self.current_clients()
+
+    def current_clients(self, opts: Any = None) -> SessionClients:
+        """The clients of the current settings (``opts``'s when given), for a new session."""
+        wanted = opts.client_settings() if opts is not None else self.options.client_settings()
+        return self.clients.get(wanted)
+
+    # ------------------------------------------------------------------ waiting
+    def wait(self, session_id: str, cost: str = "") -> dict:
+        """Wait for READY, reporting progress and ``cost`` ("5 DPU, ~$2.20/h") with READY.
+
+        Ctrl-C stops a session created here.  A failed wait is reported, then raised as
+        :class:`Shown`; the session stays current unless it ended (it may be alive)."""
+        from glue_magics import lifecycle
+        from glue_magics.service import GlueError
+
+        client = self.client_for(session_id)
+        bar = self.reporter.session(session_id)
+        start = time.monotonic()
+
+        def on_update(view: Any) -> None:
+            bar.update(view.status, view.progress, view.elapsed)
+
+        try:
+            session = lifecycle.wait_ready(
+                client, session_id, on_update=on_update, timeout=self.settings.wait_timeout
+            )
+        except KeyboardInterrupt:
+            bar.fail("INTERRUPTED", "interrupted while waiting")
+            if session_id in self.created:
+                status = self._stop_quietly(session_id)
+                self.reporter.error(f"Interrupted: stopped session {session_id} ({status}).")
+            else:
+                self.reporter.error(
+                    f"Interrupted: session {session_id} was not created here and is left running; "
+                    f"stop it with %glue_stop {session_id}"
+                )
+            self._forget(session_id)
+            raise
+        except GlueError as exc:
+            bar.fail(exc.status or "FAILED", str(exc))  # the one line the user sees
+            if exc.session_ended:
+                self._forget(session_id)
+            # else it may be alive (a wait timed out, Glue stopped answering): it stays the
+            # current session, and the next cell that needs it waits for it again
+            raise Shown(str(exc)) from None
+        price = self.settings.dpu_hour_price
+        bar.succeed(time.monotonic() - start, cost or cost_note(session, price))
+        self.ready = True
+        return session
+
+    def _forget(self, session_id: str) -> None:
+        if self.session_id == session_id:
+            self.session_id = None
+            self.ready = False
+
+    def _stop_quietly(self, session_id: str, wait: float | None = None) -> str:
+        """Stop and return the status, or "stop failed: <why>" (never raises a GlueError)."""
+        from glue_magics import lifecycle
+        from glue_magics.options import OptionError
+        from glue_magics.service import GlueError
+
+        wait = self.settings.stop_wait if wait is None else wait
+        try:
+            client = self.client_for(session_id)
+            status = lifecycle.stop_session(client, session_id, wait=wait)
+        except (GlueError, OptionError) as exc:
+            return f"stop failed: {exc}"
+        self.created.pop(session_id, None)
+        return status
+
+    # ------------------------------------------------------------------ sessions
+    def create(self, opts: Any, *, force: bool = False, wait: bool = True) -> str:
+        """``%glue_session``: a session from ``opts``; a current one is waited for (or said
+        READY), or with ``force`` replaced.  ``wait``: wait for READY."""
+        if self.session_id is not None and not force:
+            if self.ready:
+                self.reporter.info(
+                    f"Session {self.session_id} is already READY; "
+                    "use %glue_session --force to stop it and create a new one."
+                )
+            else:
+                self.wait(self.session_id)
+            return self.session_id
+        if self.session_id is not None:
+            return self.replace(opts, wait=wait)
+        return self._create(opts, wait=wait)
+
+    def replace(self, opts: Any, wait: bool = True) -> str:
+        """Stop the current session and create a new one from ``opts``."""
+        old = self.session_id
+        if old is not None:
+            self.reporter.info(f"Stopped session {old} ({self._stop_quietly(old)}).")
+            self._forget(old)
+        return self._create(opts, wait=wait)
+
+    def _create(self, opts: Any, wait: bool = True) -> str:
+        from glue_magics import lifecycle
+        from glue_magics.service import GlueError
+
+        request = opts.request()
+        clients = self.current_clients(opts)
+        session_id = request["Id"]
+        # Tracked before the call: a session whose answer got lost must still be stopped.
+        self.created[session_id] = clients
+        try:
+            # asked again no longer than a whole wait for READY may take
+            patience = min(lifecycle.CREATE_PATIENCE, self.settings.wait_timeout)
+            lifecycle.create_session(clients.glue, request, patience=patience)
+        except KeyboardInterrupt:
+            self._stop_quietly(session_id)
+            raise
+        except GlueError as exc:
+            if exc.code not in _MAYBE_CREATED:
+                self.created.pop(session_id, None)
+                raise
+            raise _error(
+                f"{exc} (session {session_id} may exist: it is stopped when this kernel exits, "
+                f"or now with %glue_stop {session_id})",
+                exc.code,
+            ) from None
+        self.session_id = session_id
+        self.ready = False
+        price = self.settings.dpu_hour_price
+        cost = f"{opts.dpus():g} DPU, ~${opts.cost_per_hour(price):.2f}/h"
+        self.reporter.info(
+            f"Creating session {session_id}: {cost} while it lives (%glue_stop ends it)."
+        )
+        if wait:
+            self.wait(session_id, cost)
+        return session_id
+
+    def ensure(self) -> str:
+        """The current session, READY: waits for one still provisioning, creates one if none."""
+        if self.session_id is None:
+            self._create(self.resolve())
+        elif not self.ready:
+            self.wait(self.session_id)
+        return self.session_id  # type: ignore[return-value]
+
+    def reconnect(self, session_id: str) -> dict:
+        """Attach to an existing session (with the current clients, kept for it from now
+        on), waiting for READY if it is still provisioning."""
+        if not session_id:
+            raise _error("give the session id: %glue_reconnect ID (see %glue_sessions)")
+        self.attached[session_id] = self.current_clients()
+        self.session_id = session_id
+        self.ready = False
+        return self.wait(session_id)
+
+    def status(self, session_id: str | None = None) -> dict:
+        """GetSession of the given (or current) session; a live current one is marked ready."""
+        from glue_magics import lifecycle
+
+        session_id = session_id or self.session_id
+        if not session_id:
+            raise _error("no session yet; start one with %glue_session")
+        session = lifecycle.get_session(self.client_for(session_id), session_id)
+        if session_id == self.session_id and session.get("Status") in lifecycle.LIVE_STATES:
+            self.ready = True  # found live (READY or BUSY): code runs without another wait
+        return session
+
+    def list_sessions(self) -> list[dict]:
+        """The sessions in the region (all pages), with the current settings' client."""
+        from glue_magics import lifecycle
+
+        return lifecycle.list_sessions(self.client())
+
+    def stop(self, session_id: str | None = None) -> str:
+        """Stop the given (or current) session, wait (bounded) for STOPPED, report the cost."""
+        from glue_magics import lifecycle
+
+        session_id = session_id or self.session_id
+        if not session_id:
+            raise _error("no session to stop; give an id: %glue_stop ID")
+        client = self.client_for(session_id)
+        status = lifecycle.stop_session(client, session_id, wait=self.settings.stop_wait)
+        self.created.pop(session_id, None)
+        self.attached.pop(session_id, None)
+        self._forget(session_id)
+        spent = self.spent(client, session_id)
+        if status == "STOPPING":
+            self.reporter.info(
+                f"Session {session_id} is still STOPPING after {self.settings.stop_wait:g} s; "
+                "the service is ending it, check with %glue_sessions."
+            )
+        else:
+            self.reporter.info(f"Session {session_id} {status}{spent}.")
+        return status
+
+    def spent(self, client: Any, session_id: str) -> str:
+        """ ", after 12 min: 3600 DPU-seconds, about $0.44" once the service has the figures."""
+        from glue_magics import lifecycle
+        from glue_magics.service import GlueError
+
+        try:
+            session = lifecycle.get_session(client, session_id)
+        except GlueError:
+            return ""
+        return spent_text(session, self.settings.dpu_hour_price)
+
+    def close(self) -> None:
+        """Stop the sessions created here (``stop_on_exit``) and the local endpoint."""
+        if self.settings.stop_on_exit:
+            for session_id in list(self.created):
+                # No waiting for STOPPED: a kernel being shut down is given only seconds.
+                status = self._stop_quietly(session_id, wait=0)
+                self._forget(session_id)
+                self.reporter.info(f"glue-magics: stopped session {session_id} ({status})")
+        self.created.clear()
+        self.clients.close()
+
+    # ------------------------------------------------------------------ running code
+    def run(self, code: str) -> Any:
+        """Run code in the current session (made ready first) and read how it ended: a
+        ``results.Outcome``, failed or not (the caller shows it), its S3-held results read
+        with the session's own S3 client.  A session found dead by the statement call
+        itself (no GetSession per cell) is an error, or replaced once with auto_restart."""
+        from glue_magics import results
+        from glue_magics.service import GlueError
+
+        session_id = self._session_for_code()
+        try:
+            statement = _statement(self.client_for(session_id), session_id, code, self.reporter)
+        except GlueError as exc:
+            if not exc.session_ended:
+                raise
+            self._forget(session_id)
+            if not self.settings.auto_restart:
+                raise
+            self.reporter.info(f"{exc} (auto_restart: creating a new session)")
+            session_id = self.ensure()
+            statement = _statement(self.client_for(session_id), session_id, code, self.reporter)
+        return results.read_statement(statement, session_id, self.clients_for(session_id).s3)
+
+    def _session_for_code(self) -> str:
+        """The READY session code runs in; a dead one is reported (or replaced if auto_restart)."""
+        from glue_magics import lifecycle
+
+        if self.session_id is not None and self.ready:
+            return self.session_id
+        if self.session_id is not None:
+            session = lifecycle.get_session(self.client_for(self.session_id), self.session_id)
+            status = session.get("Status")
+            if status in lifecycle.DEAD_STATES:
+                ended = self.session_id
+                self._forget(ended)
+                if not self.settings.auto_restart:
+                    raise _error(
+                        f"session {ended} is {status}; start a new one with %glue_session "
+                        "(or %config GlueMagics.auto_restart = True)",
+                        status=status,
+                        session_ended=True,
+                    )
+        return self.ensure()
+
+
+class PendingOptions:
+    """The options of the next session: the ``%%configure`` layer over the settings'
+    options, the environment and the AWS profile (``options.SessionOptions`` merges them)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.configured: dict[str, Any] = {}  # the %%configure layer
+
+    def layers(self, line: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """The sources of session options, highest first."""
+        from glue_magics import options
+
+        config = dict(self.settings.config_options)
+        profile = (line or {}).get("profile") or self.configured.get("profile")
+        profile = profile or config.get("profile") or os.environ.get("AWS_PROFILE")
+        return [
+            ("line", line or {}),
+            ("configure", self.configured),
+            ("config", config),
+            ("env", options.from_env(os.environ)),
+            ("profile", options.from_profile(profile)),
+        ]
+
+    def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
+        """The effective ``SessionOptions``; raises ``OptionError`` (one line)."""
+        from glue_magics import options
+
+        return options.SessionOptions.resolve(
+            self.layers(line),
+            account_id=os.environ.get("GLUE_ACCOUNT_ID") or os.environ.get("AWS_ACCOUNT_ID"),
+            partial=partial,
+        )
+
+    def merge(self, new: dict[str, Any]) -> None:
+        """Add ``%%configure`` options; one that is refused changes nothing."""
+        from glue_magics.options import OptionError
+
+        previous, self.configured = self.configured, {**self.configured, **new}
+        try:
+            self.resolve(partial=True)
+        except OptionError:
+            self.configured = previous  # nothing lost: the pending options stay as they were
+            raise
+
+    def client_settings(self) -> dict[str, Any]:
+        """region, profile and endpoint_url only: managing sessions needs no complete request."""
+        from glue_magics import options
+
+        return options.client_settings(self.layers())
+
+
+class ClientCache:
+    """The clients of the newest client settings, made once for each (region, profile,
+    endpoint, retry settings), and the embedded local endpoint when one is asked for."""
+
+    def __init__(self, settings: Settings, reporter: Reporter) -> None:
+        self.settings = settings
+        self.reporter = reporter
+        self._newest: SessionClients | None = None
+        self._key: tuple | None = None
+        self._local: Any = None  # the embedded endpoint, when endpoint_url is 'local'
+
+    def get(self, wanted: Mapping[str, Any]) -> SessionClients:
+        """The clients for ``wanted`` region, profile and endpoint_url (each may be unset)."""
+        from glue_magics import results, service
+
+        region, profile = wanted.get("region"), wanted.get("profile")
+        endpoint = wanted.get("endpoint_url")
+        if endpoint == LOCAL:
+            endpoint = self._local_endpoint()
+        retry_mode, max_attempts = self.settings.retry_mode, self.settings.max_attempts
+        key = (region, profile, endpoint, retry_mode, max_attempts)
+        if self._newest is None or key != self._key:
+            glue = service.make_client(
+                region=region,
+                profile=profile,
+                endpoint_url=endpoint,
+                retry_mode=retry_mode,
+                max_attempts=max_attempts,
+            )
+            s3 = results.s3_client_factory(region, profile)
+            self._newest = SessionClients(glue, region, profile, endpoint, s3)
+            self._key = key
+        return self._newest
+
+    def _local_endpoint(self) -> str:
+        if self._local is None:
+            from glue_magics.local import LocalEndpoint
+
+            seconds = self.settings.local_provision_seconds
+            self._local = LocalEndpoint(provision_seconds=seconds).start()
+            self.reporter.info(f"Started the local Glue endpoint at {self._local.url}")
+        return self._local.url
+
+    def close(self) -> None:
+        """Stop the embedded endpoint, if one was started."""
+        if self._local is not None:
+            self._local.stop()
+            self._local = None
+
+
+def _statement(client: Any, session_id: str, code: str, reporter: Reporter) -> dict:
+    """RunStatement and wait, reporting the progress of each statement."""
+    from glue_magics import lifecycle
+
+    bars: dict[int, StatementBar] = {}
+
+    def on_update(view: Any) -> None:
+        bar = bars.get(view.id)
+        if bar is None:
+            bar = bars[view.id] = reporter.statement(view.id)
+        bar.update(view.state, view.progress, view.elapsed)
+
+    start = time.monotonic()
+    state = "ERROR"
+    try:
+        statement = lifecycle.run_statement(client, session_id, code, on_update=on_update)
+        state = statement.get("State", "")
+        return statement
+    finally:
+        for bar in bars.values():
+            bar.done(state, time.monotonic() - start)
+
+
+# --------------------------------------------------------------------------- what is shown
+
+
+def session_rows(
+    sessions: list[dict], current: str | None, created: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """``%glue_sessions``'s table: one row a session; the current one and those created
+    here are marked."""
+
+    def here(session_id: Any) -> str:
+        if session_id == current:
+            return "current"
+        return "created here" if session_id in created else ""
+
+    return [
+        {
+            "Id": s.get("Id", ""),
+            "Status": s.get("Status", ""),
+            "Created": when(s.get("CreatedOn")),
+            "Worker": s.get("WorkerType", ""),
+            "Workers": s.get("NumberOfWorkers", ""),
+            "Glue": s.get("GlueVersion", ""),
+            "Here": here(s.get("Id")),
+        }
+        for s in sessions
+    ]
+
+
+def spent_text(session: dict, price: float) -> str:
+    """ ", after 12 min: 3600 DPU-seconds, about $0.44" from a session's figures, or ""."""
+    dpu_seconds, ran = session.get("DPUSeconds"), session.get("ExecutionTime")
+    if dpu_seconds is None:
+        return ""
+    took = f" after {duration(ran)}" if ran else ""
+    cost = dpu_seconds / 3600 * price
+    money = f"${cost:.2f}" if cost >= 0.01 else f"${cost:.4f}"
+    return f"{took}: {dpu_seconds:g} DPU-seconds, about {money}"
+
+
+def cost_note(session: dict, price: float) -> str:
+    """ "5 DPU, ~$2.20/h" from a session's MaxCapacity (sessions we did not create)."""
+    dpus = session.get("MaxCapacity")
+    return f"{dpus:g} DPU, ~${dpus * price:.2f}/h" if isinstance(dpus, int | float) else ""
+
+
+def duration(seconds: float) -> str:
+    """12.5 s, 14 min, 3 h 05 min: a session's running time as people say it."""
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def when(value: Any) -> str:
+    """A timestamp as ``2025-01-31 12:00:00`` (or as given, when it is not a datetime)."""
+    if value is None or value == "":
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
+    """What ``%glue_status`` shows: the facts, and the cost so far from DPUSeconds."""
+    created = session.get("CreatedOn")
+    seconds = time.time() - created.timestamp() if hasattr(created, "timestamp") else None
+    elapsed = f"{seconds:.0f} s" if seconds is not None else ""
+    dpu_seconds = session.get("DPUSeconds")
+    if dpu_seconds is not None:
+        cost = f"${dpu_seconds / 3600 * price:.4f}"
+    elif seconds is not None and session.get("MaxCapacity"):
+        # The service fills DPUSeconds when the session ends; until then, estimate it.
+        cost = f"~${seconds * session['MaxCapacity'] / 3600 * price:.4f} (estimated)"
+    else:
+        cost = "n/a"
+    command = session.get("Command") or {}
+
+    def unit(key: str, suffix: str) -> str:
+        value = session.get(key)
+        return f"{value:g}{suffix}" if isinstance(value, int | float) else ""
+
+    status = session.get("Status")
+    if status == "BUSY":  # a live session that is running a statement: it takes code
+        status = "BUSY (live: running a statement)"
+    rows = [
+        ("Id", session.get("Id")),
+        ("Status", status),
+        ("Progress", unit("Progress", "%")),
+        ("Type", command.get("Name")),
+        ("Glue version", session.get("GlueVersion")),
+        ("Worker type", session.get("WorkerType")),
+        ("Workers", session.get("NumberOfWorkers")),
+        ("Max capacity (DPU)", session.get("MaxCapacity")),
+        ("Idle timeout", unit("IdleTimeout", " min")),
+        ("Created", when(created)),
+        ("Elapsed", elapsed),
+        ("Execution time", unit("ExecutionTime", " s")),
+        ("DPU seconds", session.get("DPUSeconds")),
+        ("Cost so far", cost),
+        ("Error", session.get("ErrorMessage")),
+    ]
+    return [(name, value) for name, value in rows if value not in (None, "")]  # only what is known

@@ -1,0 +1,127 @@
+"""What a session costs: the one place it is computed and put into words.
+
+Glue bills interactive sessions by the DPU-hour (AWS Glue pricing page: $0.44 per
+DPU-hour in us-east-1, billed per second).  A session's capacity is ``MaxCapacity``, or
+workers x DPU per worker (``model.dpu_per_worker``); what it has used is ``DPUSeconds``,
+which the service fills only once the session has ended (botocore's Glue model,
+``Session.DPUSeconds``), so until then the cost so far is estimated from the time since
+``CreatedOn`` x ``MaxCapacity``.  Pure: no boto3, no IPython, cheap to import.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from glue_magics.model import dpu_per_worker
+
+#: USD per DPU-hour, the default of ``GlueMagics.dpu_hour_price``.
+DPU_HOUR_PRICE = 0.44
+
+
+def billed_dpus(
+    max_capacity: float | None = None,
+    worker_type: str | None = None,
+    number_of_workers: float | None = None,
+) -> float:
+    """DPUs billed while a session lives: ``MaxCapacity``, or workers x DPU per worker."""
+    if max_capacity is not None:
+        return float(max_capacity)
+    return (number_of_workers or 0) * dpu_per_worker(worker_type or "G.1X")
+
+
+def _number(value: Any) -> float | None:
+    """``value`` when the service gave a number, else None (absent, or not yet known)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A session's capacity and price, and what it has used as far as that is known.
+
+    ``dpus`` gives the rate; ``dpu_seconds`` (measured by the service) or else ``elapsed``
+    (seconds since creation, x ``dpus``) gives the cost so far.
+    """
+
+    dpus: float | None = None
+    price: float = DPU_HOUR_PRICE
+    dpu_seconds: float | None = None
+    elapsed: float | None = None
+
+    @classmethod
+    def of_session(
+        cls, session: Mapping[str, Any], price: float = DPU_HOUR_PRICE, now: float | None = None
+    ) -> Cost:
+        """The cost of a ``GetSession`` reply's ``Session``, ``now`` (epoch seconds) for the
+        estimate while ``DPUSeconds`` is not filled yet."""
+        created = session.get("CreatedOn")
+        elapsed = None
+        if hasattr(created, "timestamp"):
+            elapsed = (time.time() if now is None else now) - created.timestamp()
+        return cls(
+            dpus=_number(session.get("MaxCapacity")),
+            price=price,
+            dpu_seconds=_number(session.get("DPUSeconds")),
+            elapsed=elapsed,
+        )
+
+    # ------------------------------------------------------------------ figures
+    @property
+    def per_hour(self) -> float | None:
+        """USD per hour while the session lives, or None when its capacity is unknown."""
+        return None if self.dpus is None else self.dpus * self.price
+
+    @property
+    def estimated(self) -> bool:
+        """Whether the cost so far is an estimate (no ``DPUSeconds`` yet)."""
+        return self.dpu_seconds is None and self.so_far is not None
+
+    @property
+    def so_far(self) -> float | None:
+        """USD used: measured from ``DPUSeconds``, else estimated from the elapsed time."""
+        if self.dpu_seconds is not None:
+            return self.dpu_seconds / 3600 * self.price
+        if self.elapsed is not None and self.dpus:
+            return self.elapsed * self.dpus / 3600 * self.price
+        return None
+
+    # ------------------------------------------------------------------ words
+    def rate(self) -> str:
+        """ "5 DPU, ~$2.20/h": the meter, shown when a session starts; "" when unknown."""
+        if self.dpus is None:
+            return ""
+        return f"{self.dpus:g} DPU, ~${self.dpus * self.price:.2f}/h"
+
+    def sum(self) -> str:
+        """ "5 DPU x $0.44 = $2.20 per hour": the rate with its working, before creating."""
+        dpus = self.dpus or 0
+        return f"{dpus:g} DPU x ${self.price:g} = ${dpus * self.price:.2f} per hour"
+
+    def spent(self) -> str:
+        """ "3600 DPU-seconds, about $0.44" once the service has measured it, else ""."""
+        if self.dpu_seconds is None:
+            return ""
+        cost = self.dpu_seconds / 3600 * self.price  # measured: so_far without an estimate
+        money = f"${cost:.2f}" if cost >= 0.01 else f"${cost:.4f}"
+        return f"{self.dpu_seconds:g} DPU-seconds, about {money}"
+
+    def so_far_text(self) -> str:
+        """ "$0.4400", "~$0.0100 (estimated)" or "n/a": ``%glue_status``'s cost so far."""
+        cost = self.so_far
+        if cost is None:
+            return "n/a"
+        return f"~${cost:.4f} (estimated)" if self.estimated else f"${cost:.4f}"
+
+    def __str__(self) -> str:
+        """The cost so far when anything is used, else the rate."""
+        if self.so_far is not None:
+            return self.so_far_text()
+        return self.rate() or "n/a"
+
+    def _repr_html_(self) -> str:
+        """The same words in a notebook, the working (rate and price) on hover."""
+        title = self.sum() if self.dpus is not None else f"${self.price:g} per DPU-hour"
+        return f'<span title="{html.escape(title)}">{html.escape(str(self))}</span>'

@@ -282,10 +282,7 @@ class GlueMagics(Magics):
         if "role" not in opts.values:
             rows.insert(0, ("role", "(not set: needed before %glue_session)", ""))
         display.key_values(rows, title="Glue session options")
-        display.info_line(
-            f"Estimated cost: {opts.dpus():g} DPU x ${self.dpu_hour_price:g} = "
-            f"${opts.cost_per_hour(self.dpu_hour_price):.2f} per hour"
-        )
+        display.info_line(f"Estimated cost: {opts.cost(self.dpu_hour_price).sum()}")
 
     # ------------------------------------------------------------------ session magics
     @line_magic

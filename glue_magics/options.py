@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glue_magics import shapes
-from glue_magics.model import dpu_per_worker
+from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus
 
 __all__ = [
     "DEFAULTS",
@@ -1044,14 +1044,12 @@ class SessionOptions:
 
     def dpus(self) -> float:
         """DPUs billed while the session lives: MaxCapacity, or workers x DPU per worker."""
-        if "max_capacity" in self.values:
-            return float(self.values["max_capacity"])
-        per = dpu_per_worker(self.values.get("worker_type", "G.1X"))
-        return self.values.get("number_of_workers", 0) * per
+        v = self.values
+        return billed_dpus(v.get("max_capacity"), v.get("worker_type"), v.get("number_of_workers"))
 
-    def cost_per_hour(self, price_per_dpu_hour: float = 0.44) -> float:
-        """Estimated USD per hour at the given DPU-hour price."""
-        return self.dpus() * price_per_dpu_hour
+    def cost(self, price_per_dpu_hour: float = DPU_HOUR_PRICE) -> Cost:
+        """What the session would cost, at the given USD per DPU-hour."""
+        return Cost(self.dpus(), price_per_dpu_hour)
 
     def table(self) -> list[tuple[str, Any, str]]:
         """(option, value, source) rows for ``%glue_config``, in the table's order."""
@@ -1071,11 +1069,9 @@ def client_settings(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str
     return settings
 
 
-def dry_run_text(opts: SessionOptions, price: float = 0.44) -> str:
+def dry_run_text(opts: SessionOptions, price: float = DPU_HOUR_PRICE) -> str:
     """The exact CreateSession request as JSON, and what it would cost per hour."""
     request = opts.request()
-    dpus = opts.dpus()
-    return (
-        json.dumps(request, indent=2, ensure_ascii=False)
-        + f"\nestimated cost: {dpus:g} DPU x ${price:g} = ${dpus * price:.2f} per hour"
+    return json.dumps(request, indent=2, ensure_ascii=False) + (
+        f"\nestimated cost: {opts.cost(price).sum()}"
     )

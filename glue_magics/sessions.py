@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from glue_magics.cost import DPU_HOUR_PRICE, Cost
+
 LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
 # CreateSession failures after which the service may have made the session all the same
 _MAYBE_CREATED = frozenset(
@@ -42,7 +44,7 @@ class Settings:
     config_options: Mapping[str, Any] = field(default_factory=dict)
     stop_on_exit: bool = True
     auto_restart: bool = False
-    dpu_hour_price: float = 0.44
+    dpu_hour_price: float = DPU_HOUR_PRICE
     wait_timeout: float = 1200.0
     stop_wait: float = 30.0
     retry_mode: str = "standard"
@@ -238,7 +240,7 @@ class SessionManager:
             # current session, and the next cell that needs it waits for it again
             raise Shown(str(exc)) from None
         price = self.settings.dpu_hour_price
-        bar.succeed(time.monotonic() - start, cost or cost_note(session, price))
+        bar.succeed(time.monotonic() - start, cost or Cost.of_session(session, price).rate())
         self.ready = True
         return session
 
@@ -314,8 +316,7 @@ class SessionManager:
             ) from None
         self.session_id = session_id
         self.ready = False
-        price = self.settings.dpu_hour_price
-        cost = f"{opts.dpus():g} DPU, ~${opts.cost_per_hour(price):.2f}/h"
+        cost = opts.cost(self.settings.dpu_hour_price).rate()
         self.reporter.info(
             f"Creating session {session_id}: {cost} while it lives (%glue_stop ends it)."
         )
@@ -602,19 +603,12 @@ def session_rows(
 
 def spent_text(session: dict, price: float) -> str:
     """ ", after 12 min: 3600 DPU-seconds, about $0.44" from a session's figures, or ""."""
-    dpu_seconds, ran = session.get("DPUSeconds"), session.get("ExecutionTime")
-    if dpu_seconds is None:
+    spent = Cost.of_session(session, price).spent()
+    if not spent:
         return ""
+    ran = session.get("ExecutionTime")
     took = f" after {duration(ran)}" if ran else ""
-    cost = dpu_seconds / 3600 * price
-    money = f"${cost:.2f}" if cost >= 0.01 else f"${cost:.4f}"
-    return f"{took}: {dpu_seconds:g} DPU-seconds, about {money}"
-
-
-def cost_note(session: dict, price: float) -> str:
-    """ "5 DPU, ~$2.20/h" from a session's MaxCapacity (sessions we did not create)."""
-    dpus = session.get("MaxCapacity")
-    return f"{dpus:g} DPU, ~${dpus * price:.2f}/h" if isinstance(dpus, int | float) else ""
+    return f"{took}: {spent}"
 
 
 def duration(seconds: float) -> str:
@@ -637,16 +631,8 @@ def when(value: Any) -> str:
 def status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
     """What ``%glue_status`` shows: the facts, and the cost so far from DPUSeconds."""
     created = session.get("CreatedOn")
-    seconds = time.time() - created.timestamp() if hasattr(created, "timestamp") else None
-    elapsed = f"{seconds:.0f} s" if seconds is not None else ""
-    dpu_seconds = session.get("DPUSeconds")
-    if dpu_seconds is not None:
-        cost = f"${dpu_seconds / 3600 * price:.4f}"
-    elif seconds is not None and session.get("MaxCapacity"):
-        # The service fills DPUSeconds when the session ends; until then, estimate it.
-        cost = f"~${seconds * session['MaxCapacity'] / 3600 * price:.4f} (estimated)"
-    else:
-        cost = "n/a"
+    cost = Cost.of_session(session, price)  # estimated until the service fills DPUSeconds
+    elapsed = f"{cost.elapsed:.0f} s" if cost.elapsed is not None else ""
     command = session.get("Command") or {}
 
     def unit(key: str, suffix: str) -> str:
@@ -670,7 +656,7 @@ def status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
         ("Elapsed", elapsed),
         ("Execution time", unit("ExecutionTime", " s")),
         ("DPU seconds", session.get("DPUSeconds")),
-        ("Cost so far", cost),
+        ("Cost so far", cost.so_far_text()),
         ("Error", session.get("ErrorMessage")),
     ]
     return [(name, value) for name, value in rows if value not in (None, "")]  # only what is known

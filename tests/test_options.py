@@ -276,7 +276,7 @@ def test_dpus_and_cost(worker: str, workers: int, dpus: float) -> None:
         values["session_type"] = "ray"
     opts = with_role(**values)
     assert opts.dpus() == dpus
-    assert opts.cost_per_hour(1.0) == pytest.approx(dpus)
+    assert opts.cost(1.0).per_hour == pytest.approx(dpus)
 
 
 def test_dpus_of_max_capacity_and_dry_run_text() -> None:

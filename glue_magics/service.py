@@ -98,13 +98,18 @@ def _one_line(text: str) -> str:
 
 
 def is_loopback(url: str | None) -> bool:
-    """Whether ``url`` points at this machine (127.0.0.0/8, ::1, localhost).
+    """Whether ``url`` (or a bare host) points at this machine (127.0.0.0/8, ::1, localhost).
 
-    Dummy credentials are only ever used for such endpoints, so this errs on "no":
-    anything unparsable, or a name that merely starts with ``localhost.``, is not loopback.
+    Dummy credentials are only ever used for such endpoints, and the local endpoint only
+    listens beyond them when asked, so this errs on "no": anything unparsable, or a name
+    that merely starts with ``localhost.``, is not loopback.
     """
     if not url or not isinstance(url, str):
         return False
+    try:  # a bare address, as given to bind: ``::1`` has no brackets to find it by
+        return ipaddress.ip_address(url.strip()).is_loopback
+    except ValueError:
+        pass
     try:
         host = urlsplit(url.strip() if "//" in url else "//" + url.strip()).hostname
     except ValueError:

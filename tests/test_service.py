@@ -115,6 +115,14 @@ def test_localhost_forms():
     assert not is_loopback("http://192.0.2.1")
 
 
+def test_bare_hosts_as_given_to_bind():
+    """The local endpoint asks about the host it binds, which has no scheme or brackets."""
+    for host in ("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1"):
+        assert is_loopback(host), host
+    for host in ("0.0.0.0", "::", "192.0.2.1", "::ffff:127.0.0.1x"):
+        assert not is_loopback(host), host
+
+
 @given(st.text(), st.text(max_size=30))
 def test_glue_error_is_always_one_line(message, code):
     err = GlueError(message, code=code)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import http.server
-import ipaddress
 import json
 import math
 import socket
@@ -22,6 +21,7 @@ from typing import Any
 from glue_magics.local import validation
 from glue_magics.local.engine import DEFAULT_RESULT_INLINE_LIMIT, OPERATIONS, Engine, GlueError
 from glue_magics.local.faults import Faults
+from glue_magics.service import is_loopback
 
 TARGET_PREFIX = "AWSGlue."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -48,16 +48,6 @@ def _finite(text: str) -> float:
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

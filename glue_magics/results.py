@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from glue_magics.lifecycle import STATEMENT_SUCCESS
 from glue_magics.service import EXPIRED_CODES, GlueError, redact
+from glue_magics.states import STATEMENT_SUCCESS
 
 SCHEME = "s3://"
 #: The most a result may weigh before we refuse to pull it into the notebook.

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from glue_magics.model import dpu_per_worker
+from glue_magics.states import STOPPED_STATES
 
 T = TypeVar("T")
 GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
@@ -34,13 +35,12 @@ DEFAULT_WORKER_TYPE, DEFAULT_WORKERS = "G.1X", 5
 CANCEL_GRACE_SECONDS = 2.0
 LIST_PAGE = 1000
 STATEMENT_PAGE = 100
-TERMINAL = ("STOPPED", "TIMEOUT", "FAILED")
 DEFAULT_RESULT_INLINE_LIMIT = 256 * 1024
 RESULT_PREFIX = "glue-magics"
 #: ``statement_states``: "livy" answers AVAILABLE for success and for a Python exception
 #: (Output.Status "error"), as Livy does; "completed" answers COMPLETED and FAILED, the
 #: other states AWS's Glue kernel handles (BaseKernel._construct_reply_content).
-STATEMENT_STATES = ("livy", "completed")
+STATEMENT_STATE_MODES = ("livy", "completed")
 #: MimeType of an S3-held result (AWS's kernel: GlueSessionsConstants.MimeTypes.S3URI).
 S3_URI_MIME = "text/uri-list"
 TEXT_OBJECT = "text/plain; charset=utf-8"
@@ -360,10 +360,10 @@ class Engine:
         statement_states: str = "livy",
     ) -> None:
         # Checked first, so a bad setting raises before any thread starts.
-        if statement_states not in STATEMENT_STATES:
+        if statement_states not in STATEMENT_STATE_MODES:
             raise ValueError(
                 f"statement states {statement_states!r} are not known; use one of "
-                f"{', '.join(STATEMENT_STATES)}"
+                f"{', '.join(STATEMENT_STATE_MODES)}"
             )
         self.statement_states = statement_states
         self.busy_status = bool(busy_status)
@@ -800,7 +800,7 @@ class Engine:
             wire["NumberOfWorkers"] = session.workers
         if session.error_message:
             wire["ErrorMessage"] = session.error_message
-        if status in TERMINAL and session.ended_at is not None:
+        if status in STOPPED_STATES and session.ended_at is not None:
             ran = round(max(0.0, session.ended_at - session.created_on), 3)
             wire["CompletedOn"] = session.ended_at
             wire["ExecutionTime"] = ran

@@ -490,7 +490,7 @@ def stop_session(
             if again.code == "EntityNotFoundException":
                 return "NOT_FOUND"
             raise
-        if status not in STOPPED_STATES and status != "STOPPING":
+        if status not in DEAD_STATES:  # stopped, or already stopping
             raise exc from None  # refused for another reason: the service's message says why
     tick_cb = _session_ticks(on_update)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from glue_magics import results
-from glue_magics.lifecycle import LIVE_STATES, STATEMENT_SUCCESS
+from glue_magics.states import LIVE_STATES, STATEMENT_SUCCESS
 
 MODES = ("auto", "widget", "text", "none")
 LINE_WIDTH = 100  # widest progress line we ever draw

@@ -19,25 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from glue_magics.service import GlueError, call
+from glue_magics.states import (
+    DEAD_STATES,
+    LIVE_STATES,
+    SESSION_STATES,
+    STATEMENT_DONE,
+    STATEMENT_SUCCESS,
+    STOPPED_STATES,
+)
 
 T = TypeVar("T")
-
-#: Session states after which a session never becomes READY.
-DEAD_STATES = frozenset({"FAILED", "TIMEOUT", "STOPPING", "STOPPED"})
-#: Session states where stopping is finished.
-STOPPED_STATES = frozenset({"STOPPED", "FAILED", "TIMEOUT"})
-#: Session states of a live session, which takes statements: READY, and BUSY (a READY
-#: session running a statement; in the SessionStatus enum of the service model AWS's
-#: kernel ships, glue_pyspark/glue/2017-03-31/service-2.json, and ready to AWS's own
-#: Spark Connect client).
-LIVE_STATES = frozenset({"READY", "BUSY"})
-SESSION_STATES = ("PROVISIONING", "READY", "BUSY", "FAILED", "TIMEOUT", "STOPPING", "STOPPED")
-#: Statement states that end a statement wait (AWS's kernel, GlueSessionsConstants.py,
-#: FINAL_STATEMENT_STATUS).
-STATEMENT_DONE = frozenset({"AVAILABLE", "COMPLETED", "FAILED", "ERROR", "CANCELLED"})
-#: Done states in which the statement ran (its Output.Status still says whether the
-#: code raised).
-STATEMENT_SUCCESS = frozenset({"AVAILABLE", "COMPLETED"})
 
 
 class SessionFailed(GlueError):
@@ -499,7 +490,7 @@ def stop_session(
             if again.code == "EntityNotFoundException":
                 return "NOT_FOUND"
             raise
-        if status not in STOPPED_STATES and status != "STOPPING":
+        if status not in DEAD_STATES:  # stopped, or already stopping
             raise exc from None  # refused for another reason: the service's message says why
     tick_cb = _session_ticks(on_update)
 

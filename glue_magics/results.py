@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from glue_magics.lifecycle import STATEMENT_SUCCESS
 from glue_magics.service import EXPIRED_CODES, GlueError, redact
+from glue_magics.states import STATEMENT_SUCCESS
 
 SCHEME = "s3://"
 #: The most a result may weigh before we refuse to pull it into the notebook.
@@ -616,40 +615,30 @@ def s3_client_factory(
 ) -> Callable[[], Any]:
     """A factory for :func:`resolve_result`: the S3 client is made at its first call only.
 
-    Same credential chain, profile and region as the Glue client (pass what was passed to
-    ``service.make_client``); the S3 endpoint is ``endpoint_url`` or what botocore reads
-    (``AWS_ENDPOINT_URL_S3``).  Retries are botocore's standard mode; TLS is verified.
+    The client is ``service.make_client("s3", ...)``: the same credential chain, profile,
+    region and loopback fallback as the Glue client (pass what was passed for that one); the
+    S3 endpoint is ``endpoint_url`` or what botocore reads (``AWS_ENDPOINT_URL_S3``).
+    Retries are botocore's standard mode; TLS is verified.  botocore's errors come through
+    as they are, for :func:`_fetch` to word with the result's URI.
     """
     made: list[Any] = []
 
     def factory() -> Any:
-        if made:
-            return made[0]
-        import boto3
-        from botocore.config import Config
+        if not made:
+            from glue_magics.service import make_client
 
-        from glue_magics.service import LOCAL_CREDENTIALS, LOCAL_REGION, is_loopback
-
-        session = boto3.Session(profile_name=profile, region_name=region)
-        kwargs: dict[str, Any] = {
-            "config": Config(
-                retries={"mode": "standard"},
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
+            made.append(
+                make_client(
+                    "s3",
+                    region=region,
+                    profile=profile,
+                    endpoint_url=endpoint_url,
+                    max_attempts=None,  # botocore's standard count, as before
+                    connect_timeout=connect_timeout,
+                    read_timeout=read_timeout,
+                    translate_errors=False,  # _fetch words them with the result's URI
+                )
             )
-        }
-        if endpoint_url:
-            kwargs["endpoint_url"] = endpoint_url
-        target = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3")
-        if not session.region_name:
-            fallback = os.environ.get("AWS_REGION") or (
-                LOCAL_REGION if is_loopback(target) else None
-            )
-            if fallback:
-                kwargs["region_name"] = fallback
-        if is_loopback(target) and session.get_credentials() is None:
-            kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = LOCAL_CREDENTIALS
-        made.append(session.client("s3", **kwargs))
         return made[0]
 
     return factory

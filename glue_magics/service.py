@@ -98,13 +98,18 @@ def _one_line(text: str) -> str:
 
 
 def is_loopback(url: str | None) -> bool:
-    """Whether ``url`` points at this machine (127.0.0.0/8, ::1, localhost).
+    """Whether ``url`` (or a bare host) points at this machine (127.0.0.0/8, ::1, localhost).
 
-    Dummy credentials are only ever used for such endpoints, so this errs on "no":
-    anything unparsable, or a name that merely starts with ``localhost.``, is not loopback.
+    Dummy credentials are only ever used for such endpoints, and the local endpoint only
+    listens beyond them when asked, so this errs on "no": anything unparsable, or a name
+    that merely starts with ``localhost.``, is not loopback.
     """
     if not url or not isinstance(url, str):
         return False
+    try:  # a bare address, as given to bind: ``::1`` has no brackets to find it by
+        return ipaddress.ip_address(url.strip()).is_loopback
+    except ValueError:
+        pass
     try:
         host = urlsplit(url.strip() if "//" in url else "//" + url.strip()).hostname
     except ValueError:
@@ -126,7 +131,7 @@ def _version() -> str:
     return __version__
 
 
-def _configured_endpoint(botocore_session: Any) -> str | None:
+def _configured_endpoint(botocore_session: Any, service_name: str = "glue") -> str | None:
     """The endpoint botocore will use when none is passed (AWS_ENDPOINT_URL_GLUE etc.)."""
     from botocore.configprovider import ConfiguredEndpointProvider
 
@@ -136,26 +141,33 @@ def _configured_endpoint(botocore_session: Any) -> str | None:
     return ConfiguredEndpointProvider(
         full_config=botocore_session.full_config,
         scoped_config=botocore_session.get_scoped_config(),
-        client_name="glue",
+        client_name=service_name,
     ).provide()
 
 
 def make_client(
+    service_name: str = "glue",
     region: str | None = None,
     profile: str | None = None,
     endpoint_url: str | None = None,
     retry_mode: str = "standard",
-    max_attempts: int = 5,
+    max_attempts: int | None = 5,
     connect_timeout: float = 5,
     read_timeout: float = 30,
+    *,
+    translate_errors: bool = True,
 ) -> Any:
-    """A boto3 Glue client that sees our sdk-extras fields and retries the botocore way.
+    """A boto3 client (Glue, or S3 for results) that retries the botocore way.
 
-    Credentials and region come from the user's own chain (env, profiles, SSO, and
-    ``AWS_REGION`` as the other SDKs read it), so whatever works for the AWS CLI works
-    here.  Only for a loopback endpoint with no credentials or region configured do we
-    fall back to dummy ones, so the local endpoint needs no AWS setup.  TLS verification
-    is always on.
+    The Glue client sees our sdk-extras fields.  Credentials and region come from the
+    user's own chain (env, profiles, SSO, and ``AWS_REGION`` as the other SDKs read it),
+    so whatever works for the AWS CLI works here.  Only for a loopback endpoint with no
+    credentials or region configured do we fall back to dummy ones, so the local endpoint
+    (and a local S3) needs no AWS setup.  TLS verification is always on.
+
+    ``max_attempts=None`` leaves the count to botocore's config (``AWS_MAX_ATTEMPTS``).
+    ``translate_errors=False`` lets botocore's own exceptions through, for a caller (the
+    results reader) that words them with what it was reading.
     """
     import boto3
     from botocore.config import Config
@@ -168,13 +180,16 @@ def make_client(
             f"retry mode {retry_mode!r} is unknown; use 'standard' or 'adaptive'",
             code="InvalidRetryMode",
         )
-    if max_attempts < 1:
+    if max_attempts is not None and max_attempts < 1:
         raise GlueError(
             f"max_attempts {max_attempts} is below the minimum of 1; use 1 or more",
             code="InvalidMaxAttempts",
         )
+    retries: dict[str, Any] = {"mode": retry_mode}
+    if max_attempts is not None:
+        retries["total_max_attempts"] = int(max_attempts)  # incl. the first
     config = Config(
-        retries={"mode": retry_mode, "total_max_attempts": int(max_attempts)},  # incl. the first
+        retries=retries,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         user_agent_extra=f"glue-magics/{_version()}",
@@ -182,7 +197,7 @@ def make_client(
     try:
         core = botocore_session()
         session = boto3.Session(botocore_session=core, profile_name=profile, region_name=region)
-        effective_endpoint = endpoint_url or _configured_endpoint(core)
+        effective_endpoint = endpoint_url or _configured_endpoint(core, service_name)
         local = is_loopback(effective_endpoint)
         kwargs: dict[str, Any] = {"config": config}
         if endpoint_url:
@@ -194,10 +209,14 @@ def make_client(
                 kwargs["region_name"] = fallback
         if local and session.get_credentials() is None:
             kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = LOCAL_CREDENTIALS
-        client = session.client("glue", **kwargs)
+        client = session.client(service_name, **kwargs)
     except BotoCoreError as exc:
+        if not translate_errors:
+            raise
         raise translate(exc, "make_client", context=profile or "") from None
     except ValueError as exc:  # botocore rejects malformed endpoint URLs with ValueError
+        if not translate_errors:
+            raise
         raise GlueError(
             f"endpoint URL {endpoint_url!r} is not valid ({exc}); "
             "use a full URL such as https://glue.us-east-1.amazonaws.com",

@@ -168,6 +168,15 @@ def test_unreachable_s3_is_one_line():
     assert "http://127.0.0.1:9" in str(error)
 
 
+def test_the_factorys_unknown_profile_names_the_result():
+    # service.make_client("s3") lets botocore's error through; the reader words it.
+    factory = results.s3_client_factory(profile="no-such-profile-xyz")
+    data = {"MimeType": "text/html", "Result": f"s3://{BUCKET}/any/key.html"}
+    error = one_line_error(data, factory)
+    assert error.code == "ProfileNotFound"
+    assert "'no-such-profile-xyz'" in str(error) and "list-profiles" in str(error)
+
+
 def test_the_factory_makes_one_client_lazily(moto_server):
     factory = results.s3_client_factory(endpoint_url=moto_server)
     first = factory()

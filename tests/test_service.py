@@ -115,6 +115,14 @@ def test_localhost_forms():
     assert not is_loopback("http://192.0.2.1")
 
 
+def test_bare_hosts_as_given_to_bind():
+    """The local endpoint asks about the host it binds, which has no scheme or brackets."""
+    for host in ("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1"):
+        assert is_loopback(host), host
+    for host in ("0.0.0.0", "::", "192.0.2.1", "::ffff:127.0.0.1x"):
+        assert not is_loopback(host), host
+
+
 @given(st.text(), st.text(max_size=30))
 def test_glue_error_is_always_one_line(message, code):
     err = GlueError(message, code=code)
@@ -174,6 +182,39 @@ def test_unknown_profile_is_one_line(aws_env):
         make_client(profile="no-such-profile-xyz")
     assert info.value.code == "ProfileNotFound"
     one_line(info.value, "'no-such-profile-xyz'", "aws configure")
+
+
+def test_s3_client_on_loopback_needs_no_aws_configuration(aws_env):
+    """The results reader's S3 client is the same builder: loopback fallback, TLS on."""
+    client = make_client("s3", endpoint_url="http://127.0.0.1:1", max_attempts=None)
+    assert client.meta.service_model.service_name == "s3"
+    assert client.meta.region_name == service.LOCAL_REGION
+    assert client._request_signer._credentials.access_key == service.LOCAL_CREDENTIALS[0]
+    assert client.meta.config.retries == {"mode": "standard"}  # botocore's own count
+    assert client._endpoint.http_session._verify is not False
+
+
+def test_s3_endpoint_from_environment_counts_as_loopback(aws_env, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
+    client = make_client("s3")
+    assert client.meta.endpoint_url == "http://127.0.0.1:1"
+    assert client.meta.region_name == service.LOCAL_REGION
+    # ... and it is S3's own: the Glue client is not pointed there, nor given dummy keys.
+    with pytest.raises(GlueError) as info:
+        make_client()
+    assert info.value.code == "NoRegion"
+
+
+def test_untranslated_errors_are_botocores_own(aws_env):
+    from botocore.exceptions import ProfileNotFound
+
+    with pytest.raises(ProfileNotFound):
+        make_client("s3", profile="no-such-profile-xyz", translate_errors=False)
+    with pytest.raises(ValueError):
+        make_client("s3", endpoint_url="http://[::1", translate_errors=False)
+    with pytest.raises(GlueError) as info:
+        make_client("s3", region="us-east-1", endpoint_url="http://[::1")
+    assert info.value.code == "InvalidEndpoint"
 
 
 def test_expired_sso_login_says_to_log_in_with_the_profile(aws_env):

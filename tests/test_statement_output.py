@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glue_magics import display, results
-from glue_magics.lifecycle import STATEMENT_DONE
 from glue_magics.results import Output, read_data, read_statement, split_mime
+from glue_magics.states import STATEMENT_DONE
 
 BUCKET = "glue-magics-shapes"
 PNG = (

@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import Any
 
-from glue_magics.local.engine import STATEMENT_STATES
+from glue_magics.local.engine import STATEMENT_STATE_MODES
 
 DEFAULT_PORT = 4599
 
@@ -90,7 +90,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--statement-states",
-        choices=STATEMENT_STATES,
+        choices=STATEMENT_STATE_MODES,
         default="livy",
         help="livy: success and Python exceptions are AVAILABLE (Output.Status ok or error); "
         "completed: success is COMPLETED and an exception FAILED, with the streams and the "

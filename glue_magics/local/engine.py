@@ -23,7 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from glue_magics.local.exceptions import ServiceError
 from glue_magics.model import dpu_per_worker
+from glue_magics.states import STOPPED_STATES
 
 T = TypeVar("T")
 GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
@@ -34,13 +36,12 @@ DEFAULT_WORKER_TYPE, DEFAULT_WORKERS = "G.1X", 5
 CANCEL_GRACE_SECONDS = 2.0
 LIST_PAGE = 1000
 STATEMENT_PAGE = 100
-TERMINAL = ("STOPPED", "TIMEOUT", "FAILED")
 DEFAULT_RESULT_INLINE_LIMIT = 256 * 1024
 RESULT_PREFIX = "glue-magics"
 #: ``statement_states``: "livy" answers AVAILABLE for success and for a Python exception
 #: (Output.Status "error"), as Livy does; "completed" answers COMPLETED and FAILED, the
 #: other states AWS's Glue kernel handles (BaseKernel._construct_reply_content).
-STATEMENT_STATES = ("livy", "completed")
+STATEMENT_STATE_MODES = ("livy", "completed")
 #: MimeType of an S3-held result (AWS's kernel: GlueSessionsConstants.MimeTypes.S3URI).
 S3_URI_MIME = "text/uri-list"
 TEXT_OBJECT = "text/plain; charset=utf-8"
@@ -49,16 +50,6 @@ TEXT_OBJECT = "text/plain; charset=utf-8"
 #: ``text/uri-list`` dict).  So the service holds only these; other rich results (from
 #: ``%plotly``, ``%json``, ``%table``) stay inline.
 S3_HELD_KEYS = frozenset({"image/png", "text/plain"})
-
-
-class GlueError(Exception):
-    """An error the service would answer: its code, message and HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass
@@ -234,7 +225,7 @@ def _after(token: str | None) -> int:
             return int(number)
     except (ValueError, UnicodeError):
         pass
-    raise GlueError("InvalidInputException", f"NextToken '{token[:50]}' is not valid")
+    raise ServiceError("InvalidInputException", f"NextToken '{token[:50]}' is not valid")
 
 
 def _page(items: list[T], number: Callable[[T], int], after: int, size: int) -> tuple[list[T], str]:
@@ -360,10 +351,10 @@ class Engine:
         statement_states: str = "livy",
     ) -> None:
         # Checked first, so a bad setting raises before any thread starts.
-        if statement_states not in STATEMENT_STATES:
+        if statement_states not in STATEMENT_STATE_MODES:
             raise ValueError(
                 f"statement states {statement_states!r} are not known; use one of "
-                f"{', '.join(STATEMENT_STATES)}"
+                f"{', '.join(STATEMENT_STATE_MODES)}"
             )
         self.statement_states = statement_states
         self.busy_status = bool(busy_status)
@@ -397,7 +388,7 @@ class Engine:
     def _get(self, session_id: str) -> Session:
         session = self.sessions.get(session_id)
         if session is None:
-            raise GlueError("EntityNotFoundException", f"Session {session_id} not found")
+            raise ServiceError("EntityNotFoundException", f"Session {session_id} not found")
         self._refresh(session, time.time())
         return session
 
@@ -677,19 +668,19 @@ class Engine:
             existing = self.sessions.get(session_id)
             if existing is not None:
                 if existing.request == request:
-                    raise GlueError(
+                    raise ServiceError(
                         "AlreadyExistsException", f"Session {session_id} already exists"
                     )
-                raise GlueError(
+                raise ServiceError(
                     "IdempotentParameterMismatchException",
                     f"Session {session_id} already exists with different parameters",
                 )
         session = self._new_session(session_id, request)
         with self.lock:
             if session_id in self.sessions:  # lost a race with the same Id
-                raise GlueError("AlreadyExistsException", f"Session {session_id} already exists")
+                raise ServiceError("AlreadyExistsException", f"Session {session_id} already exists")
             if self.closed:
-                raise GlueError(
+                raise ServiceError(
                     "InternalServiceException", "The local endpoint is shutting down", 500
                 )
             if self._reaper is None:
@@ -709,7 +700,7 @@ class Engine:
         command = request["Command"]
         name = command.get("Name")
         if name not in COMMAND_NAMES:
-            raise GlueError(
+            raise ServiceError(
                 "InvalidInputException",
                 f"Command.Name '{name}' is not supported; use one of {', '.join(COMMAND_NAMES)}",
             )
@@ -717,7 +708,7 @@ class Engine:
         if glue_version == "auto":  # newer models allow it: the service picks the latest
             glue_version = GLUE_VERSIONS[-1]
         if glue_version not in GLUE_VERSIONS:
-            raise GlueError(
+            raise ServiceError(
                 "InvalidInputException",
                 f"GlueVersion '{glue_version}' is not supported; "
                 f"use one of {', '.join(GLUE_VERSIONS)}",
@@ -726,22 +717,22 @@ class Engine:
         workers = request.get("NumberOfWorkers")
         capacity = request.get("MaxCapacity")
         if capacity is not None and (worker_type is not None or workers is not None):
-            raise GlueError(
+            raise ServiceError(
                 "InvalidInputException",
                 "Please set either MaxCapacity or WorkerType with NumberOfWorkers, not both",
             )
         if (worker_type is None) != (workers is None):
-            raise GlueError(
+            raise ServiceError(
                 "InvalidInputException",
                 "Please set both WorkerType and NumberOfWorkers, or neither",
             )
         if workers is not None and workers < 1:
-            raise GlueError(
+            raise ServiceError(
                 "InvalidInputException", f"NumberOfWorkers {workers} is below the minimum of 1"
             )
         if capacity is not None:
             if capacity <= 0:
-                raise GlueError(
+                raise ServiceError(
                     "InvalidInputException", f"MaxCapacity {capacity} must be greater than 0"
                 )
             dpus = float(capacity)
@@ -800,7 +791,7 @@ class Engine:
             wire["NumberOfWorkers"] = session.workers
         if session.error_message:
             wire["ErrorMessage"] = session.error_message
-        if status in TERMINAL and session.ended_at is not None:
+        if status in STOPPED_STATES and session.ended_at is not None:
             ran = round(max(0.0, session.ended_at - session.created_on), 3)
             wire["CompletedOn"] = session.ended_at
             wire["ExecutionTime"] = ran
@@ -853,7 +844,7 @@ class Engine:
             session = self._get(body["SessionId"])
             status = self.status(session, time.time())
             if status != "READY":
-                raise GlueError(
+                raise ServiceError(
                     "InvalidInputException",
                     f"Session {session.id} is {status}; statements need a READY session",
                 )
@@ -870,7 +861,7 @@ class Engine:
         session = self._get(body["SessionId"])
         statement = session.statements.get(body["Id"])
         if statement is None:
-            raise GlueError(
+            raise ServiceError(
                 "EntityNotFoundException",
                 f"Statement {body['Id']} not found in session {session.id}",
             )
@@ -953,7 +944,7 @@ class Engine:
         prefix = self.arn("")
         if arn.startswith(prefix) and arn[len(prefix) :] in self.sessions:
             return self.sessions[arn[len(prefix) :]]
-        raise GlueError("EntityNotFoundException", f"Resource {arn} not found")
+        raise ServiceError("EntityNotFoundException", f"Resource {arn} not found")
 
     def get_tags(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -964,7 +955,7 @@ class Engine:
             session = self._by_arn(body["ResourceArn"])
             merged = {**session.tags, **body["TagsToAdd"]}
             if len(merged) > 50:
-                raise GlueError(
+                raise ServiceError(
                     "InvalidInputException",
                     f"Resource would have {len(merged)} tags; the maximum is 50",
                 )

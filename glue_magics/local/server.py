@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import http.server
-import ipaddress
 import json
 import math
 import socket
@@ -20,8 +19,10 @@ from http import HTTPStatus
 from typing import Any
 
 from glue_magics.local import validation
-from glue_magics.local.engine import DEFAULT_RESULT_INLINE_LIMIT, OPERATIONS, Engine, GlueError
+from glue_magics.local.engine import DEFAULT_RESULT_INLINE_LIMIT, OPERATIONS, Engine
+from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
+from glue_magics.service import is_loopback
 
 TARGET_PREFIX = "AWSGlue."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -34,7 +35,7 @@ INJECTED = {
 }
 
 
-def _wire_error(exc: GlueError) -> dict[str, str]:
+def _wire_error(exc: ServiceError) -> dict[str, str]:
     return {"__type": exc.code, "message": exc.message}
 
 
@@ -48,16 +49,6 @@ def _finite(text: str) -> float:
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -81,33 +72,35 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
         if code == HTTPStatus.NOT_IMPLEMENTED:  # no do_<METHOD>: only POST is served
             method = (self.command or "?")[:20]
-            exc = GlueError(
+            exc = ServiceError(
                 "UnknownOperationException", f"{method} is not served; use POST / with X-Amz-Target"
             )
         else:
             phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Error"
-            exc = GlueError(phrase.title().replace(" ", "") + "Exception", message or phrase, code)
+            exc = ServiceError(
+                phrase.title().replace(" ", "") + "Exception", message or phrase, code
+            )
         self._error(exc)
 
     def _body(self) -> bytes | None:
         """The request body, or None when the client went away before sending it all.
 
-        Raises GlueError for a body that cannot or must not be read; the connection then
+        Raises ServiceError for a body that cannot or must not be read; the connection then
         closes, since what is left of the body would be taken for the next request."""
         if self.headers.get("Transfer-Encoding"):
-            raise GlueError(
+            raise ServiceError(
                 "LengthRequiredException",
                 "chunked request bodies are not accepted; send Content-Length",
                 HTTPStatus.LENGTH_REQUIRED,
             )
         text = (self.headers.get("Content-Length") or "0").strip()
         if not (text.isascii() and text.isdigit()):
-            raise GlueError(
+            raise ServiceError(
                 "SerializationException", f"Content-Length {text[:40]!r} is not a number of bytes"
             )
         length = int(text)
         if length > MAX_BODY_BYTES:
-            raise GlueError(
+            raise ServiceError(
                 "RequestEntityTooLargeException",
                 f"the request body of {length} bytes is above the limit of {MAX_BODY_BYTES}",
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -118,7 +111,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         try:
             raw = self._body()
-        except GlueError as exc:
+        except ServiceError as exc:
             self.close_connection = True
             self._error(exc)
             return
@@ -134,24 +127,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True  # no answer at all: the client sees a dead socket
             return
         if fault in INJECTED:
-            self._error(GlueError(*INJECTED[fault]))
+            self._error(ServiceError(*INJECTED[fault]))
             return
         try:
             status, body = 200, endpoint.dispatch(target, operation, raw)
-        except GlueError as exc:
+        except ServiceError as exc:
             status, body = exc.status, _wire_error(exc)
         except Exception as exc:  # a bug of ours: say so, as a 500, and log it
             self.log_error("internal error in %s: %r", operation, exc)
             import traceback
 
             traceback.print_exc(file=sys.stderr)
-            status, body = 500, _wire_error(GlueError("InternalServiceException", repr(exc), 500))
+            status, body = (
+                500,
+                _wire_error(ServiceError("InternalServiceException", repr(exc), 500)),
+            )
         if fault == "lose":  # it took effect; the answer is lost
             self.close_connection = True
             return
         self._answer(status, body)
 
-    def _error(self, exc: GlueError) -> None:
+    def _error(self, exc: ServiceError) -> None:
         self._answer(exc.status, _wire_error(exc))
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
@@ -344,10 +340,10 @@ class LocalEndpoint:
 
     # ----------------------------------------------------------------- requests
     def dispatch(self, target: str, operation: str, raw: bytes) -> dict[str, Any]:
-        """Answer one request body, or raise the GlueError the service would send."""
+        """Answer one request body, or raise the ServiceError the service would send."""
         handler = OPERATIONS.get(operation) if target.startswith(TARGET_PREFIX) else None
         if handler is None:
-            raise GlueError(
+            raise ServiceError(
                 "UnknownOperationException",
                 f"Operation '{target or '(no X-Amz-Target)'}' is not supported here",
             )
@@ -361,13 +357,13 @@ class LocalEndpoint:
         except (ValueError, RecursionError) as exc:  # RecursionError: [[[[... nested too deep
             reason = " ".join(str(exc).split())[:200]
             message = f"Request body is not JSON: {reason}"
-            raise GlueError("SerializationException", message) from None
+            raise ServiceError("SerializationException", message) from None
         from glue_magics import model
 
         shape = model.operation(operation).input_shape
         answer = validation.summary(validation.problems(body, shape))
         if answer is not None:
-            raise GlueError(*answer)
+            raise answer
         return handler(self.engine, body)
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from glue_magics import shapes
+from glue_magics.local.exceptions import ServiceError
 
 if TYPE_CHECKING:
     import botocore.model
@@ -106,8 +107,8 @@ def problems(body: Any, shape: botocore.model.Shape | None) -> list[Violation]:
     return [_phrase(p, shape) for p in found]
 
 
-def summary(found: list[Violation]) -> tuple[str, str] | None:
-    """The service's answer for ``found``: (error code, message), or None when valid.
+def summary(found: list[Violation]) -> ServiceError | None:
+    """The error the service answers for ``found``, or None when valid.
 
     Type errors win: the service fails to deserialise before it checks constraints.
     """
@@ -115,8 +116,8 @@ def summary(found: list[Violation]) -> tuple[str, str] | None:
         return None
     typed = [p for p in found if p.kind == "type"]
     if typed:
-        return "SerializationException", typed[0].message
+        return ServiceError("SerializationException", typed[0].message)
     count = len(found)
     noun = "error" if count == 1 else "errors"
     detail = "; ".join(p.message for p in found)
-    return "ValidationException", f"{count} validation {noun} detected: {detail}"
+    return ServiceError("ValidationException", f"{count} validation {noun} detected: {detail}")

@@ -94,8 +94,6 @@ class CompatMagics(Magics):
             self.magics["line"][name] = self._setter(option)
         for name, session_type in COMPAT_TYPES.items():
             self.magics["line"][name] = self._setter("session_type", session_type)
-        for name, target in COMPAT_ACTIONS.items():
-            self.magics["line"][name] = getattr(glue, target)
         self.magics["cell"]["tags"] = lambda line, cell: self._setter("tags", raw=True)(cell)
 
     def _setter(self, option: str, fixed: str | None = None, raw: bool = False) -> Any:
@@ -150,6 +148,8 @@ class GlueKernel(IPythonKernel):
         self.shell.run_line_magic("load_ext", "glue_magics")
         glue = self.shell.magics_manager.registry[GlueMagics.__name__]
         self.shell.register_magics(CompatMagics(self.shell, glue))
+        for name, target in COMPAT_ACTIONS.items():  # %status is %glue_status, and so on
+            self.shell.magics_manager.register_alias(name, target, "line")
         self.shell.input_transformers_cleanup.append(route_to_session)
         self._glue = glue
 

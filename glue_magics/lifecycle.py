@@ -146,6 +146,14 @@ STATEMENT_PLAN = PollPlan(
 #: After a poll failed for good (botocore's retries spent): the next is 0.5 s later, then
 #: doubling per failure in a row, at most 8 s apart (botocore already backed off within).
 FAILED_POLL_BACKOFF = (0.5, 8.0)
+
+
+def _failed_delay(failures: int) -> float:
+    """Seconds before asking again after ``failures`` failed calls in a row."""
+    first, cap = FAILED_POLL_BACKOFF
+    return min(cap, first * 2 ** (failures - 1))
+
+
 #: How long a statement wait goes on when every GetStatement fails (throttling, 5xx, no
 #: connection) before it gives up saying the statement may still be running.
 STATEMENT_PATIENCE = 300.0
@@ -264,8 +272,7 @@ def _wait(
             if got >= deadline or (patience is not None and got - failing_since >= patience):
                 exc.last_item = item  # type: ignore[attr-defined]
                 raise
-            first, cap = FAILED_POLL_BACKOFF
-            at = min(deadline, got + min(cap, first * 2 ** (failures - 1)))
+            at = min(deadline, got + _failed_delay(failures))
         else:
             item, got = got_item, clock()
             failures, failing_since = 0, None
@@ -361,8 +368,7 @@ def _again_while_transient(
                 if answer is not None:
                     return answer
             failures += 1
-            first, cap = FAILED_POLL_BACKOFF
-            delay = min(cap, first * 2 ** (failures - 1))
+            delay = _failed_delay(failures)
             if not (exc.transient and exc.connected) or clock() + delay - start > patience:
                 raise
             sleep(delay)
@@ -594,8 +600,7 @@ def start_statement(
                     maybe_sent = sent
                 error = exc
         failures += 1
-        first, cap = FAILED_POLL_BACKOFF
-        delay = min(cap, first * 2 ** (failures - 1))
+        delay = _failed_delay(failures)
         if clock() + delay - start > patience:
             raise error
         sleep(delay)

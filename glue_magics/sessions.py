@@ -306,7 +306,7 @@ class SessionManager:
             self._stop_quietly(session_id)
             raise
         except GlueError as exc:
-            if exc.code not in _MAYBE_CREATED:
+            if exc.code not in _MAYBE_CREATED or not exc.connected:  # never reached Glue
                 self.created.pop(session_id, None)
                 raise
             raise _error(

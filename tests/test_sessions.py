@@ -307,6 +307,21 @@ def test_a_refused_create_is_not_tracked_and_not_stopped(endpoint, glue, glue_cl
         glue.stop_session(Id="sessions-taken-1")
 
 
+def test_a_create_that_never_connected_is_not_said_to_exist(fresh_endpoint):
+    """Nothing listens at the endpoint (connection refused): the request never reached
+    Glue, so the error does not say the session may exist, and nothing is tracked."""
+    ep = fresh_endpoint()
+    url = ep.url
+    ep.stop()
+    manager = SessionManager(
+        Settings(config_options={"role": ROLE, "endpoint_url": url}, max_attempts=1), Recorder()
+    )
+    with pytest.raises(GlueError) as info:
+        manager.create(manager.resolve({"id": "sessions-refused-1"}))
+    assert info.value.code == "EndpointUnreachable" and "may exist" not in str(info.value)
+    assert not manager.created and manager.session_id is None
+
+
 def test_force_replaces_the_current_session_and_stops_the_old_one(endpoint, glue_client, managers):
     reporter = Recorder()
     manager = manager_for(endpoint, reporter)

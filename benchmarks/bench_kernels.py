@@ -160,8 +160,8 @@ class PerCell:
 
 
 def newest_session(ep: Any) -> Any:
-    with ep.engine.lock:
-        sessions = list(ep.engine.sessions.values())
+    with ep.backend.lock:
+        sessions = list(ep.backend.sessions.values())
     return max(sessions, key=lambda s: s.created_on) if sessions else None
 
 

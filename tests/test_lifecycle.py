@@ -197,8 +197,7 @@ def test_wait_on_a_session_that_times_out_raises_session_failed(fresh_endpoint):
 
 
 def test_stuck_statement_cancel_times_out_then_the_session_is_failed(fresh_endpoint):
-    ep = fresh_endpoint()
-    ep.engine.cancel_grace_seconds = 0.5
+    ep = fresh_endpoint(cancel_grace_seconds=0.5)
     client = client_for(ep)
     req = request()
     lifecycle.create_session(client, req)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from glue_magics.local.engine import pid_alive as alive
+from glue_magics.local.workers import pid_alive as alive
 
 ROLE = "arn:aws:iam::123456789012:role/GlueLocalTest"
 #: Statement done states (AWS's Glue kernel: GlueSessionsConstants.FINAL_STATEMENT_STATUS).

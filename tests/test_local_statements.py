@@ -170,8 +170,7 @@ def test_cancel_interrupts_a_sleeping_statement(glue, session_id):
 
 
 def test_cancel_of_a_statement_ignoring_sigint_kills_the_worker(fresh_endpoint, glue_client):
-    ep = fresh_endpoint()
-    ep.engine.cancel_grace_seconds = 0.3
+    ep = fresh_endpoint(cancel_grace_seconds=0.3)
     glue = glue_client(ep)
     session_id = ready(glue)
     code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"

@@ -28,7 +28,7 @@ def test_statement_sets_are_statement_states():
 
 
 def test_the_endpoint_does_not_import_the_client_lifecycle():
-    import glue_magics.local.engine as engine
+    import glue_magics.local.models as models
 
-    assert engine.STOPPED_STATES is states.STOPPED_STATES
-    assert "glue_magics.lifecycle" not in open(engine.__file__).read()
+    assert models.STOPPED_STATES is states.STOPPED_STATES
+    assert "glue_magics.lifecycle" not in open(models.__file__).read()

@@ -1,27 +1,29 @@
 """The embedded local Glue endpoint: Glue's wire protocol on loopback, Python workers.
 
-``from glue_magics.local import LocalEndpoint, Faults``.  The names load on first use,
-so the worker processes (``python -m glue_magics.local.worker``) start without the server.
+``from glue_magics.local import LocalEndpoint, EndpointSettings, Faults``.  The names load
+on first use, so the worker processes (``python -m glue_magics.local.worker``) start
+without the server.  The layers, each knowing only the ones below it: ``server`` (HTTP)
+-> ``responses`` (validate, unpack, render) -> ``backend`` (sessions and statements,
+``models``) -> ``workers`` (one process per session, running ``worker``) and
+``result_store`` (large outputs in S3, shaped by ``outputs``).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from glue_magics.local.faults import Faults
     from glue_magics.local.server import LocalEndpoint
+    from glue_magics.local.settings import EndpointSettings
 
-__all__ = ["Faults", "LocalEndpoint"]
+__all__ = ["EndpointSettings", "Faults", "LocalEndpoint"]
+_HOMES = {"EndpointSettings": "settings", "Faults": "faults", "LocalEndpoint": "server"}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "LocalEndpoint":
-        from glue_magics.local.server import LocalEndpoint
-
-        return LocalEndpoint
-    if name == "Faults":
-        from glue_magics.local.faults import Faults
-
-        return Faults
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
 from typing import Any
 
-from glue_magics.local.engine import STATEMENT_STATE_MODES
+from glue_magics.local.settings import STATEMENT_STATE_MODES, EndpointSettings
 
 DEFAULT_PORT = 4599
+#: The defaults of the settings, so a flag's default is the one ``LocalEndpoint`` has.
+DEFAULTS = EndpointSettings()
+#: The settings in seconds, each a flag of its name: (setting, help).
+SECONDS = (
+    ("provision_seconds", "time a new session spends PROVISIONING"),
+    ("minute_seconds", "seconds per minute of Timeout/IdleTimeout, to scale them down"),
+    ("stop_seconds", "time a stopped session spends STOPPING"),
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -21,31 +30,20 @@ def add_parser(subparsers: Any) -> None:
         description="Serve Glue's interactive-session API on this machine. Point a client at "
         "the printed URL (endpoint_url); statements run as Python in one process per session.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    parser.add_argument("--host", default=DEFAULTS.host, help="address to bind (default %(default)s)")
     parser.add_argument(
         "--port",
         type=int,
         default=DEFAULT_PORT,
         help="port; 0 picks a free one (default %(default)s)",
     )
-    parser.add_argument(
-        "--provision-seconds",
-        type=float,
-        default=3.0,
-        help="time a new session spends PROVISIONING (default %(default)s)",
-    )
-    parser.add_argument(
-        "--minute-seconds",
-        type=float,
-        default=60.0,
-        help="seconds per minute of Timeout/IdleTimeout, to scale them down (default %(default)s)",
-    )
-    parser.add_argument(
-        "--stop-seconds",
-        type=float,
-        default=0.3,
-        help="time a stopped session spends STOPPING (default %(default)s)",
-    )
+    for name, text in SECONDS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=float,
+            default=getattr(DEFAULTS, name),
+            help=f"{text} (default %(default)s)",
+        )
     parser.add_argument(
         "--allow-remote",
         action="store_true",
@@ -77,7 +75,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--result-inline-limit",
         type=int,
-        default=256 * 1024,
+        default=DEFAULTS.result_inline_limit,
         metavar="BYTES",
         help="largest output (Result and streams, in bytes) answered inline when --results-bucket "
         "is set (default %(default)s)",
@@ -91,7 +89,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--statement-states",
         choices=STATEMENT_STATE_MODES,
-        default="livy",
+        default=DEFAULTS.statement_states,
         help="livy: success and Python exceptions are AVAILABLE (Output.Status ok or error); "
         "completed: success is COMPLETED and an exception FAILED, with the streams and the "
         "reason in Output.Data (default %(default)s)",
@@ -99,6 +97,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(func=run)
+
+
+def settings_from(args: argparse.Namespace) -> EndpointSettings:
+    """The endpoint's settings from the flags: each flag named as its setting is one."""
+    names = {field.name for field in dataclasses.fields(EndpointSettings)}
+    return EndpointSettings(**{k: v for k, v in vars(args).items() if k in names})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,21 +114,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for spec in args.fault:
             faults.parse(spec)
-        endpoint = LocalEndpoint(
-            host=args.host,
-            port=args.port,
-            provision_seconds=args.provision_seconds,
-            minute_seconds=args.minute_seconds,
-            stop_seconds=args.stop_seconds,
-            allow_remote=args.allow_remote,
-            faults=faults,
-            verbose=args.verbose,
-            results_bucket=args.results_bucket,
-            s3_endpoint_url=args.s3_endpoint_url,
-            result_inline_limit=args.result_inline_limit,
-            busy_status=args.busy_status,
-            statement_states=args.statement_states,
-        )
+        endpoint = LocalEndpoint(settings_from(args), faults=faults)
         endpoint.start()
     except ValueError as exc:
         print(f"glue-magics local-endpoint: {exc}", file=sys.stderr)

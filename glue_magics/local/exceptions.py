@@ -1,8 +1,10 @@
-"""The error the local endpoint answers, as the service would.
+"""The errors the local endpoint answers, as the service would.
 
 Named apart from the client's ``glue_magics.service.GlueError`` (message first, what a user
-reads): this one is what goes on the wire, code first, as moto's ``JsonRESTError(error_type,
-message)`` and the service's ``{"__type": code, "message": message}`` body have it.
+reads): these are what goes on the wire, code first, as moto's ``JsonRESTError(error_type,
+message)`` and the service's ``{"__type": code, "message": message}`` body have it.  The
+backend raises the named ones (moto's ``glue/exceptions.py`` has the same few), so the
+code of each answer is written once, where its class is.
 """
 
 from __future__ import annotations
@@ -16,3 +18,46 @@ class ServiceError(Exception):
         self.code = code
         self.message = message
         self.status = status
+
+    def wire(self) -> dict[str, str]:
+        """The JSON body the service sends for it (AWS JSON 1.1: ``__type`` and message)."""
+        return {"__type": self.code, "message": self.message}
+
+
+class InvalidInput(ServiceError):
+    """A request the model allows that the service refuses (a rule no shape states)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidInputException", message)
+
+
+class EntityNotFound(ServiceError):
+    """A session, statement or tagged resource that does not exist (or no longer does)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("EntityNotFoundException", message)
+
+
+class SessionNotFound(EntityNotFound):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"Session {session_id} not found")
+
+
+class AlreadyExists(ServiceError):
+    """CreateSession with the Id of a session that exists, asked the same way again.
+
+    A retried CreateSession whose first answer was lost meets this (the service's
+    idempotency is by Id and parameters)."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__("AlreadyExistsException", f"Session {session_id} already exists")
+
+
+class IdempotentParameterMismatch(ServiceError):
+    """CreateSession with the Id of a session that exists, asked another way."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            "IdempotentParameterMismatchException",
+            f"Session {session_id} already exists with different parameters",
+        )

@@ -1,15 +1,18 @@
-"""The HTTP side of the local endpoint: Glue's AWS JSON 1.1 wire protocol.
+"""The HTTP side of the local endpoint: Glue's AWS JSON 1.1 wire protocol on loopback.
 
 ``POST /`` with ``X-Amz-Target: AWSGlue.<Operation>``; answers and errors are JSON as the
-service sends them, so an unmodified boto3 client works through ``endpoint_url``.
+service sends them, so an unmodified boto3 client works through ``endpoint_url``.  This
+module is HTTP only: it reads the body, routes the target to
+:class:`~glue_magics.local.responses.Responses`, injects faults, and runs the server's
+thread; what an operation does is the responses' and the backend's.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import http.server
 import json
-import math
 import socket
 import sys
 import threading
@@ -18,10 +21,11 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
-from glue_magics.local import validation
-from glue_magics.local.engine import DEFAULT_RESULT_INLINE_LIMIT, OPERATIONS, Engine
+from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
+from glue_magics.local.responses import Responses
+from glue_magics.local.settings import EndpointSettings
 from glue_magics.service import is_loopback
 
 TARGET_PREFIX = "AWSGlue."
@@ -33,22 +37,6 @@ INJECTED = {
     "throttle": ("ThrottlingException", "Rate exceeded", 400),
     "error5xx": ("InternalServiceException", "Injected internal failure", 500),
 }
-
-
-def _wire_error(exc: ServiceError) -> dict[str, str]:
-    return {"__type": exc.code, "message": exc.message}
-
-
-def _finite(text: str) -> float:
-    """json's parse_float that refuses what JSON has no spelling for (1e999 is inf)."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:40]} is out of range")
-    return value
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -132,23 +120,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             status, body = 200, endpoint.dispatch(target, operation, raw)
         except ServiceError as exc:
-            status, body = exc.status, _wire_error(exc)
+            status, body = exc.status, exc.wire()
         except Exception as exc:  # a bug of ours: say so, as a 500, and log it
             self.log_error("internal error in %s: %r", operation, exc)
             import traceback
 
             traceback.print_exc(file=sys.stderr)
-            status, body = (
-                500,
-                _wire_error(ServiceError("InternalServiceException", repr(exc), 500)),
-            )
+            status, body = 500, ServiceError("InternalServiceException", repr(exc), 500).wire()
         if fault == "lose":  # it took effect; the answer is lost
             self.close_connection = True
             return
         self._answer(status, body)
 
     def _error(self, exc: ServiceError) -> None:
-        self._answer(exc.status, _wire_error(exc))
+        self._answer(exc.status, exc.wire())
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, separators=(",", ":")).encode("utf-8", "surrogatepass")
@@ -221,8 +206,10 @@ class LocalEndpoint:
     """A Glue endpoint on this machine; statements run as Python in one process per session.
 
     ``with LocalEndpoint() as ep:`` serves on ``ep.url`` in a daemon thread until the block
-    ends; ``ep.stop()`` ends the server and every worker process.  With ``results_bucket``,
-    text and PNG outputs over ``result_inline_limit`` bytes are put in
+    ends; ``ep.stop()`` ends the server and every worker process.  Its keyword arguments
+    are the fields of :class:`~glue_magics.local.settings.EndpointSettings` (or pass
+    ``settings=``), plus ``faults``, which can change while it serves.  With
+    ``results_bucket``, text and PNG outputs over ``result_inline_limit`` bytes are put in
     ``s3://<bucket>/glue-magics/<session>/<statement>/`` as ``result.json``, ``stdout.txt``
     and ``stderr.txt`` (PutObject to ``s3_endpoint_url``, or the S3 botocore finds) and
     Output.Data is MimeType ``text/uri-list`` with their URIs, as the service sends.
@@ -232,53 +219,37 @@ class LocalEndpoint:
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        provision_seconds: float = 3.0,
-        minute_seconds: float = 60.0,
-        stop_seconds: float = 0.3,
-        allow_remote: bool = False,
+        settings: EndpointSettings | None = None,
+        *,
         faults: Faults | None = None,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
-        verbose: bool = False,
-        results_bucket: str | None = None,
-        s3_endpoint_url: str | None = None,
-        result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT,
-        busy_status: bool = False,
-        statement_states: str = "livy",
+        **fields: Any,
     ) -> None:
-        if not is_loopback(host) and not allow_remote:
-            raise ValueError(
-                f"host {host!r} is not a loopback address; the endpoint runs any code it is "
-                "sent, so listening beyond this machine needs allow_remote=True (--allow-remote)"
-            )
-        self.host = host
-        self.port = port
-        self.allow_remote = allow_remote
-        self.verbose = verbose
+        if settings is None:
+            settings = EndpointSettings(**fields)
+        elif fields:
+            settings = dataclasses.replace(settings, **fields)
+        self.settings = settings
+        self.port = settings.port  # the bound one once started
         self.faults = faults if faults is not None else Faults()
-        self.engine = Engine(
-            provision_seconds=provision_seconds,
-            minute_seconds=minute_seconds,
-            stop_seconds=stop_seconds,
-            region=region,
-            account_id=account_id,
-            results_bucket=results_bucket,
-            s3_endpoint_url=s3_endpoint_url,
-            result_inline_limit=result_inline_limit,
-            busy_status=busy_status,
-            statement_states=statement_states,
-        )
+        self.backend = Backend(settings)
+        self.responses = Responses(self.backend)
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
+    def host(self) -> str:
+        return self.settings.host
+
+    @property
+    def verbose(self) -> bool:
+        return self.settings.verbose
+
+    @property
     def results_bucket(self) -> str | None:
         """The bucket big results go to, or None when every result is inline."""
-        return self.engine.results.bucket if self.engine.results is not None else None
+        return self.settings.results_bucket or None
 
     # ----------------------------------------------------------------- serving
     def start(self) -> LocalEndpoint:
@@ -316,7 +287,7 @@ class LocalEndpoint:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        self.engine.close()
+        self.backend.close()
 
     def __enter__(self) -> LocalEndpoint:
         return self.start()
@@ -332,39 +303,22 @@ class LocalEndpoint:
     @property
     def sessions_created(self) -> int:
         """Sessions that CreateSession actually created (not rejected, not faulted)."""
-        return self.engine.sessions_created
+        return self.backend.sessions_created
 
     def worker_pids(self) -> list[int]:
         """Process ids of the worker processes still alive."""
-        return self.engine.worker_pids()
+        return self.backend.worker_pids()
 
     # ----------------------------------------------------------------- requests
     def dispatch(self, target: str, operation: str, raw: bytes) -> dict[str, Any]:
-        """Answer one request body, or raise the ServiceError the service would send."""
-        handler = OPERATIONS.get(operation) if target.startswith(TARGET_PREFIX) else None
-        if handler is None:
+        """Route one request body to its operation, or raise the ServiceError the service
+        would send."""
+        if not target.startswith(TARGET_PREFIX) or operation not in self.responses.operations:
             raise ServiceError(
                 "UnknownOperationException",
                 f"Operation '{target or '(no X-Amz-Target)'}' is not supported here",
             )
-        try:
-            text = raw.decode("utf-8", "surrogatepass")
-            body = (
-                json.loads(text, parse_float=_finite, parse_constant=_no_constant)
-                if text.strip()
-                else {}
-            )
-        except (ValueError, RecursionError) as exc:  # RecursionError: [[[[... nested too deep
-            reason = " ".join(str(exc).split())[:200]
-            message = f"Request body is not JSON: {reason}"
-            raise ServiceError("SerializationException", message) from None
-        from glue_magics import model
-
-        shape = model.operation(operation).input_shape
-        answer = validation.summary(validation.problems(body, shape))
-        if answer is not None:
-            raise answer
-        return handler(self.engine, body)
+        return self.responses.answer(operation, raw)
 
     def __repr__(self) -> str:
         state = "serving" if self._server is not None else "stopped"

@@ -5,7 +5,8 @@ Commands arrive as JSON lines on stdin (``{"id": 1, "code": "..."}``); events le
 JSON lines on RESULT_FD (``ready``, ``progress``, ``result``), so user code printing to
 stdout cannot corrupt the protocol.  The endpoint cancels a statement with SIGINT.
 A ``result`` event carries the statement's parts as they are (stdout, stderr, the last
-value's repr, a magic's rich result, the error); the endpoint shapes them into Glue's Output.
+value's repr, a magic's rich result and whether it is base64, the error); the endpoint
+shapes them into Glue's Output.
 
 Statements run as in Livy's ``repl/src/main/resources/fake_shell.py``: code that does not
 parse is split at lines starting with ``%`` (magics: ``%table``, ``%json``, ``%matplot``,
@@ -35,7 +36,16 @@ import signal
 import sys
 import threading
 import traceback
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Rich(NamedTuple):
+    """A magic's result: its MIME type and content, ``encoded`` when the content is the
+    base64 of bytes (the endpoint then answers MimeType ``<mime>;base64``)."""
+
+    mime: str
+    content: str
+    encoded: bool = False
 
 
 class _Channel:
@@ -241,7 +251,7 @@ class Worker:
         sys.stdout, sys.stderr = out, err
         result: dict[str, Any] = {"event": "result", "id": statement_id, "count": self.count}
         value: Any = None
-        rich: tuple[str, str] | None = None
+        rich: Rich | None = None
         try:
             self.interrupts.armed = True
             try:
@@ -267,11 +277,13 @@ class Worker:
             except Exception as exc:  # noqa: BLE001
                 result["repr"] = f"<repr failed: {type(exc).__name__}: {exc}>"
         if rich is not None:
-            result["mime"], result["result"] = rich
+            result["mime"], result["result"] = rich.mime, rich.content
+            if rich.encoded:
+                result["base64"] = True
         result.update(stdout=out.getvalue(), stderr=err.getvalue())
         return result
 
-    def _execute(self, code: str, filename: str) -> tuple[Any, tuple[str, str] | None]:
+    def _execute(self, code: str, filename: str) -> tuple[Any, Rich | None]:
         """Run the statement's chunks in order; the last one gives the result: a value
         (code) or a rich result (a magic), as Livy's ``execute_request`` does."""
         try:
@@ -299,7 +311,7 @@ class Worker:
             return eval(compile(last, filename, "eval"), self.namespace)
         return None
 
-    def _magic(self, line: str) -> tuple[str, str]:
+    def _magic(self, line: str) -> Rich:
         name, _, argument = line[1:].partition(" ")
         if not name:
             raise UnknownMagic("magic command not specified")
@@ -319,26 +331,26 @@ class Worker:
             raise NameError(f"name '{name}' is not defined")
         return self.namespace[name]
 
-    def _magic_json(self, magic: str, name: str) -> tuple[str, str]:
+    def _magic_json(self, magic: str, name: str) -> Rich:
         """``%json NAME``: the value as application/json (Livy's ``magic_json``)."""
-        return "application/json", json.dumps(self._lookup(magic, name))
+        return Rich("application/json", json.dumps(self._lookup(magic, name)))
 
-    def _magic_table(self, magic: str, name: str) -> tuple[str, str]:
+    def _magic_table(self, magic: str, name: str) -> Rich:
         """``%table NAME``: Livy's table of the value's rows."""
-        return TABLE_MIME, json.dumps(livy_table(self._lookup(magic, name)))
+        return Rich(TABLE_MIME, json.dumps(livy_table(self._lookup(magic, name))))
 
-    def _magic_matplot(self, magic: str, name: str) -> tuple[str, str]:
+    def _magic_matplot(self, magic: str, name: str) -> Rich:
         """``%matplot plt``: the current figure as a PNG (Livy's ``magic_matplot``)."""
         figure = self._lookup(magic, name).gcf()
         png = io.BytesIO()
         figure.savefig(png, format="png")
-        return "image/png", base64.b64encode(png.getvalue()).decode("ascii")
+        return Rich("image/png", base64.b64encode(png.getvalue()).decode("ascii"), encoded=True)
 
-    def _magic_plotly(self, magic: str, name: str) -> tuple[str, str]:
+    def _magic_plotly(self, magic: str, name: str) -> Rich:
         """``%plotly fig``: the figure as HTML that loads plotly.js from its CDN (AWS's
         Glue kernel ``%help`` lists it among the statement magics)."""
         figure = self._lookup(magic, name)
-        return "text/html", figure.to_html(full_html=False, include_plotlyjs="cdn")
+        return Rich("text/html", figure.to_html(full_html=False, include_plotlyjs="cdn"))
 
     @staticmethod
     def _traceback(exc: BaseException) -> list[str]:

@@ -1,0 +1,416 @@
+"""The local endpoint's backend: every session and statement, and what happens to them.
+
+Operations take typed arguments (the responses layer has validated and unpacked the
+request), raise the service's errors (:mod:`glue_magics.local.exceptions`), and return
+what the models render under the one lock, so a reply never shows a half-made change.
+State is computed from timestamps when asked (:mod:`glue_magics.local.models`); only what
+must happen at a moment has a thread: one reaper ends sessions at their (idle) timeout,
+and each worker's reader (:mod:`glue_magics.local.workers`) turns its results into
+statement state the instant they arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from glue_magics.local.exceptions import (
+    AlreadyExists,
+    EntityNotFound,
+    IdempotentParameterMismatch,
+    InvalidInput,
+    ServiceError,
+    SessionNotFound,
+)
+from glue_magics.local.models import Session, SessionRequest, Statement
+from glue_magics.local.outputs import ended_output, shape_output
+from glue_magics.local.result_store import ResultStore
+from glue_magics.local.settings import EndpointSettings
+from glue_magics.local.workers import WorkerProcess, Workers
+
+T = TypeVar("T")
+#: ListSessions' page when MaxResults is not given; ListStatements' page (it has none).
+LIST_PAGE = 1000
+STATEMENT_PAGE = 100
+#: A Glue resource holds at most this many tags (TagResource's limit).
+MAX_TAGS = 50
+#: Statements to hand to workers once the lock is released (a full pipe must not stall
+#: every request).
+Sends = list[tuple[WorkerProcess, Statement]]
+
+
+def _token(after: int) -> str:
+    """A NextToken: the page goes on after the item numbered ``after``.  A position in the
+    list would skip an item whenever one before it is deleted between two pages."""
+    return base64.urlsafe_b64encode(f"after:{after}".encode()).decode()
+
+
+def _after(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+        prefix, _, number = text.partition(":")
+        if prefix == "after" and number.isascii() and number.isdigit():
+            return int(number)
+    except (ValueError, UnicodeError):
+        pass
+    raise InvalidInput(f"NextToken '{token[:50]}' is not valid")
+
+
+def _page(items: list[T], number: Callable[[T], int], after: int, size: int) -> tuple[list[T], str]:
+    """The ``size`` items numbered after ``after`` (items in rising order), and the token
+    of the next page ("" when this is the last)."""
+    rest = [item for item in items if number(item) > after]
+    page = rest[:size]
+    return page, _token(number(page[-1])) if len(rest) > size else ""
+
+
+def _send(sends: Sends) -> None:
+    for worker, statement in sends:
+        worker.send(statement.id, statement.code)
+
+
+class Backend:
+    """All sessions of one endpoint, guarded by one lock (requests are short)."""
+
+    def __init__(self, settings: EndpointSettings) -> None:
+        self.settings = settings
+        self.results = ResultStore(settings) if settings.results_bucket else None
+        self.lock = threading.RLock()
+        self.wake = threading.Condition(self.lock)
+        self.sessions: dict[str, Session] = {}
+        self.sessions_created = 0
+        self.closed = False
+        self.workers = Workers()
+        # Started with the first session: an endpoint that never serves (or whose port is
+        # taken) leaves no thread behind.
+        self._reaper: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- state
+    def _get(self, session_id: str) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound(session_id)
+        self._refresh(session, time.time())
+        return session
+
+    def _refresh(self, session: Session, now: float) -> None:
+        deadline = session.deadline(self.settings.minute_seconds)
+        if deadline is not None and now >= deadline[0]:
+            # A statement the session timed out under could not run to its end: ERROR.
+            self.end(session, "TIMEOUT", deadline[0], deadline[1], running_state="ERROR")
+
+    def end(
+        self,
+        session: Session,
+        status: str,
+        at: float,
+        message: str | None = None,
+        running_state: str = "CANCELLED",
+    ) -> None:
+        """Move a live session to a terminal status and end its worker (under the lock)."""
+        session.end(status, at, time.time(), message, running_state)
+        if session.worker is not None:
+            session.worker.kill()
+
+    def _reap(self) -> None:
+        """The one timer thread: ends sessions at their (idle) timeout."""
+        with self.lock:
+            while not self.closed:
+                now = time.time()
+                soonest = None
+                for session in list(self.sessions.values()):
+                    self._refresh(session, now)
+                    deadline = session.deadline(self.settings.minute_seconds)
+                    if deadline is not None and (soonest is None or deadline[0] < soonest):
+                        soonest = deadline[0]
+                wait = 5.0 if soonest is None else min(5.0, max(0.0, soonest - now) + 0.001)
+                self.wake.wait(wait)
+
+    def pump(self, session: Session) -> Sends:
+        """Start the session's next statement if its worker is free (under the lock);
+        returns what to send once the lock is released."""
+        statement = session.start_next(time.time())
+        if statement is None or session.worker is None:
+            return []
+        return [(session.worker, statement)]
+
+    # ----------------------------------------------------------------- sessions
+    def create_session(self, request: SessionRequest) -> dict[str, Any]:
+        """Create a session and start its worker; its ``Session`` as the reply shows it."""
+        with self.lock:
+            existing = self.sessions.get(request.id)
+            if existing is not None:
+                if existing.request.members == request.members:
+                    raise AlreadyExists(request.id)
+                raise IdempotentParameterMismatch(request.id)
+        session = Session.create(request, time.time(), self.settings.provision_seconds)
+        with self.lock:
+            if request.id in self.sessions:  # lost a race with the same Id
+                raise AlreadyExists(request.id)
+            if self.closed:
+                raise ServiceError(
+                    "InternalServiceException", "The local endpoint is shutting down", 500
+                )
+            if self._reaper is None:
+                self._reaper = threading.Thread(
+                    target=self._reap, name="glue-local-reaper", daemon=True
+                )
+                self._reaper.start()
+            self.sessions[request.id] = session
+            self.sessions_created += 1
+            session.number = self.sessions_created
+            self.wake.notify_all()
+            wire = session.to_wire(time.time(), self.settings)
+        self.workers.spawn(session.id, SessionWorker(self, session))
+        return wire
+
+    def get_session(self, session_id: str) -> dict[str, Any]:
+        with self.lock:
+            return self._get(session_id).to_wire(time.time(), self.settings)
+
+    def list_sessions(
+        self, tags: dict[str, str], next_token: str | None, max_results: int | None
+    ) -> tuple[list[dict[str, Any]], str]:
+        """The page of sessions carrying every one of ``tags``, and the next page's token."""
+        after = _after(next_token)
+        now = time.time()
+        with self.lock:
+            chosen = []
+            for session in self.sessions.values():
+                self._refresh(session, now)
+                if all(session.tags.get(k) == v for k, v in tags.items()):
+                    chosen.append(session)
+            size = LIST_PAGE if max_results is None else max_results
+            page, token = _page(chosen, lambda s: s.number, after, size)
+            return [s.to_wire(now, self.settings) for s in page], token
+
+    def stop_session(self, session_id: str) -> None:
+        """STOPPING for ``stop_seconds``, then STOPPED; a session already ended stays so."""
+        with self.lock:
+            session = self._get(session_id)
+            if session.ended_status is None:
+                self.end(session, "STOPPED", time.time() + self.settings.stop_seconds)
+
+    def delete_session(self, session_id: str) -> None:
+        with self.lock:
+            session = self._get(session_id)
+            if session.ended_status is None:
+                self.end(session, "STOPPED", time.time())
+            del self.sessions[session.id]
+
+    # ----------------------------------------------------------------- statements
+    def run_statement(self, session_id: str, code: str) -> int:
+        """Queue ``code`` in a READY session; the statement's Id."""
+        with self.lock:
+            session = self._get(session_id)
+            status = session.status(time.time())
+            if status != "READY":
+                raise InvalidInput(
+                    f"Session {session.id} is {status}; statements need a READY session"
+                )
+            statement = Statement(id=session.next_statement, code=code)
+            session.next_statement += 1
+            session.statements[statement.id] = statement
+            session.queue.append(statement.id)
+            session.last_activity = time.time()
+            sends = self.pump(session)
+        _send(sends)
+        return statement.id
+
+    def _statement(self, session_id: str, statement_id: int) -> tuple[Session, Statement]:
+        session = self._get(session_id)
+        statement = session.statements.get(statement_id)
+        if statement is None:
+            raise EntityNotFound(f"Statement {statement_id} not found in session {session.id}")
+        return session, statement
+
+    def get_statement(self, session_id: str, statement_id: int) -> dict[str, Any]:
+        with self.lock:
+            return self._statement(session_id, statement_id)[1].to_wire()
+
+    def list_statements(
+        self, session_id: str, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str]:
+        after = _after(next_token)
+        with self.lock:
+            statements = list(self._get(session_id).statements.values())
+            page, token = _page(statements, lambda s: s.id, after, STATEMENT_PAGE)
+            return [s.to_wire() for s in page], token
+
+    def cancel_statement(self, session_id: str, statement_id: int) -> None:
+        """A waiting statement is CANCELLED now; a running one CANCELLING until its worker
+        takes the interrupt (or is killed for ignoring it)."""
+        with self.lock:
+            session, statement = self._statement(session_id, statement_id)
+            if statement.state == "WAITING":
+                session.queue.remove(statement.id)
+                statement.finish("CANCELLED", time.time())
+            elif statement.state == "RUNNING":
+                statement.state = "CANCELLING"
+                threading.Thread(
+                    target=self._interrupt_until_done, args=(session, statement), daemon=True
+                ).start()
+
+    def _interrupt_until_done(self, session: Session, statement: Statement) -> None:
+        """SIGINT the worker, again every 0.2 s while the statement is CANCELLING.
+
+        The worker takes SIGINT only while a statement executes, so a cancel that lands
+        after the statement was sent but before it started would otherwise be lost and end
+        in the kill below.  The worker holds at most this one statement, so a repeat cannot
+        reach another.
+        """
+        grace = self.settings.cancel_grace_seconds
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            with self.lock:
+                if statement.state != "CANCELLING" or session.ended_status is not None:
+                    return
+                if session.worker is not None:
+                    session.worker.interrupt()
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        # It ignored SIGINT (stuck in C code): end the worker, so a cancel never hangs; the
+        # session's state is gone, so it is FAILED.
+        with self.lock:
+            if statement.state != "CANCELLING" or session.ended_status is not None:
+                return
+            if statement.finishing:  # it finished; its result is on the way to S3
+                return
+            statement.output = ended_output(
+                "Cancelled", f"statement {statement.id} ignored the interrupt and was killed"
+            )
+            self.end(
+                session,
+                "FAILED",
+                time.time(),
+                f"Statement {statement.id} did not stop within {grace:g} s of "
+                "CancelStatement; its process was killed",
+            )
+
+    # ----------------------------------------------------------------- tags
+    def _by_arn(self, arn: str) -> Session:
+        prefix = self.settings.arn("")
+        if arn.startswith(prefix) and arn[len(prefix) :] in self.sessions:
+            return self.sessions[arn[len(prefix) :]]
+        raise EntityNotFound(f"Resource {arn} not found")
+
+    def get_tags(self, arn: str) -> dict[str, str]:
+        with self.lock:
+            return dict(self._by_arn(arn).tags)
+
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        with self.lock:
+            session = self._by_arn(arn)
+            merged = {**session.tags, **tags}
+            if len(merged) > MAX_TAGS:
+                raise InvalidInput(
+                    f"Resource would have {len(merged)} tags; the maximum is {MAX_TAGS}"
+                )
+            session.tags = merged
+
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
+        with self.lock:
+            session = self._by_arn(arn)
+            for key in keys:
+                session.tags.pop(key, None)
+
+    # ----------------------------------------------------------------- shutdown
+    def worker_pids(self) -> list[int]:
+        """Process ids of the worker processes still alive."""
+        return self.workers.pids()
+
+    def close(self) -> None:
+        """End every worker and wait for them, so none outlives the endpoint."""
+        with self.lock:
+            self.closed = True
+            self.wake.notify_all()
+        self.workers.close()
+        if self._reaper is not None:
+            self._reaper.join(timeout=5)
+
+
+class SessionWorker:
+    """One session's side of its worker process: the :class:`~workers.Listener` that turns
+    the worker's events into the session's and its statements' state."""
+
+    def __init__(self, backend: Backend, session: Session) -> None:
+        self.backend = backend
+        self.session = session
+
+    def started(self, worker: WorkerProcess) -> None:
+        with self.backend.lock:
+            self.session.worker = worker
+            if self.session.ended_status is not None or self.backend.closed:
+                worker.kill()
+
+    def not_started(self, reason: str) -> None:
+        with self.backend.lock:
+            if self.session.ended_status is None:
+                self.backend.end(self.session, "FAILED", time.time(), reason)
+
+    def event(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "result":
+            if not self._finishing(event):
+                return
+            # Shaped outside the lock: an upload must not stall other requests.
+            settings = self.backend.settings
+            event["output"] = shape_output(
+                event, self.session.id, settings.statement_states, self.backend.results
+            )
+        _send(self._apply(event))
+
+    def exited(self, code: int) -> None:
+        backend, session = self.backend, self.session
+        with backend.lock:
+            if session.ended_status is None and not backend.closed:
+                backend.end(
+                    session,
+                    "FAILED",
+                    time.time(),
+                    f"The session's Python process exited unexpectedly (code {code})",
+                    running_state="ERROR",
+                )
+            backend.wake.notify_all()
+
+    def _finishing(self, event: dict[str, Any]) -> bool:
+        """Mark the statement of this result as finishing (a cancel must not kill the
+        worker while its output is shaped and uploaded); False for a stale result."""
+        with self.backend.lock:
+            statement = self.session.statements.get(event["id"])
+            if statement is None or self.session.running != statement.id:
+                return False
+            statement.finishing = True
+            return True
+
+    def _apply(self, event: dict[str, Any]) -> Sends:
+        session, kind = self.session, event.get("event")
+        with self.backend.lock:
+            if session.ended_status is not None:
+                return []
+            if kind == "ready":
+                session.worker_ready = True
+                return self.backend.pump(session)
+            statement = session.statements.get(event["id"])
+            if statement is None or session.running != statement.id:
+                return []
+            if kind == "progress":
+                statement.progress = event["value"]
+                return []
+            if kind != "result":
+                return []
+            statement.output = event["output"]
+            interrupted = event.get("error_name") == "KeyboardInterrupt"
+            if statement.state == "CANCELLING" and interrupted:
+                state = "CANCELLED"
+            elif self.backend.settings.statement_states == "completed":
+                state = "COMPLETED" if event.get("status") == "ok" else "FAILED"
+            else:  # Livy: a Python exception is AVAILABLE with Output.Status "error"
+                state = "AVAILABLE"
+            statement.finish(state, time.time())
+            session.running = None
+            session.last_activity = statement.completed_on or time.time()
+            return self.backend.pump(session)

@@ -1,0 +1,275 @@
+"""The local endpoint's sessions and statements, as data that renders itself.
+
+A session's state is computed from timestamps when asked (PROVISIONING until
+``provision_seconds`` have passed, STOPPING for ``stop_seconds`` after a stop), so no timer
+runs per session; its timeouts are a deadline computed the same way.  ``to_wire`` gives
+each one in the shape of the service's ``Session`` and ``Statement`` (botocore's Glue
+model).  The backend holds them and its lock; nothing here locks or starts anything.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from glue_magics.cost import billed_dpus
+from glue_magics.local.exceptions import InvalidInput
+from glue_magics.local.outputs import ended_output
+from glue_magics.states import STOPPED_STATES
+
+if TYPE_CHECKING:
+    from glue_magics.local.settings import EndpointSettings
+    from glue_magics.local.workers import WorkerProcess
+
+GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
+DEFAULT_GLUE_VERSION = "5.0"
+COMMAND_NAMES = ("glueetl", "gluestreaming", "glueray")
+DEFAULT_TIMEOUT_MINUTES = 2880
+DEFAULT_WORKER_TYPE, DEFAULT_WORKERS = "G.1X", 5
+#: Members of a CreateSession request that GetSession sends back as they were given.
+ECHOED = ("Description", "Connections", "SecurityConfiguration")
+
+
+@dataclass
+class Statement:
+    id: int
+    code: str
+    state: str = "WAITING"
+    progress: float = 0.0
+    started_on: float | None = None
+    completed_on: float | None = None
+    output: dict[str, Any] | None = None
+    finishing: bool = False  # its result is being uploaded; a cancel must not kill it now
+
+    def finish(self, state: str, at: float) -> None:
+        """Move to a done state at ``at`` (a time already set stays)."""
+        self.state = state
+        self.completed_on = self.completed_on or at
+        self.progress = 1.0
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Id": self.id,
+            "Code": self.code,
+            "State": self.state,
+            "Progress": self.progress,
+        }
+        if self.output is not None:
+            out["Output"] = self.output
+        # The model types these ``long``, and Glue sends epoch milliseconds (unlike the
+        # sessions' ``timestamp`` fields, epoch seconds that botocore makes datetimes).
+        if self.started_on is not None:
+            out["StartedOn"] = round(self.started_on * 1000)
+        if self.completed_on is not None:
+            out["CompletedOn"] = round(self.completed_on * 1000)
+        return out
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """CreateSession's arguments, read from a body the model has validated.
+
+    ``members`` is the request as sent (without RequestOrigin and nulls): the service
+    compares it when the same Id is asked for again, and echoes parts of it.
+    """
+
+    id: str
+    role: str
+    command: dict[str, Any]
+    glue_version: str
+    worker_type: str | None
+    workers: int | None
+    max_capacity: float | None
+    timeout: int
+    idle_timeout: int
+    default_arguments: dict[str, str]
+    tags: dict[str, str]
+    members: dict[str, Any]
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> SessionRequest:
+        members = {k: v for k, v in body.items() if k != "RequestOrigin" and v is not None}
+        timeout = members.get("Timeout", DEFAULT_TIMEOUT_MINUTES)
+        return cls(
+            id=members["Id"],
+            role=members["Role"],
+            command=dict(members["Command"]),
+            glue_version=members.get("GlueVersion", DEFAULT_GLUE_VERSION),
+            worker_type=members.get("WorkerType"),
+            workers=members.get("NumberOfWorkers"),
+            max_capacity=members.get("MaxCapacity"),
+            timeout=timeout,
+            idle_timeout=members.get("IdleTimeout", timeout),
+            default_arguments=dict(members.get("DefaultArguments", {})),
+            tags=dict(members.get("Tags", {})),
+            members=members,
+        )
+
+    def settle(self) -> tuple[str, float, str | None, int | None]:
+        """(Glue version, DPUs, worker type, workers) as the service settles them, or
+        InvalidInput for the rules it checks that the model does not state."""
+        name = self.command.get("Name")
+        if name not in COMMAND_NAMES:
+            raise InvalidInput(
+                f"Command.Name '{name}' is not supported; use one of {', '.join(COMMAND_NAMES)}"
+            )
+        # ``auto`` (newer models allow it): the service picks the latest
+        version = GLUE_VERSIONS[-1] if self.glue_version == "auto" else self.glue_version
+        if version not in GLUE_VERSIONS:
+            raise InvalidInput(
+                f"GlueVersion '{version}' is not supported; use one of {', '.join(GLUE_VERSIONS)}"
+            )
+        worker_type, workers, capacity = self.worker_type, self.workers, self.max_capacity
+        if capacity is not None and (worker_type is not None or workers is not None):
+            raise InvalidInput(
+                "Please set either MaxCapacity or WorkerType with NumberOfWorkers, not both"
+            )
+        if (worker_type is None) != (workers is None):
+            raise InvalidInput("Please set both WorkerType and NumberOfWorkers, or neither")
+        if workers is not None and workers < 1:
+            raise InvalidInput(f"NumberOfWorkers {workers} is below the minimum of 1")
+        if capacity is not None and capacity <= 0:
+            raise InvalidInput(f"MaxCapacity {capacity} must be greater than 0")
+        if capacity is None and worker_type is None:
+            worker_type, workers = DEFAULT_WORKER_TYPE, DEFAULT_WORKERS
+        return version, billed_dpus(capacity, worker_type, workers), worker_type, workers
+
+
+@dataclass
+class Session:
+    request: SessionRequest
+    created_on: float
+    ready_at: float
+    dpus: float
+    worker_type: str | None
+    workers: int | None
+    glue_version: str
+    tags: dict[str, str]
+    last_activity: float
+    number: int = 0  # order of creation, for paging
+    ended_status: str | None = None
+    ended_at: float | None = None
+    error_message: str | None = None
+    statements: dict[int, Statement] = field(default_factory=dict)
+    queue: collections.deque[int] = field(default_factory=collections.deque)
+    running: int | None = None
+    next_statement: int = 1
+    worker: WorkerProcess | None = None
+    worker_ready: bool = False
+
+    @classmethod
+    def create(cls, request: SessionRequest, now: float, provision_seconds: float) -> Session:
+        """A new session, PROVISIONING from ``now``; InvalidInput for a request the service
+        refuses."""
+        glue_version, dpus, worker_type, workers = request.settle()
+        return cls(
+            request=request,
+            created_on=now,
+            ready_at=now + provision_seconds,
+            dpus=dpus,
+            worker_type=worker_type,
+            workers=workers,
+            glue_version=glue_version,
+            tags=dict(request.tags),
+            last_activity=now,
+        )
+
+    @property
+    def id(self) -> str:
+        return self.request.id
+
+    def busy(self) -> bool:
+        return self.running is not None or bool(self.queue)
+
+    def status(self, now: float) -> str:
+        if self.ended_status is not None:
+            if self.ended_at is not None and now < self.ended_at:
+                return "STOPPING"
+            return self.ended_status
+        if now < self.ready_at:
+            return "PROVISIONING"
+        return "READY"
+
+    def deadline(self, minute_seconds: float) -> tuple[float, str] | None:
+        """When this live session times out next, and why, given what it is doing now."""
+        if self.ended_status is not None:
+            return None
+        hard = self.created_on + self.request.timeout * minute_seconds
+        reason = f"Session timed out after {self.request.timeout} minutes"
+        if self.busy():
+            return hard, reason
+        idle = max(self.last_activity, self.ready_at)
+        idle += self.request.idle_timeout * minute_seconds
+        if idle < hard:
+            return idle, f"Session idle for {self.request.idle_timeout} minutes"
+        return hard, reason
+
+    def end(
+        self, status: str, at: float, now: float, message: str | None, running_state: str
+    ) -> None:
+        """Move to a terminal status (shown from ``at``); statements still queued are
+        CANCELLED, the running one ``running_state``.  Its worker is the caller's to end."""
+        self.ended_status = status
+        self.ended_at = at
+        if message and status != "STOPPED":
+            self.error_message = message
+        reason = message or f"The session is {status}"
+        unfinished = [*([self.running] if self.running else []), *self.queue]
+        for statement_id in unfinished:
+            statement = self.statements[statement_id]
+            statement.finish(running_state if statement_id == self.running else "CANCELLED", now)
+            if statement.output is None:
+                statement.output = ended_output("SessionEnded", reason)
+        self.queue.clear()
+        self.running = None
+
+    def start_next(self, now: float) -> Statement | None:
+        """The next queued statement, now RUNNING, if the worker is ready and free."""
+        if self.running is not None or not self.queue or not self.worker_ready:
+            return None
+        if self.worker is None:
+            return None
+        statement = self.statements[self.queue.popleft()]
+        statement.state = "RUNNING"
+        statement.started_on = now
+        self.running = statement.id
+        return statement
+
+    def to_wire(self, now: float, settings: EndpointSettings) -> dict[str, Any]:
+        status = self.status(now)
+        if status == "READY" and settings.busy_status and self.busy():
+            status = "BUSY"  # in the model AWS's kernel ships; a live session all the same
+        if status == "PROVISIONING":
+            progress = 100.0 * (now - self.created_on) / max(settings.provision_seconds, 1e-9)
+            progress = min(100.0, max(0.0, progress))
+        else:
+            progress = 100.0
+        command = dict(self.request.command)
+        command.setdefault("PythonVersion", "3")
+        wire: dict[str, Any] = {
+            "Id": self.id,
+            "CreatedOn": self.created_on,
+            "Status": status,
+            "Role": self.request.role,
+            "Command": command,
+            "DefaultArguments": dict(self.request.default_arguments),
+            "Progress": progress,
+            "MaxCapacity": self.dpus,
+            "GlueVersion": self.glue_version,
+            "IdleTimeout": self.request.idle_timeout,
+        }
+        for key in ECHOED:
+            if key in self.request.members:
+                wire[key] = self.request.members[key]
+        if self.worker_type is not None:
+            wire["WorkerType"] = self.worker_type
+            wire["NumberOfWorkers"] = self.workers
+        if self.error_message:
+            wire["ErrorMessage"] = self.error_message
+        if status in STOPPED_STATES and self.ended_at is not None:
+            ran = round(max(0.0, self.ended_at - self.created_on), 3)
+            wire["CompletedOn"] = self.ended_at
+            wire["ExecutionTime"] = ran
+            wire["DPUSeconds"] = round(ran * self.dpus, 6)
+        return wire

@@ -1,0 +1,140 @@
+"""The local endpoint's operations: request body in, reply body out, as Glue does them.
+
+For each operation: decode the JSON body, validate it against botocore's model of the
+operation's input (:mod:`glue_magics.local.validation`), unpack it into typed arguments,
+call the backend, and put what it returns into the reply's shape.  moto's
+``glue/responses.py`` is the model of the split; the HTTP around it is the server's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from glue_magics.local import validation
+from glue_magics.local.backend import Backend
+from glue_magics.local.exceptions import ServiceError
+from glue_magics.local.models import SessionRequest
+
+Body = dict[str, Any]
+
+
+def _finite(text: str) -> float:
+    """json's parse_float that refuses what JSON has no spelling for (1e999 is inf)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode(raw: bytes) -> Any:
+    """The request body as JSON (an empty body is ``{}``), or SerializationException."""
+    try:
+        text = raw.decode("utf-8", "surrogatepass")
+        if not text.strip():
+            return {}
+        return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # RecursionError: [[[[... nested too deep
+        reason = " ".join(str(exc).split())[:200]
+        message = f"Request body is not JSON: {reason}"
+        raise ServiceError("SerializationException", message) from None
+
+
+def _paged(key: str, items: list[dict[str, Any]], token: str) -> Body:
+    out: Body = {key: items}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+class Responses:
+    """One method per operation, each taking the validated body."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.operations: dict[str, Callable[[Body], Body]] = {
+            "CreateSession": self.create_session,
+            "GetSession": self.get_session,
+            "ListSessions": self.list_sessions,
+            "StopSession": self.stop_session,
+            "DeleteSession": self.delete_session,
+            "RunStatement": self.run_statement,
+            "GetStatement": self.get_statement,
+            "ListStatements": self.list_statements,
+            "CancelStatement": self.cancel_statement,
+            "GetTags": self.get_tags,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
+        }
+
+    def answer(self, operation: str, raw: bytes) -> Body:
+        """The reply to one request body of ``operation`` (one of :attr:`operations`), or
+        the ServiceError the service would send."""
+        handler = self.operations[operation]
+        body = decode(raw)
+        from glue_magics import model
+
+        shape = model.operation(operation).input_shape
+        problem = validation.summary(validation.problems(body, shape))
+        if problem is not None:
+            raise problem
+        return handler(body)
+
+    # ----------------------------------------------------------------- sessions
+    def create_session(self, body: Body) -> Body:
+        return {"Session": self.backend.create_session(SessionRequest.from_body(body))}
+
+    def get_session(self, body: Body) -> Body:
+        return {"Session": self.backend.get_session(body["Id"])}
+
+    def list_sessions(self, body: Body) -> Body:
+        sessions, token = self.backend.list_sessions(
+            tags=body.get("Tags") or {},
+            next_token=body.get("NextToken"),
+            max_results=body.get("MaxResults"),
+        )
+        out = {"Ids": [session["Id"] for session in sessions]}
+        return {**out, **_paged("Sessions", sessions, token)}
+
+    def stop_session(self, body: Body) -> Body:
+        self.backend.stop_session(body["Id"])
+        return {"Id": body["Id"]}
+
+    def delete_session(self, body: Body) -> Body:
+        self.backend.delete_session(body["Id"])
+        return {"Id": body["Id"]}
+
+    # ----------------------------------------------------------------- statements
+    def run_statement(self, body: Body) -> Body:
+        return {"Id": self.backend.run_statement(body["SessionId"], body["Code"])}
+
+    def get_statement(self, body: Body) -> Body:
+        return {"Statement": self.backend.get_statement(body["SessionId"], body["Id"])}
+
+    def list_statements(self, body: Body) -> Body:
+        statements, token = self.backend.list_statements(
+            body["SessionId"], next_token=body.get("NextToken")
+        )
+        return _paged("Statements", statements, token)
+
+    def cancel_statement(self, body: Body) -> Body:
+        self.backend.cancel_statement(body["SessionId"], body["Id"])
+        return {}
+
+    # ----------------------------------------------------------------- tags
+    def get_tags(self, body: Body) -> Body:
+        return {"Tags": self.backend.get_tags(body["ResourceArn"])}
+
+    def tag_resource(self, body: Body) -> Body:
+        self.backend.tag_resource(body["ResourceArn"], body["TagsToAdd"])
+        return {}
+
+    def untag_resource(self, body: Body) -> Body:
+        self.backend.untag_resource(body["ResourceArn"], body["TagsToRemove"])
+        return {}

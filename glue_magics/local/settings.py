@@ -1,0 +1,96 @@
+"""The local endpoint's settings, in one frozen dataclass built once and passed down.
+
+``glue-magics local-endpoint`` builds it from its flags and ``LocalEndpoint(**fields)``
+from its keyword arguments; the server, the backend and the result store each read what
+they need from it, so a setting is named, defaulted and checked in this one place.
+Every check runs when it is built, so a bad setting raises before any thread starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from glue_magics.service import is_loopback
+
+#: The largest output (Result and streams, in bytes) answered inline with a results bucket.
+DEFAULT_RESULT_INLINE_LIMIT = 256 * 1024
+#: ``statement_states``: "livy" answers AVAILABLE for success and for a Python exception
+#: (Output.Status "error"), as Livy does; "completed" answers COMPLETED and FAILED, the
+#: other states AWS's Glue kernel handles (BaseKernel._construct_reply_content).
+STATEMENT_STATE_MODES = ("livy", "completed")
+#: S3's rules for a bucket name (AWS docs, "General purpose bucket naming rules"): 3-63
+#: characters of a-z, 0-9, '.' and '-', a letter or digit at each end, no '..'.
+_BUCKET = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """How one local endpoint behaves; the fields are ``LocalEndpoint``'s keyword arguments.
+
+    ``provision_seconds``: time a new session is PROVISIONING; ``minute_seconds``: seconds
+    per minute of Timeout/IdleTimeout (to scale them down); ``stop_seconds``: time a stopped
+    session is STOPPING; ``results_bucket``: where outputs over ``result_inline_limit``
+    bytes go (through ``s3_endpoint_url``, or the S3 botocore finds); ``busy_status``: a
+    READY session reports BUSY while a statement waits or runs; ``statement_states``: one
+    of :data:`STATEMENT_STATE_MODES`; ``cancel_grace_seconds``: how long a cancelled
+    statement may ignore SIGINT before its worker is killed.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    allow_remote: bool = False
+    verbose: bool = False
+    provision_seconds: float = 3.0
+    minute_seconds: float = 60.0
+    stop_seconds: float = 0.3
+    cancel_grace_seconds: float = 2.0
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    busy_status: bool = False
+    statement_states: str = "livy"
+    results_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT
+
+    def __post_init__(self) -> None:
+        if not is_loopback(self.host) and not self.allow_remote:
+            raise ValueError(
+                f"host {self.host!r} is not a loopback address; the endpoint runs any code it "
+                "is sent, so listening beyond this machine needs allow_remote=True "
+                "(--allow-remote)"
+            )
+        if self.statement_states not in STATEMENT_STATE_MODES:
+            raise ValueError(
+                f"statement states {self.statement_states!r} are not known; use one of "
+                f"{', '.join(STATEMENT_STATE_MODES)}"
+            )
+        for name in ("provision_seconds", "minute_seconds", "stop_seconds"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "busy_status", bool(self.busy_status))
+        if self.results_bucket:
+            self._check_results()
+
+    def _check_results(self) -> None:
+        bucket, limit, url = self.results_bucket, self.result_inline_limit, self.s3_endpoint_url
+        if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
+            raise ValueError(
+                f"results bucket {bucket!r} is not a valid S3 bucket name; use 3-63 "
+                "characters of a-z, 0-9, '.' and '-', without the s3:// prefix"
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise ValueError(f"result inline limit {limit!r} must be a whole number")
+        if limit < 0:
+            raise ValueError(f"result inline limit {limit} is below the minimum of 0")
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(
+                    f"S3 endpoint URL {url!r} is not valid; use a full URL such as "
+                    "http://127.0.0.1:9000 or https://s3.us-east-1.amazonaws.com"
+                )
+
+    def arn(self, session_id: str) -> str:
+        """The ARN of a session here (what GetTags and TagResource name it by)."""
+        return f"arn:aws:glue:{self.region}:{self.account_id}:session/{session_id}"

@@ -1,0 +1,207 @@
+"""The worker processes of the local endpoint: spawn, read events, interrupt, reap, kill.
+
+One ``python -m glue_magics.local.worker`` per session (the child program, in
+:mod:`glue_magics.local.worker`): commands go in as JSON lines on its stdin, events come
+back as JSON lines on a pipe of their own, so what a statement prints cannot corrupt them.
+One reader thread per worker hands each event to the session's :class:`Listener` the
+instant it arrives, then waits for the process and says how it ended.  What the events
+mean for a session is the backend's business; none of it is decided here.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any, Protocol
+
+
+class Listener(Protocol):
+    """What a worker's supervisor tells the session it belongs to (on other threads)."""
+
+    def started(self, worker: WorkerProcess) -> None:
+        """The process runs; events will follow."""
+
+    def not_started(self, reason: str) -> None:
+        """The process could not be started (one line)."""
+
+    def event(self, event: dict[str, Any]) -> None:
+        """One event (``ready``, ``progress``, ``result``) read from the worker."""
+
+    def exited(self, code: int) -> None:
+        """The worker's event pipe closed and the process ended with ``code``."""
+
+
+class WorkerProcess:
+    """One session's worker: its process and command pipe."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    def send(self, statement_id: int, code: str) -> None:
+        """Hand the worker a statement; a worker already gone is left to its reader."""
+        payload = json.dumps({"id": statement_id, "code": code}) + "\n"
+        stdin = self.process.stdin
+        if stdin is None:
+            return
+        try:
+            stdin.write(payload.encode("utf-8", "surrogatepass"))
+            stdin.flush()
+        except (OSError, ValueError):  # the worker is gone; its reader reports it
+            pass
+
+    def interrupt(self) -> None:
+        """SIGINT: the worker turns it into KeyboardInterrupt while a statement runs."""
+        if self.process.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGINT)
+            except OSError:
+                pass
+
+    def kill(self) -> None:
+        """End the worker now (closing its stdin first ends it cleanly if it is idle)."""
+        if self.process.poll() is not None:
+            return
+        self._close_stdin()
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+
+    def _close_stdin(self) -> None:
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        except OSError:
+            pass
+
+    def alive(self) -> bool:
+        """Not ``poll()`` alone: it answers None while another thread waits on the same
+        process, so an ended worker being reaped would still count."""
+        return self.process.poll() is None and pid_alive(self.pid)
+
+
+def parse_event(line: bytes) -> dict[str, Any] | None:
+    """One worker event, or None for a line that is not one.  Statements can write to the
+    event pipe too (its number is in the worker's argv): junk must not end the reader."""
+    try:
+        event = json.loads(line.decode("utf-8", "surrogatepass"))
+        if not isinstance(event, dict):
+            return None
+        event["id"] = int(event.get("id", -1))
+        if event.get("event") == "progress":
+            event["value"] = min(1.0, max(0.0, float(event.get("value", 0.0))))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return event
+
+
+class Workers:
+    """Every worker of one endpoint, so none outlives it.
+
+    Workers are started on one long-lived spawner thread: Linux's parent-death signal
+    (which the worker asks for) follows the thread that forked it, so it fires only when
+    the endpoint's process ends, not when a request thread does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: list[WorkerProcess] = []
+        self._readers: list[threading.Thread] = []
+        self._spawner = concurrent.futures.ThreadPoolExecutor(1, "glue-local-spawn")
+
+    def spawn(self, session_id: str, listener: Listener) -> None:
+        """Start a worker for ``session_id`` soon; ``listener`` hears how it goes."""
+        self._spawner.submit(self._start, session_id, listener)
+
+    def _start(self, session_id: str, listener: Listener) -> None:
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ, GLUE_MAGICS_SESSION_ID=session_id, PYTHONUNBUFFERED="1")
+        argv = [sys.executable, "-m", "glue_magics.local.worker", str(write_fd), str(os.getpid())]
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(write_fd,),
+                env=env,
+                start_new_session=True,  # a terminal's Ctrl-C must not reach statements
+            )
+        except OSError as exc:
+            os.close(read_fd)
+            os.close(write_fd)
+            listener.not_started(f"worker did not start: {exc}")
+            return
+        os.close(write_fd)
+        worker = WorkerProcess(process)
+        with self._lock:
+            self._running.append(worker)
+        listener.started(worker)
+        reader = threading.Thread(
+            target=self._read,
+            args=(worker, read_fd, listener),
+            name=f"glue-local-worker-{worker.pid}",
+            daemon=True,
+        )
+        with self._lock:
+            self._readers.append(reader)
+        reader.start()
+
+    def _read(self, worker: WorkerProcess, fd: int, listener: Listener) -> None:
+        # Buffered: an unbuffered file reads a line one byte (one syscall) at a time.
+        with open(fd, "rb") as stream:
+            for line in stream:
+                event = parse_event(line)
+                if event is not None:
+                    listener.event(event)
+        code = worker.process.wait()
+        worker._close_stdin()  # not left to a Popen kept as long as its session
+        with self._lock:
+            if worker in self._running:
+                self._running.remove(worker)
+            self._readers.remove(threading.current_thread())
+        listener.exited(code)
+
+    def pids(self) -> list[int]:
+        """Process ids of the workers still alive."""
+        with self._lock:
+            running = list(self._running)
+        return [worker.pid for worker in running if worker.alive()]
+
+    def close(self) -> None:
+        """End every worker and wait for them and their readers.  The caller has made
+        sure no new session asks for one (a start already queued still runs, and its
+        ``started`` must kill what it is given)."""
+        self._spawner.shutdown(wait=True)
+        with self._lock:
+            running = list(self._running)
+        for worker in running:
+            worker.kill()
+        for worker in running:
+            try:
+                worker.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        with self._lock:
+            readers = list(self._readers)
+        for thread in readers:
+            thread.join(timeout=5)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process; a zombie (ended, not yet reaped) is not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc here: kill(0) is all we can know
+        return True

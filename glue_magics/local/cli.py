@@ -30,7 +30,9 @@ def add_parser(subparsers: Any) -> None:
         description="Serve Glue's interactive-session API on this machine. Point a client at "
         "the printed URL (endpoint_url); statements run as Python in one process per session.",
     )
-    parser.add_argument("--host", default=DEFAULTS.host, help="address to bind (default %(default)s)")
+    parser.add_argument(
+        "--host", default=DEFAULTS.host, help="address to bind (default %(default)s)"
+    )
     parser.add_argument(
         "--port",
         type=int,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, observe
 
 from glue_magics import sessions, sql
 from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
@@ -127,6 +127,18 @@ class GlueMagics(Magics):
         Settings.local_provision_seconds,
         "Provisioning time of sessions on the embedded local endpoint.",
     )
+    watchdog = _setting(
+        Bool,
+        Settings.watchdog,
+        "With stop_on_exit: a small process stops this kernel's sessions if it dies (SIGKILL too).",
+    )
+
+    @observe("stop_on_exit", "watchdog")
+    def _rewatch(self, change: Any) -> None:
+        """A changed setting reaches the watchdog at once (sessions it must stop, or not)."""
+        manager = getattr(self, "_manager", None)  # None while the config is read at __init__
+        if manager is not None:
+            manager.created.sync()
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, config=getattr(shell, "config", None), **kwargs)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from glue_magics.cost import DPU_HOUR_PRICE, Cost
+from glue_magics.watchdog import WatchedSessions
 
 LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
 # CreateSession failures after which the service may have made the session all the same
@@ -50,6 +51,7 @@ class Settings:
     retry_mode: str = "standard"
     max_attempts: int = 5
     local_provision_seconds: float = 3.0
+    watchdog: bool = True
 
 
 @dataclass
@@ -66,6 +68,7 @@ class SessionClients:
     profile: str | None
     endpoint_url: str | None
     s3: Callable[[], Any]  # the S3 client for results held in S3, made at its first use
+    embedded: bool = False  # on the endpoint in this process, which dies with it
 
 
 # --------------------------------------------------------------------------- reporting
@@ -156,7 +159,7 @@ class SessionManager:
         self.options = PendingOptions(self.settings)
         self.session_id: str | None = None  # the current session
         self.ready = False  # the current session was last seen live
-        self.created: dict[str, SessionClients] = {}  # sessions created here
+        self.created = WatchedSessions(self.settings)  # sessions created here (watchdog.py)
         self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
         self.clients = ClientCache(self.settings, self.reporter)
 
@@ -401,7 +404,7 @@ class SessionManager:
                 status = self._stop_quietly(session_id, wait=0)
                 self._forget(session_id)
                 self.reporter.info(f"glue-magics: stopped session {session_id} ({status})")
-        self.created.clear()
+        self.created.close()  # the watchdog stops those whose stop failed, if stop_on_exit
         self.clients.close()
 
     # ------------------------------------------------------------------ running code
@@ -530,7 +533,8 @@ class ClientCache:
                 max_attempts=max_attempts,
             )
             s3 = results.s3_client_factory(region, profile)
-            self._newest = SessionClients(glue, region, profile, endpoint, s3)
+            embedded = wanted.get("endpoint_url") == LOCAL
+            self._newest = SessionClients(glue, region, profile, endpoint, s3, embedded)
             self._key = key
         return self._newest
 

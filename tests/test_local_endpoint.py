@@ -182,7 +182,7 @@ def test_timeout_ends_a_busy_session_and_errors_its_statement(fresh_endpoint, gl
 
 def test_endpoint_stop_ends_every_worker(fresh_endpoint, glue_client):
     ep = fresh_endpoint()
-    glue = glue_client(ep, retries={"total_max_attempts": 1})
+    glue = glue_client(ep, attempts=1)
     for _ in range(2):
         session_id = ready(glue)
         run(glue, session_id, "1")
@@ -259,7 +259,7 @@ def test_tags_by_session_arn(glue):
 @pytest.fixture
 def raw_glue(endpoint, glue_client):
     """A client that sends whatever it is given: the endpoint alone must catch errors."""
-    return glue_client(endpoint, parameter_validation=False, retries={"total_max_attempts": 1})
+    return glue_client(endpoint, parameter_validation=False, attempts=1)
 
 
 @pytest.mark.parametrize(
@@ -434,7 +434,7 @@ def test_calls_are_counted_per_operation(fresh_endpoint, glue_client):
     ],
 )
 def test_faults_reach_a_client_without_retries(endpoint, glue_client, kind, exception, code):
-    glue = glue_client(endpoint, retries={"total_max_attempts": 1})
+    glue = glue_client(endpoint, attempts=1)
     endpoint.faults.set(kind, 1.0, operation="ListSessions")
     with pytest.raises(exception) as info:
         glue.list_sessions()
@@ -447,7 +447,7 @@ def test_faults_reach_a_client_without_retries(endpoint, glue_client, kind, exce
 
 def test_fault_rate_is_honoured_and_seeded(fresh_endpoint, glue_client):
     ep = fresh_endpoint(faults=Faults(seed=7))
-    glue = glue_client(ep, retries={"total_max_attempts": 1})
+    glue = glue_client(ep, attempts=1)
     ep.faults.set("throttle", 0.3)
     outcomes = []
     for _ in range(200):
@@ -463,7 +463,7 @@ def test_fault_rate_is_honoured_and_seeded(fresh_endpoint, glue_client):
 
 def test_standard_retries_ride_through_faults_and_create_once(fresh_endpoint, glue_client):
     ep = fresh_endpoint(faults=Faults(seed=3))
-    glue = glue_client(ep, retries={"total_max_attempts": 10})
+    glue = glue_client(ep, attempts=10)
     ep.faults.set("drop", 0.5, operation="CreateSession")
     ep.faults.set("throttle", 0.15, operation="GetSession")
     ep.faults.set("error5xx", 0.15, operation="GetSession")
@@ -546,7 +546,7 @@ def test_cli_serves_until_sigterm_and_leaves_no_worker(glue_client):
         line = process.stdout.readline()
         assert line.startswith("Local Glue endpoint at http://127.0.0.1:"), line
         url = line.split(" at ", 1)[1].strip()
-        glue = glue_client(types.SimpleNamespace(url=url), retries={"total_max_attempts": 1})
+        glue = glue_client(types.SimpleNamespace(url=url), attempts=1)
         session_id = ready(glue)
         run(glue, session_id, "import os; pid = os.getpid()")
         pid = int(run(glue, session_id, "pid")["Output"]["Data"]["TextPlain"])
@@ -585,7 +585,7 @@ def test_workers_die_with_a_killed_endpoint(glue_client):
     )
     try:
         url = process.stdout.readline().split(" at ", 1)[1].strip()
-        glue = glue_client(types.SimpleNamespace(url=url), retries={"total_max_attempts": 1})
+        glue = glue_client(types.SimpleNamespace(url=url), attempts=1)
         pids = []
         for _ in range(2):
             session_id = ready(glue)
@@ -604,7 +604,7 @@ def test_a_lost_answer_to_create_session_meets_its_own_session_on_retry(
     fresh_endpoint, glue_client
 ):
     ep = fresh_endpoint()
-    glue = glue_client(ep, retries={"total_max_attempts": 1})
+    glue = glue_client(ep, attempts=1)
     ep.faults.set("lose", 1.0, operation="CreateSession")
     request = {"Id": new_id(), "Role": ROLE, "Command": {"Name": "glueetl"}}
     session_id = request["Id"]

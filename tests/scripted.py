@@ -157,9 +157,9 @@ class RecordingS3:
 
     def client(self) -> Any:
         """A boto3 S3 client for putting test objects in place."""
-        from test_local_helpers import s3_client
+        from helpers import make_s3
 
-        return s3_client(self.url)
+        return make_s3(self.url)
 
     def gets(self, bucket: str) -> list[tuple[str, str | None]]:
         """(path, signing region) of every GET of an object in ``bucket``."""

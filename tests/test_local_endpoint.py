@@ -14,7 +14,7 @@ import urllib.request
 
 import botocore.exceptions
 import pytest
-from test_local_helpers import (
+from helpers import (
     ROLE,
     create,
     new_id,

@@ -9,7 +9,7 @@ Sources, named per test: AWS's own Glue kernel (aws-glue-sessions 1.0.9,
 from __future__ import annotations
 
 import pytest
-from test_local_helpers import ready, run, wait_statement, wait_status
+from helpers import ready, run, wait_statement, wait_status
 
 ZERO = "def f():\n    return 1 / 0\nf()"
 

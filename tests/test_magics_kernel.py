@@ -9,7 +9,7 @@ import time
 
 import boto3
 import pytest
-from test_local_helpers import PLOT, needs_matplotlib, s3_client, s3_endpoint
+from helpers import PLOT, make_s3, needs_matplotlib, s3_endpoint
 
 from glue_magics import model
 from glue_magics.local import LocalEndpoint
@@ -383,7 +383,7 @@ def test_large_result_left_in_s3_is_fetched_and_shown(tmp_path, moto_server):
     """A %matplot PNG over the inline limit, which the endpoint hands over in S3 as
     ``text/uri-list`` (AWS's Glue kernel, BaseKernel.display_result), reaches the notebook
     as the very bytes the session drew: it saves the same figure to a file first."""
-    s3_client(moto_server, "results")
+    make_s3(moto_server, "results")
     drawn = tmp_path / "drawn.png"
     with s3_endpoint(moto_server, "results", provision_seconds=0.2) as big:
         k = Kernel(kernel_env(big.url, AWS_ENDPOINT_URL_S3=moto_server))

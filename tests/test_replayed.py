@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 import pytest
-from test_local_helpers import s3_client
+from helpers import make_s3
 
 from tests.kernels import Kernel, Reply, kernel_env
 from tests.replay import Replay, load, output_shape, scenario_paths, to_wire
@@ -184,8 +184,8 @@ def server():
 def s3(moto_server):
     buckets = {uri.split("/")[2] for name in SCENARIOS for uri in load(name).get("s3_objects", {})}
     for bucket in buckets:
-        s3_client(moto_server, bucket)
-    return s3_client(moto_server)
+        make_s3(moto_server, bucket)
+    return make_s3(moto_server)
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ import base64
 
 import boto3
 import pytest
+from helpers import PLOT, make_s3, needs_matplotlib, ready, run, s3_endpoint
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client, s3_endpoint
 
 from glue_magics import results
 from glue_magics.local import LocalEndpoint
@@ -32,7 +32,7 @@ INLINE_LIMIT = 100
 
 @pytest.fixture(scope="module")
 def s3(moto_server):
-    return s3_client(moto_server, BUCKET)
+    return make_s3(moto_server, BUCKET)
 
 
 @pytest.fixture(scope="module")

@@ -29,11 +29,10 @@ from typing import Any
 
 import pytest
 from conftest import make_glue
-from helpers import make_s3, s3_endpoint
+from helpers import ROLE, make_s3, s3_endpoint
 from kernels import Kernel, Reply
 from peer_kernel import (
     PEER_KERNEL,
-    ROLE,
     PeerUnavailable,
     install_peer,
     peer_env,

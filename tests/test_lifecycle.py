@@ -13,6 +13,7 @@ import time
 import uuid
 
 import pytest
+from helpers import ROLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,8 +28,6 @@ from glue_magics.lifecycle import (
     StatementView,
 )
 from glue_magics.service import GlueError, make_client
-
-ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
 
 
 def request(session_id: str | None = None, **extra) -> dict:

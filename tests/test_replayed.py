@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 import pytest
-from helpers import make_s3
+from helpers import ROLE, make_s3
 
 from tests.kernels import Kernel, Reply, kernel_env
 from tests.replay import Replay, load, output_shape, scenario_paths, to_wire
@@ -386,7 +386,6 @@ def local_session(glue):
     import uuid
 
     from glue_magics import lifecycle
-    from tests.kernels import ROLE
 
     session_id = f"replayed-{uuid.uuid4().hex[:8]}"
     request = {"Id": session_id, "Role": ROLE, "Command": {"Name": "glueetl"}}

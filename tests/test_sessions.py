@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from helpers import ROLE
 
 from glue_magics.options import OptionError
 from glue_magics.service import GlueError
 from glue_magics.sessions import SessionManager, Settings, Shown
-
-ROLE = "arn:aws:iam::123456789012:role/GlueSessions"
 
 
 @dataclass

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_glue
-from helpers import ROLE, make_s3, s3_endpoint
+from helpers import ROLE, make_glue, make_s3, s3_endpoint
 from kernels import Kernel, Reply
 from peer_kernel import (
     PEER_KERNEL,

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import types
 import urllib.error
 import urllib.request
 
@@ -17,6 +16,7 @@ import pytest
 from helpers import (
     ROLE,
     create,
+    make_glue,
     new_id,
     ready,
     run,
@@ -524,7 +524,7 @@ def test_non_loopback_host_needs_allow_remote(capsys):
     assert "WARNING" in capsys.readouterr().err
 
 
-def test_cli_serves_until_sigterm_and_leaves_no_worker(glue_client):
+def test_cli_serves_until_sigterm_and_leaves_no_worker():
     process = subprocess.Popen(
         [
             sys.executable,
@@ -546,7 +546,7 @@ def test_cli_serves_until_sigterm_and_leaves_no_worker(glue_client):
         line = process.stdout.readline()
         assert line.startswith("Local Glue endpoint at http://127.0.0.1:"), line
         url = line.split(" at ", 1)[1].strip()
-        glue = glue_client(types.SimpleNamespace(url=url), attempts=1)
+        glue = make_glue(url, attempts=1)
         session_id = ready(glue)
         run(glue, session_id, "import os; pid = os.getpid()")
         pid = int(run(glue, session_id, "pid")["Output"]["Data"]["TextPlain"])
@@ -575,7 +575,7 @@ def test_cli_refuses_a_remote_host_without_the_flag():
     assert "Traceback" not in result.stderr
 
 
-def test_workers_die_with_a_killed_endpoint(glue_client):
+def test_workers_die_with_a_killed_endpoint():
     """Even SIGKILL, which leaves no chance to clean up, takes the workers along."""
     process = subprocess.Popen(
         [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0"]
@@ -585,7 +585,7 @@ def test_workers_die_with_a_killed_endpoint(glue_client):
     )
     try:
         url = process.stdout.readline().split(" at ", 1)[1].strip()
-        glue = glue_client(types.SimpleNamespace(url=url), attempts=1)
+        glue = make_glue(url, attempts=1)
         pids = []
         for _ in range(2):
             session_id = ready(glue)
@@ -724,8 +724,6 @@ def test_malformed_http_gets_a_json_error_and_no_traceback(fresh_endpoint, capfd
 
 def test_stop_cuts_kept_alive_connections_and_waits_for_their_threads(fresh_endpoint):
     import threading
-
-    from conftest import make_glue
 
     ep = fresh_endpoint()
     glue = make_glue(ep.url)

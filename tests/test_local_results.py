@@ -17,7 +17,7 @@ import base64
 import json
 
 import pytest
-from helpers import PLOT, make_s3, needs_matplotlib, ready, run, s3_endpoint
+from helpers import PLOT, make_glue, make_s3, needs_matplotlib, ready, run, s3_endpoint
 
 BUCKET = "glue-magics-local-results"
 INLINE_LIMIT = 100
@@ -33,8 +33,6 @@ def s3(moto_server):
 
 
 def start(moto_server, **kwargs):
-    from conftest import make_glue
-
     ep = s3_endpoint(moto_server, kwargs.pop("bucket", BUCKET), INLINE_LIMIT, **kwargs).start()
     try:
         glue = make_glue(ep.url)

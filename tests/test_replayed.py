@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 import pytest
-from helpers import ROLE, make_s3
+from helpers import ROLE, make_glue, make_s3
 
 from tests.kernels import Kernel, Reply, kernel_env
 from tests.replay import Replay, load, output_shape, scenario_paths, to_wire
@@ -161,7 +161,6 @@ def test_the_replay_answers_in_order_and_converts_timestamps(replay):
     """PROVISIONING then READY as recorded, the client's own id, CreatedOn as the instant in
     the file; a real boto3 client through the lifecycle layer."""
     from glue_magics import lifecycle
-    from tests.conftest import make_glue
 
     replay.use(SESSION)
     glue = make_glue(replay.url)

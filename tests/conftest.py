@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import make_glue, moto_s3
 
 _NOWHERE = Path(tempfile.gettempdir()) / "glue-magics-tests-no-aws"
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -50,31 +51,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def make_glue(url: str, **config: Any) -> Any:
-    """A real boto3 Glue client (our model with the sdk-extras) for the endpoint at ``url``.
-
-    ``config`` goes to ``botocore.config.Config``.  Retries are botocore's standard mode,
-    3 attempts in all unless ``retries`` says otherwise; note botocore's
-    ``retries={"max_attempts": n}`` counts retries, ``total_max_attempts`` counts attempts.
-    """
-    import boto3
-    from botocore.config import Config
-
-    from glue_magics import model
-
-    session = boto3.Session(
-        botocore_session=model.botocore_session(),
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    retries = {"mode": "standard", **config.get("retries", {})}
-    if "max_attempts" not in retries:
-        retries.setdefault("total_max_attempts", 3)
-    config["retries"] = retries
-    return session.client("glue", endpoint_url=url, config=Config(**config))
-
-
 @pytest.fixture(scope="session")
 def _shared_endpoint() -> Iterator[Any]:
     from glue_magics.local import LocalEndpoint
@@ -106,7 +82,7 @@ def glue(endpoint: Any, _shared_glue: Any) -> Any:
 
 @pytest.fixture
 def glue_client() -> Callable[..., Any]:
-    """Factory: ``glue_client(ep, retries={"total_max_attempts": 1})`` -> a client for ``ep``."""
+    """Factory: ``glue_client(ep, attempts=1)`` -> a client for ``ep`` (``helpers.make_glue``)."""
 
     def factory(ep: Any, **config: Any) -> Any:
         return make_glue(ep.url, **config)
@@ -183,9 +159,7 @@ def replay() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's real server on loopback, one for the suite: its URL.  S3 for statement results
-    (each module makes buckets of its own names: test_local_helpers.s3_client), and moto's
-    Glue for test_moto."""
-    from test_local_helpers import moto_s3
-
+    (each module makes buckets of its own names: helpers.make_s3), and moto's Glue for
+    test_moto."""
     with moto_s3() as url:
         yield url

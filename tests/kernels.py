@@ -12,9 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers import ROLE
 from jupyter_client.manager import KernelManager
-
-ROLE = "arn:aws:iam::123456789012:role/GlueMagicsTest"
 
 
 def kernel_env(endpoint_url: str, **extra: str) -> dict[str, str]:

@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from helpers import ROLE
+
 PEER_DIST = "aws-glue-sessions"
 PEER_VERSION = "1.0.9"
 PEER_PACKAGE = "aws_glue_interactive_sessions_kernel"
@@ -44,7 +46,6 @@ PEER_RUNTIME = (
     "requests",
     "tabulate",
 )
-ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
 CLOSED_PORT_PROXY = "http://127.0.0.1:9"  # discard port: nothing listens, connect fails at once
 _COMPLETE = ".complete"  # written only after a whole install: a half-made venv is redone
 # pip's words for "could not reach the index" (pip/_internal/exceptions.py, urllib3's errors)

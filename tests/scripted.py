@@ -155,12 +155,6 @@ class RecordingS3:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    def client(self) -> Any:
-        """A boto3 S3 client for putting test objects in place."""
-        from test_local_helpers import s3_client
-
-        return s3_client(self.url)
-
     def gets(self, bucket: str) -> list[tuple[str, str | None]]:
         """(path, signing region) of every GET of an object in ``bucket``."""
         prefix = f"/{bucket}/"

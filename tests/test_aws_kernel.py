@@ -28,18 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_glue
+from helpers import ROLE, make_glue, make_s3, s3_endpoint
 from kernels import Kernel, Reply
 from peer_kernel import (
     PEER_KERNEL,
-    ROLE,
     PeerUnavailable,
     install_peer,
     peer_env,
     peer_venv,
     sts_proxy,
 )
-from test_local_helpers import s3_client, s3_endpoint
 
 from glue_magics.local import LocalEndpoint
 
@@ -94,7 +92,7 @@ def aws(peer_specs: Any) -> Iterator[Kernel]:
 
 @pytest.fixture(scope="module")
 def results_endpoint(moto_server: str) -> Iterator[LocalEndpoint]:
-    s3_client(moto_server, BUCKET)
+    make_s3(moto_server, BUCKET)
     with s3_endpoint(moto_server, BUCKET, INLINE_LIMIT, provision_seconds=0.3) as ep:
         yield ep
 

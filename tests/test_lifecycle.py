@@ -13,6 +13,7 @@ import time
 import uuid
 
 import pytest
+from helpers import ROLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,8 +29,6 @@ from glue_magics.lifecycle import (
 )
 from glue_magics.service import GlueError, make_client
 
-ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
-
 
 def request(session_id: str | None = None, **extra) -> dict:
     return {
@@ -41,6 +40,7 @@ def request(session_id: str | None = None, **extra) -> dict:
 
 
 def client_for(ep, **kwargs):
+    """The client the magics make (service.make_client) for ``ep`` (anything with a url)."""
     return make_client(endpoint_url=ep.url, **kwargs)
 
 
@@ -440,7 +440,7 @@ def test_scheduler_eta_follows_a_steady_rate():
 
 def test_wait_ready_ends_on_busy(scripted):
     scripted.session("busy-wait", "BUSY")
-    client = make_client(endpoint_url=scripted.url)
+    client = client_for(scripted)
     assert lifecycle.wait_ready(client, "busy-wait", timeout=5)["Status"] == "BUSY"
 
 
@@ -448,7 +448,7 @@ def test_a_statement_refused_while_busy_is_the_services_error_not_a_dead_session
     """A live (BUSY) session that refuses a statement is not "ended": no new session."""
     scripted.session("busy-run", "BUSY")
     scripted.error("RunStatement", "IllegalSessionStateException", "Session busy-run is BUSY")
-    client = make_client(endpoint_url=scripted.url, max_attempts=1)
+    client = client_for(scripted, max_attempts=1)
     with pytest.raises(GlueError) as info:
         lifecycle.run_statement(client, "busy-run", "1")
     assert info.value.code == "IllegalSessionStateException"
@@ -462,7 +462,7 @@ def test_a_statement_refused_while_busy_is_the_services_error_not_a_dead_session
 @pytest.mark.parametrize("state", ["COMPLETED", "FAILED"])
 def test_statement_waits_end_on_completed_and_failed(scripted, state):
     scripted.statement(state, {"Data": {"TextPlain": "x"}})
-    client = make_client(endpoint_url=scripted.url)
+    client = client_for(scripted)
     views: list[StatementView] = []
     done: list[dict] = []
     waiting = threading.Thread(

@@ -8,15 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-import types
 import urllib.error
 import urllib.request
 
 import botocore.exceptions
 import pytest
-from test_local_helpers import (
+from helpers import (
     ROLE,
     create,
+    make_glue,
     new_id,
     ready,
     run,
@@ -182,7 +182,7 @@ def test_timeout_ends_a_busy_session_and_errors_its_statement(fresh_endpoint, gl
 
 def test_endpoint_stop_ends_every_worker(fresh_endpoint, glue_client):
     ep = fresh_endpoint()
-    glue = glue_client(ep, retries={"total_max_attempts": 1})
+    glue = glue_client(ep, attempts=1)
     for _ in range(2):
         session_id = ready(glue)
         run(glue, session_id, "1")
@@ -259,7 +259,7 @@ def test_tags_by_session_arn(glue):
 @pytest.fixture
 def raw_glue(endpoint, glue_client):
     """A client that sends whatever it is given: the endpoint alone must catch errors."""
-    return glue_client(endpoint, parameter_validation=False, retries={"total_max_attempts": 1})
+    return glue_client(endpoint, parameter_validation=False, attempts=1)
 
 
 @pytest.mark.parametrize(
@@ -434,7 +434,7 @@ def test_calls_are_counted_per_operation(fresh_endpoint, glue_client):
     ],
 )
 def test_faults_reach_a_client_without_retries(endpoint, glue_client, kind, exception, code):
-    glue = glue_client(endpoint, retries={"total_max_attempts": 1})
+    glue = glue_client(endpoint, attempts=1)
     endpoint.faults.set(kind, 1.0, operation="ListSessions")
     with pytest.raises(exception) as info:
         glue.list_sessions()
@@ -447,7 +447,7 @@ def test_faults_reach_a_client_without_retries(endpoint, glue_client, kind, exce
 
 def test_fault_rate_is_honoured_and_seeded(fresh_endpoint, glue_client):
     ep = fresh_endpoint(faults=Faults(seed=7))
-    glue = glue_client(ep, retries={"total_max_attempts": 1})
+    glue = glue_client(ep, attempts=1)
     ep.faults.set("throttle", 0.3)
     outcomes = []
     for _ in range(200):
@@ -463,7 +463,7 @@ def test_fault_rate_is_honoured_and_seeded(fresh_endpoint, glue_client):
 
 def test_standard_retries_ride_through_faults_and_create_once(fresh_endpoint, glue_client):
     ep = fresh_endpoint(faults=Faults(seed=3))
-    glue = glue_client(ep, retries={"total_max_attempts": 10})
+    glue = glue_client(ep, attempts=10)
     ep.faults.set("drop", 0.5, operation="CreateSession")
     ep.faults.set("throttle", 0.15, operation="GetSession")
     ep.faults.set("error5xx", 0.15, operation="GetSession")
@@ -524,7 +524,7 @@ def test_non_loopback_host_needs_allow_remote(capsys):
     assert "WARNING" in capsys.readouterr().err
 
 
-def test_cli_serves_until_sigterm_and_leaves_no_worker(glue_client):
+def test_cli_serves_until_sigterm_and_leaves_no_worker():
     process = subprocess.Popen(
         [
             sys.executable,
@@ -546,7 +546,7 @@ def test_cli_serves_until_sigterm_and_leaves_no_worker(glue_client):
         line = process.stdout.readline()
         assert line.startswith("Local Glue endpoint at http://127.0.0.1:"), line
         url = line.split(" at ", 1)[1].strip()
-        glue = glue_client(types.SimpleNamespace(url=url), retries={"total_max_attempts": 1})
+        glue = make_glue(url, attempts=1)
         session_id = ready(glue)
         run(glue, session_id, "import os; pid = os.getpid()")
         pid = int(run(glue, session_id, "pid")["Output"]["Data"]["TextPlain"])
@@ -575,7 +575,7 @@ def test_cli_refuses_a_remote_host_without_the_flag():
     assert "Traceback" not in result.stderr
 
 
-def test_workers_die_with_a_killed_endpoint(glue_client):
+def test_workers_die_with_a_killed_endpoint():
     """Even SIGKILL, which leaves no chance to clean up, takes the workers along."""
     process = subprocess.Popen(
         [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0"]
@@ -585,7 +585,7 @@ def test_workers_die_with_a_killed_endpoint(glue_client):
     )
     try:
         url = process.stdout.readline().split(" at ", 1)[1].strip()
-        glue = glue_client(types.SimpleNamespace(url=url), retries={"total_max_attempts": 1})
+        glue = make_glue(url, attempts=1)
         pids = []
         for _ in range(2):
             session_id = ready(glue)
@@ -604,7 +604,7 @@ def test_a_lost_answer_to_create_session_meets_its_own_session_on_retry(
     fresh_endpoint, glue_client
 ):
     ep = fresh_endpoint()
-    glue = glue_client(ep, retries={"total_max_attempts": 1})
+    glue = glue_client(ep, attempts=1)
     ep.faults.set("lose", 1.0, operation="CreateSession")
     request = {"Id": new_id(), "Role": ROLE, "Command": {"Name": "glueetl"}}
     session_id = request["Id"]
@@ -724,8 +724,6 @@ def test_malformed_http_gets_a_json_error_and_no_traceback(fresh_endpoint, capfd
 
 def test_stop_cuts_kept_alive_connections_and_waits_for_their_threads(fresh_endpoint):
     import threading
-
-    from conftest import make_glue
 
     ep = fresh_endpoint()
     glue = make_glue(ep.url)

@@ -13,9 +13,9 @@ import json
 import struct
 
 import pytest
+from helpers import needs_matplotlib, needs_plotly, ready, run
 from hypothesis import given
 from hypothesis import strategies as st
-from test_local_helpers import needs_matplotlib, needs_plotly, ready, run
 
 from glue_magics.local.worker import TABLE_MIME, _chunks, livy_table
 

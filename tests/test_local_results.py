@@ -17,7 +17,7 @@ import base64
 import json
 
 import pytest
-from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client, s3_endpoint
+from helpers import PLOT, make_glue, make_s3, needs_matplotlib, ready, run, s3_endpoint
 
 BUCKET = "glue-magics-local-results"
 INLINE_LIMIT = 100
@@ -29,12 +29,10 @@ BIG_JSON = "payload = ['déjà vu ✓'] * 40\n%json payload"
 
 @pytest.fixture(scope="module")
 def s3(moto_server):
-    return s3_client(moto_server, BUCKET)
+    return make_s3(moto_server, BUCKET)
 
 
 def start(moto_server, **kwargs):
-    from conftest import make_glue
-
     ep = s3_endpoint(moto_server, kwargs.pop("bucket", BUCKET), INLINE_LIMIT, **kwargs).start()
     try:
         glue = make_glue(ep.url)

@@ -9,7 +9,7 @@ Sources, named per test: AWS's own Glue kernel (aws-glue-sessions 1.0.9,
 from __future__ import annotations
 
 import pytest
-from test_local_helpers import ready, run, wait_statement, wait_status
+from helpers import make_glue, ready, run, wait_statement, wait_status
 
 ZERO = "def f():\n    return 1 / 0\nf()"
 
@@ -186,18 +186,17 @@ def test_without_the_switch_a_running_session_is_ready(glue, session_id, tmp_pat
     wait_statement(glue, session_id, statement_id)
 
 
-def test_cli_switches_reach_the_endpoint(glue_client, tmp_path):
+def test_cli_switches_reach_the_endpoint(tmp_path):
     import signal
     import subprocess
     import sys
-    import types
 
     command = [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0"]
     command += ["--provision-seconds", "0.1", "--busy-status", "--statement-states", "completed"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = process.stdout.readline().split(" at ", 1)[1].strip()
-        glue = glue_client(types.SimpleNamespace(url=url))
+        glue = make_glue(url)
         session_id = ready(glue)
         flag = tmp_path / "go"
         code = f"import os, time\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.005)"

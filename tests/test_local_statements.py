@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from test_local_helpers import SPARK_PATIENCE, ready, run, wait_gone, wait_statement, wait_status
+from helpers import SPARK_PATIENCE, ready, run, wait_gone, wait_statement, wait_status
 
 
 @pytest.fixture
@@ -213,6 +213,20 @@ def test_ended_workers_leave_no_open_pipe_behind(fresh_endpoint, glue_client):
         crash_one()
     assert len(os.listdir("/proc/self/fd")) <= before
     assert ep.worker_pids() == []
+
+
+def test_alive_tells_live_from_ended_processes() -> None:
+    """``pid_alive``, which ``worker_pids`` and ``helpers.wait_gone`` rely on."""
+    import os
+    import subprocess
+    import sys
+
+    from glue_magics.local.workers import pid_alive as alive
+
+    assert alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert not alive(child.pid)
 
 
 def test_cancel_of_a_finished_statement_changes_nothing(glue, session_id):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.validate import ParamValidator
+from helpers import ROLE
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ CREATE = model.operation("CreateSession").input_shape
 # What botocore's ParamValidator checks; the rest (max, enum, pattern, map size) only the
 # service checks.
 BOTOCORE_KINDS = {"type", "required", "min"}
-ROLE = "arn:aws:iam::123456789012:role/Glue"
 
 # JSON values, without null and booleans: botocore takes True as an integer and rejects
 # None where the wire format treats null as absent, so those two say nothing about the walk.
@@ -58,7 +58,7 @@ def for_shape(
         if enum:
             options.append(st.sampled_from(enum))
         if "Role" in shape.name or "Arn" in shape.name:
-            options.append(st.just("arn:aws:iam::123456789012:role/Glue"))
+            options.append(st.just(ROLE))
         right = st.one_of(*options)
     elif kind in ("integer", "long"):
         right = st.integers(min_value=-5, max_value=3000)
@@ -134,7 +134,7 @@ def test_a_message_that_quotes_the_users_text_is_one_line(body):
 def test_a_valid_request_has_no_problems():
     body = {
         "Id": "ok",
-        "Role": "arn:aws:iam::123456789012:role/Glue",
+        "Role": ROLE,
         "Command": {"Name": "glueetl", "PythonVersion": "3"},
         "DefaultArguments": {"--enable-glue-datacatalog": "true"},
         "WorkerType": "G.1X",

@@ -7,23 +7,11 @@ import base64
 import threading
 import time
 
-import boto3
 import pytest
-from test_local_helpers import PLOT, needs_matplotlib, s3_client, s3_endpoint
+from helpers import PLOT, make_glue, make_s3, needs_matplotlib, s3_endpoint
 
-from glue_magics import model
 from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, kernel_env
-
-
-def glue_client(endpoint: LocalEndpoint):
-    session = boto3.Session(botocore_session=model.botocore_session(), region_name="us-east-1")
-    return session.client(
-        "glue",
-        endpoint_url=endpoint.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def no_traceback(reply) -> None:
@@ -191,7 +179,7 @@ def test_session_stopped_while_provisioning_turns_red_with_next_step(slow):
 
     def stop_it_elsewhere(kernel):
         def stop():
-            glue_client(endpoint).stop_session(Id="red-1")
+            make_glue(endpoint.url).stop_session(Id="red-1")
 
         threading.Timer(1.0, stop).start()
 
@@ -213,7 +201,7 @@ def test_interrupt_while_provisioning_stops_session(slow):
     reply = k.execute("%glue_session --id interrupted-1", during=interrupt_soon)
     assert reply.status == "error"
     assert "stopped session interrupted-1" in reply.stderr
-    status = glue_client(endpoint).get_session(Id="interrupted-1")["Session"]["Status"]
+    status = make_glue(endpoint.url).get_session(Id="interrupted-1")["Session"]["Status"]
     assert status in ("STOPPING", "STOPPED")
 
 
@@ -226,7 +214,7 @@ def test_cancel_long_statement(kernel, ep):
     reply = kernel.execute("%%glue\nimport time\ntime.sleep(30)", during=interrupt_soon)
     assert reply.status == "error"
     assert "cancel" in reply.stderr.lower()
-    statements = glue_client(ep).list_statements(SessionId="cancel-me")["Statements"]
+    statements = make_glue(ep.url).list_statements(SessionId="cancel-me")["Statements"]
     assert statements[-1]["State"] in ("CANCELLED", "CANCELLING")
     kernel.ok("%glue_stop")
 
@@ -238,7 +226,7 @@ def status_soon(ep, session_id: str, *wanted: str) -> str:
     deadline = time.monotonic() + 10
     status = None
     while time.monotonic() < deadline:
-        status = glue_client(ep).get_session(Id=session_id)["Session"]["Status"]
+        status = make_glue(ep.url).get_session(Id=session_id)["Session"]["Status"]
         if status in wanted:
             break
         time.sleep(0.1)
@@ -300,9 +288,7 @@ def test_twenty_runs_under_the_fault_mix_all_end_ready_with_one_session_and_the_
         faulty.faults.clear()
         assert not failures, failures
         assert faulty.sessions_created == runs_per_kernel * kernels  # exactly one per run
-        glue = boto3.Session(botocore_session=model.botocore_session()).client(
-            "glue", endpoint_url=faulty.url, region_name="us-east-1"
-        )
+        glue = make_glue(faulty.url)
         for n in range(kernels):
             for i in range(runs_per_kernel):
                 statements = glue.list_statements(SessionId=f"faulty-{n}-{i}")["Statements"]
@@ -383,7 +369,7 @@ def test_large_result_left_in_s3_is_fetched_and_shown(tmp_path, moto_server):
     """A %matplot PNG over the inline limit, which the endpoint hands over in S3 as
     ``text/uri-list`` (AWS's Glue kernel, BaseKernel.display_result), reaches the notebook
     as the very bytes the session drew: it saves the same figure to a file first."""
-    s3_client(moto_server, "results")
+    make_s3(moto_server, "results")
     drawn = tmp_path / "drawn.png"
     with s3_endpoint(moto_server, "results", provision_seconds=0.2) as big:
         k = Kernel(kernel_env(big.url, AWS_ENDPOINT_URL_S3=moto_server))
@@ -393,7 +379,7 @@ def test_large_result_left_in_s3_is_fetched_and_shown(tmp_path, moto_server):
             reply = k.ok("%%glue\n" + code)
             [png] = reply.data("image/png")
             assert base64.b64decode(png, validate=True) == drawn.read_bytes()
-            glue = glue_client(big)
+            glue = make_glue(big.url)
             [session_id] = glue.list_sessions()["Ids"]
             [statement] = glue.list_statements(SessionId=session_id)["Statements"]
             assert statement["Output"]["Data"]["MimeType"] == "text/uri-list"  # it went by S3

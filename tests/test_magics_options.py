@@ -11,6 +11,7 @@ import shlex
 
 import pytest
 from botocore.validate import validate_parameters
+from helpers import ROLE
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from IPython.core.error import UsageError
@@ -20,7 +21,9 @@ from IPython.utils.capture import capture_output
 from glue_magics.magics import GlueMagics
 from glue_magics.model import operation
 
-ROLE = "arn:aws:iam::123456789012:role/Members"
+#: The Role member's own value, not ROLE: the ``shell`` fixture sets ROLE, so a source whose
+#: role never reached the request would still pass if the two were the same.
+MEMBER_ROLE = "arn:aws:iam::123456789012:role/Members"
 
 # member -> (flag line, %%configure JSON, %config assignment, environment, expected request)
 MEMBERS = {
@@ -33,11 +36,11 @@ MEMBERS = {
         {"Description": "demo"},
     ),
     "Role": (
-        f"--role {ROLE}",
-        f'{{"iam_role": "{ROLE}"}}',
-        f'role = "{ROLE}"',
-        {"GLUE_ROLE_ARN": ROLE},
-        {"Role": ROLE},
+        f"--role {MEMBER_ROLE}",
+        f'{{"iam_role": "{MEMBER_ROLE}"}}',
+        f'role = "{MEMBER_ROLE}"',
+        {"GLUE_ROLE_ARN": MEMBER_ROLE},
+        {"Role": MEMBER_ROLE},
     ),
     "Command": (
         "--session-type streaming --python-version 3",

@@ -8,13 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from helpers import ROLE
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from glue_magics.magics import GlueMagics
-
-ROLE = "arn:aws:iam::123456789012:role/GlueMagicsSessions"
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from helpers import ROLE
 
 from glue_magics import lifecycle
 from glue_magics.lifecycle import SessionFailed, SessionView
 from glue_magics.service import GlueError, make_client
-
-ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from botocore.validate import validate_parameters
+from helpers import ROLE
 
 from glue_magics.model import operation
 from glue_magics.options import (
@@ -30,7 +31,6 @@ from glue_magics.options import (
     suggest,
 )
 
-ROLE = "arn:aws:iam::123456789012:role/GlueRole"
 INPUT = operation("CreateSession").input_shape
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from botocore.validate import validate_parameters
+from helpers import ROLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,6 @@ from glue_magics.options import (
 from glue_magics.shapes import compile_pattern
 
 INPUT = operation("CreateSession").input_shape
-ROLE = "arn:aws:iam::123456789012:role/GlueRole"
 TRIED: Counter[str] = Counter()
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

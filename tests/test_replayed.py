@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 import pytest
-from test_local_helpers import s3_client
+from helpers import ROLE, make_glue, make_s3
 
 from tests.kernels import Kernel, Reply, kernel_env
 from tests.replay import Replay, load, output_shape, scenario_paths, to_wire
@@ -161,7 +161,6 @@ def test_the_replay_answers_in_order_and_converts_timestamps(replay):
     """PROVISIONING then READY as recorded, the client's own id, CreatedOn as the instant in
     the file; a real boto3 client through the lifecycle layer."""
     from glue_magics import lifecycle
-    from tests.conftest import make_glue
 
     replay.use(SESSION)
     glue = make_glue(replay.url)
@@ -184,8 +183,8 @@ def server():
 def s3(moto_server):
     buckets = {uri.split("/")[2] for name in SCENARIOS for uri in load(name).get("s3_objects", {})}
     for bucket in buckets:
-        s3_client(moto_server, bucket)
-    return s3_client(moto_server)
+        make_s3(moto_server, bucket)
+    return make_s3(moto_server)
 
 
 @pytest.fixture(scope="module")
@@ -386,7 +385,6 @@ def local_session(glue):
     import uuid
 
     from glue_magics import lifecycle
-    from tests.kernels import ROLE
 
     session_id = f"replayed-{uuid.uuid4().hex[:8]}"
     request = {"Id": session_id, "Role": ROLE, "Command": {"Name": "glueetl"}}

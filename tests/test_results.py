@@ -17,9 +17,9 @@ import base64
 
 import boto3
 import pytest
+from helpers import PLOT, make_glue, make_s3, needs_matplotlib, ready, run, s3_endpoint
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_local_helpers import PLOT, needs_matplotlib, ready, run, s3_client, s3_endpoint
 
 from glue_magics import results
 from glue_magics.local import LocalEndpoint
@@ -32,14 +32,12 @@ INLINE_LIMIT = 100
 
 @pytest.fixture(scope="module")
 def s3(moto_server):
-    return s3_client(moto_server, BUCKET)
+    return make_s3(moto_server, BUCKET)
 
 
 @pytest.fixture(scope="module")
 def session(s3, moto_server):
     """(glue client, READY session id) of an endpoint that holds big outputs in S3."""
-    from conftest import make_glue
-
     with s3_endpoint(moto_server, BUCKET, INLINE_LIMIT) as ep:
         glue = make_glue(ep.url)
         yield glue, ready(glue)
@@ -142,7 +140,7 @@ def test_no_credentials_is_one_line(s3, moto_server, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
 
-    def factory():
+    def factory():  # not helpers.make_s3, which gives its client the tests' credentials
         return boto3.Session(region_name="us-east-1").client("s3", endpoint_url=moto_server)
 
     data = {"MimeType": "text/html", "Result": f"s3://{BUCKET}/any/key.html"}
@@ -152,15 +150,7 @@ def test_no_credentials_is_one_line(s3, moto_server, monkeypatch):
 
 def test_unreachable_s3_is_one_line():
     def factory():
-        from botocore.config import Config
-
-        return boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        ).client(
-            "s3",
-            endpoint_url="http://127.0.0.1:9",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        return make_s3("http://127.0.0.1:9", attempts=1)
 
     data = {"MimeType": "text/html", "Result": f"s3://{BUCKET}/any/key.html"}
     error = one_line_error(data, factory)

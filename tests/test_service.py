@@ -14,6 +14,7 @@ import string
 import uuid
 
 import pytest
+from helpers import ROLE
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,7 +40,6 @@ AWS_ENV = (
 )
 SECRET_KEY_ID = "AKIAGLUEMAGICSTEST01"
 SECRET_KEY = "s3cr3t/GlueMagicsTestSecretKeyValue0001"
-ROLE = "arn:aws:iam::123456789012:role/GlueDev"
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from botocore.validate import ParamValidator
+from helpers import ROLE
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from glue_magics.shapes import INT32_MAX, KINDS, Problem, compile_pattern, walk
 from tests.test_local_validation import for_shape, json_values
 
 CREATE = model.operation("CreateSession").input_shape
-ROLE = "arn:aws:iam::123456789012:role/GlueRole"
 VALID = {"Id": "s", "Role": ROLE, "Command": {"Name": "glueetl"}}
 
 # Any JSON, null and booleans included, and Python's tuples, which no JSON reader makes.

@@ -16,6 +16,7 @@ import json
 import string
 
 import pytest
+from helpers import make_s3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -295,9 +296,7 @@ def test_any_done_statement_reads_without_raising(state, output):
 
 @pytest.fixture(scope="module")
 def s3(recording_s3):
-    client = recording_s3.client()
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    return make_s3(recording_s3.url, BUCKET)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import make_s3
 
 from tests.kernels import Kernel, kernel_env
 from tests.test_statement_output import PNG, TRACEBACK
@@ -28,9 +29,7 @@ SESSION = "shapes-1"
 
 @pytest.fixture(scope="module")
 def s3(recording_s3):
-    client = recording_s3.client()
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    return make_s3(recording_s3.url, BUCKET)
 
 
 def put(s3, key: str, body: str) -> str:

@@ -15,14 +15,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from helpers import ROLE
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from glue_magics import lifecycle
 from glue_magics.magics import GlueMagics
 from glue_magics.service import GlueError, make_client
-
-ROLE = "arn:aws:iam::123456789012:role/GlueTransient"
 
 
 def request() -> dict:

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROLE
 
 from glue_magics.sessions import SessionManager, Settings
 from glue_magics.states import STOPPED_STATES
-from tests.kernels import ROLE, Kernel, kernel_env
+from tests.kernels import Kernel, kernel_env
 
 WITHIN = 15.0  # seconds from SIGKILL to a stopped session: the bound
 

@@ -1,10 +1,20 @@
-"""Helpers for the local endpoint's tests (imported by the other test_local_* files)."""
+"""What the tests share, defined once: the session role, the boto3 clients a test uses, and
+helpers that drive the local endpoint over its Glue API.
+
+Import it as ``helpers``: pytest puts ``tests/`` on ``sys.path`` (the rootdir conftest), and
+so does ``benchmarks/bench_kernels.py`` for ``peer_kernel``.  Fixtures stay in
+``conftest.py``, which builds its clients here.
+
+The clients made here are a test's own hands and eyes, plain boto3 as any SDK user has it
+(with our model's sdk-extras, so replies are parsed in full).  The client the magics make is
+``glue_magics.service.make_client``; tests of that code path (test_service, test_lifecycle,
+test_moto, test_transient) call it, because it is what they test.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,9 +22,11 @@ from typing import Any
 
 import pytest
 
-from glue_magics.local.workers import pid_alive as alive
+#: The session role every test sends.  Any well-formed ARN will do: nothing assumes it (the
+#: local endpoint, moto and the scripted servers only check its shape), and 123456789012 is
+#: the account AWS's documentation uses.  A test that needs a second role says why, there.
+ROLE = "arn:aws:iam::123456789012:role/GlueMagicsTest"
 
-ROLE = "arn:aws:iam::123456789012:role/GlueLocalTest"
 #: Statement done states (AWS's Glue kernel: GlueSessionsConstants.FINAL_STATEMENT_STATUS).
 DONE = ("AVAILABLE", "COMPLETED", "FAILED", "ERROR", "CANCELLED")
 # Guards against a hang, not timing assertions: a broken endpoint fails instead of waiting.
@@ -35,6 +47,50 @@ needs_plotly = pytest.mark.skipif(
 #: ``magic_matplot`` saves ``plt.gcf()`` as a PNG): a rich image/png result.
 #: The plot's line is assigned: a bare last expression would print its repr to stdout.
 PLOT = "import matplotlib.pyplot as plt\nplt.figure()\nline, = plt.plot([1, 3, 2])\n"
+
+
+# --------------------------------------------------------------------------- clients
+
+
+def make_glue(url: str, attempts: int = 3, **config: Any) -> Any:
+    """A boto3 Glue client (our model with the sdk-extras) for the server at ``url``.
+
+    Retries are botocore's standard mode, ``attempts`` in all (1: every fault the endpoint
+    injects reaches the test).  ``config`` goes to ``botocore.config.Config``
+    (``parameter_validation=False`` lets a test send what the client would refuse).
+    """
+    return _client("glue", url, attempts, **config)
+
+
+def make_s3(url: str, bucket: str | None = None, attempts: int = 3, **config: Any) -> Any:
+    """A boto3 S3 client of the server at ``url`` (moto's), with ``bucket`` created when one
+    is named (a bucket made before is fine).  Retries and ``config`` as for :func:`make_glue`."""
+    client = _client("s3", url, attempts, **config)
+    if bucket is not None:
+        try:
+            client.create_bucket(Bucket=bucket)
+        except client.exceptions.BucketAlreadyOwnedByYou:
+            pass
+    return client
+
+
+def _client(service: str, url: str, attempts: int, **config: Any) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    from glue_magics import model
+
+    session = boto3.Session(
+        botocore_session=model.botocore_session(),
+        region_name="us-east-1",
+        aws_access_key_id="testing",  # conftest's dummies: nothing here can reach AWS
+        aws_secret_access_key="testing",
+    )
+    retries = {"mode": "standard", "total_max_attempts": attempts}
+    return session.client(service, endpoint_url=url, config=Config(retries=retries, **config))
+
+
+# --------------------------------------------------------------------------- local endpoint
 
 
 def new_id(prefix: str = "t") -> str:
@@ -60,6 +116,7 @@ def wait_status(glue: Any, session_id: str, *wanted: str) -> dict[str, Any]:
 
 
 def ready(glue: Any, **extra: Any) -> str:
+    """A new session, READY: its Id."""
     session_id = create(glue, **extra)
     wait_status(glue, session_id, "READY")
     return session_id
@@ -68,6 +125,7 @@ def ready(glue: Any, **extra: Any) -> str:
 def wait_statement(
     glue: Any, session_id: str, statement_id: int, *wanted: str, patience: float = PATIENCE
 ) -> dict[str, Any]:
+    """Poll GetStatement until its State is one of ``wanted`` (default: done); returns it."""
     wanted = wanted or DONE
     deadline = time.monotonic() + patience
     while True:
@@ -86,10 +144,15 @@ def run(glue: Any, session_id: str, code: str, patience: float = PATIENCE) -> di
 
 def wait_gone(pids: list[int]) -> list[int]:
     """Wait (bounded) for processes to end; returns those still alive."""
+    from glue_magics.local.workers import pid_alive as alive
+
     deadline = time.monotonic() + PATIENCE
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.02)
     return [p for p in pids if alive(p)]
+
+
+# --------------------------------------------------------------------------- S3 (moto)
 
 
 @contextlib.contextmanager
@@ -109,25 +172,9 @@ def moto_s3() -> Iterator[str]:
         server.stop()
 
 
-def s3_client(url: str, bucket: str | None = None) -> Any:
-    """A boto3 S3 client of moto's server at ``url`` (the tests' dummy credentials), with
-    ``bucket`` created when one is named (a bucket made before is fine)."""
-    import boto3
-
-    client = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client("s3", endpoint_url=url)
-    if bucket is not None:
-        try:
-            client.create_bucket(Bucket=bucket)
-        except client.exceptions.BucketAlreadyOwnedByYou:
-            pass
-    return client
-
-
 def s3_endpoint(moto_url: str, bucket: str, inline_limit: int = 100, **kwargs: Any) -> Any:
     """A local endpoint (not started: use it in ``with``) that holds outputs over
-    ``inline_limit`` bytes in ``bucket`` of moto's S3 at ``moto_url``; ``s3_client`` makes
+    ``inline_limit`` bytes in ``bucket`` of moto's S3 at ``moto_url``; ``make_s3`` makes
     the bucket.  ``kwargs`` go to LocalEndpoint (quick provisioning unless given)."""
     from glue_magics.local import LocalEndpoint
 
@@ -136,13 +183,3 @@ def s3_endpoint(moto_url: str, bucket: str, inline_limit: int = 100, **kwargs: A
     return LocalEndpoint(
         results_bucket=bucket, s3_endpoint_url=moto_url, result_inline_limit=inline_limit, **kwargs
     )
-
-
-def test_alive_tells_live_from_ended_processes() -> None:
-    import subprocess
-    import sys
-
-    assert alive(os.getpid())
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    assert not alive(child.pid)

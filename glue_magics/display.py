@@ -4,6 +4,9 @@ One progress abstraction, like tqdm's notebook bar: an ipywidgets bar where the 
 renders widgets (an ipykernel), a text line rewritten in place where it does not.  The
 callers (magics, fed by lifecycle callbacks) call ``update`` often; the classes here
 throttle redraws so that stays cheap.  ipywidgets is imported at first use only.
+
+This is also the one place where what to do next (``steps.NextStep``, carried by errors
+and messages from below) becomes words naming a magic: :func:`advice`, :func:`explain`.
 """
 
 from __future__ import annotations
@@ -15,23 +18,75 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from glue_magics import results
 from glue_magics.states import LIVE_STATES, STATEMENT_SUCCESS
+from glue_magics.steps import Action, NextStep, with_steps
 
 MODES = ("auto", "widget", "text", "none")
 LINE_WIDTH = 100  # widest progress line we ever draw
 BAR_WIDTH = 20
 MIN_INTERVAL = 0.2  # seconds between throttled redraws (at most ~5 per second)
 
-# What to do next after a session did not become READY, by final status.
-_NEXT_STEP = {
-    "FAILED": "check the options with %glue_config, then run %glue_session again",
-    "INTERRUPTED": "",  # the caller knows whether the session was stopped and says so
+
+# ---------------------------------------------------------------------------------------
+# next steps, as the magics that take them
+
+#: Each action in words that name its magic (the neutral words where no magic does it).
+_ADVICE: dict[Action, str] = {
+    Action.CREATE: "start a new one with %glue_session",
+    Action.RENAME: Action.RENAME.neutral,
+    Action.RECONNECT: "give the session id: %glue_reconnect ID (see %glue_sessions)",
+    Action.WAIT: "wait for it with %glue_reconnect ID",
+    Action.STOP: "give an id: %glue_stop ID",
+    Action.STATUS: "check it with %glue_status",
+    Action.LIST: "list sessions with %glue_sessions",
+    Action.RERUN: "check the session with %glue_status, then run the cell again",
+    Action.QUOTA: "stop unused sessions (%glue_sessions, then %glue_stop ID) or ask AWS for a "
+    "quota increase",
+    Action.OPTIONS: "check the options with %glue_config, then run %glue_session again",
+    Action.AUTO_RESTART: "let it restart on its own: %config GlueMagics.auto_restart = True",
+    Action.REPLACE: "use %glue_session --force to stop it and create a new one",
+    Action.RECONFIGURE: "use %%configure -f to stop it and create a new one with these",
 }
-_DEFAULT_NEXT_STEP = "run %glue_session to start a new session"
+#: The same for a step about one session (``{id}``), for the actions that take one.
+_ABOUT_ONE: dict[Action, str] = {
+    Action.RECONNECT: "attach to it with %glue_reconnect {id}",
+    Action.WAIT: "wait for it with %glue_reconnect {id}",
+    Action.STOP: "stop it with %glue_stop {id}",
+}
+
+#: What to do after a wait for READY failed with no step of its own, by final status.
+_AFTER_FAILURE: dict[str, tuple[NextStep, ...]] = {
+    "FAILED": (NextStep(Action.OPTIONS),),
+    "INTERRUPTED": (),  # the caller knows whether the session was stopped and says so
+}
+_AFTER_ANY_FAILURE = (NextStep(Action.CREATE),)
+
+
+def advice(step: NextStep) -> str:
+    """A next step in words that name the magic to run: ``wait for it with %glue_reconnect abc``."""
+    if step.session_id:
+        return _ABOUT_ONE[step.action].format(id=step.session_id)
+    return _ADVICE[step.action]
+
+
+def said(message: str, steps: Iterable[NextStep] = ()) -> str:
+    """``message`` followed by its next steps (alternatives) as magics to run."""
+    return with_steps(message, steps, advice)
+
+
+def explain(error: BaseException) -> str:
+    """The line a user sees for an error: what happened, then what to do, naming magics.
+
+    A ``GlueError`` carries its next steps as data; any other error is its ``str()``.
+    """
+    message = getattr(error, "message", None)
+    if not isinstance(message, str):
+        return str(error)
+    return said(message, getattr(error, "next_steps", ()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -398,8 +453,8 @@ class SessionProgress:
         elif self._line is not None:
             self._line.finish(_final_line(100, outcome, self.session_id, self._line.width))
 
-    def fail(self, status: str, message: str) -> None:
-        """Red bar, the service's message and what to do next, as one error line."""
+    def fail(self, status: str, message: str, *steps: NextStep) -> None:
+        """Red bar, the message and what to do next (``steps``), as one error line."""
         if self._finished:
             return
         self._finished = True
@@ -408,7 +463,7 @@ class SessionProgress:
         if self._widget is not None:
             self._widget.set(
                 int(self._percent),
-                f"{outcome}: {_one_line(message)}  {self.title} {self.session_id}",
+                f"{outcome}: {_one_line(said(message, steps))}  {self.title} {self.session_id}",
                 "danger",
                 _RED,
             )
@@ -416,21 +471,18 @@ class SessionProgress:
             self._line.finish(
                 _final_line(self._percent, outcome, self.session_id, self._line.width)
             )
-        error_line(self.failure_message(status, message))
+        error_line(self.failure_message(status, message, *steps))
 
-    def failure_message(self, status: str, message: str) -> str:
+    def failure_message(self, status: str, message: str, *steps: NextStep) -> str:
         """``Glue session <id> FAILED: <ErrorMessage>; <next step>``.
 
-        The next step is added only when the message does not already name a magic to run.
+        Without ``steps``, the next step is the usual one after that status.
         """
-        text = _one_line(message).rstrip(" .")
         line = f"{self.title} {self.session_id} {status}"
+        text = _one_line(message).rstrip(" .")
         if text:
             line += f": {text}"
-        step = _NEXT_STEP.get(status, _DEFAULT_NEXT_STEP)
-        if step and "%glue" not in text:
-            line += f"; {step}"
-        return line
+        return said(line, steps or _AFTER_FAILURE.get(status, _AFTER_ANY_FAILURE))
 
     def close(self) -> None:
         """End the display; if neither succeed nor fail was called, say we stopped waiting."""
@@ -545,11 +597,11 @@ class Reporter:
     def __init__(self, mode: Callable[[], str] = lambda: "auto") -> None:
         self._mode = mode
 
-    def info(self, message: str) -> None:
-        info_line(message)
+    def info(self, message: str, *steps: NextStep) -> None:
+        info_line(said(message, steps))
 
-    def error(self, message: str) -> None:
-        error_line(message)
+    def error(self, message: str, *steps: NextStep) -> None:
+        error_line(said(message, steps))
 
     def session(self, session_id: str) -> SessionProgress:
         return SessionProgress(choose_mode(self._mode()), session_id)

@@ -101,6 +101,19 @@ def test_errors_and_messages_end_with_the_magic_to_run():
     assert display.said("gone", [NextStep(Action.STOP)]) == "gone; give an id: %glue_stop ID"
 
 
+def test_one_renderer_protocol_the_widget_overrides_only_drawing():
+    """tqdm's notebook bar is the model: the widget is the text bar drawn otherwise."""
+    assert issubclass(display.WidgetBar, display.TextBar)
+    assert issubclass(display.HiddenBar, display.TextBar)
+    protocol = {"live", "final", "remove", "end"}
+    assert protocol <= set(vars(display.TextBar))
+    drawing = {"__init__", "__doc__", "__module__", "_set", "_draw", "visible"} | protocol
+    assert set(vars(display.WidgetBar)) <= drawing
+    assert set(vars(display.HiddenBar)) <= drawing
+    for progress in (display.SessionProgress, display.StatementProgress):
+        assert not any("widget" in name for name in vars(progress))
+
+
 # ---------------------------------------------------------------------------------------
 # text mode in a plain interpreter (no IPython): \r rewrites of one row
 

@@ -1,9 +1,14 @@
 """What the user sees: progress, tables, error lines (the only layer that knows frontends).
 
-One progress abstraction, like tqdm's notebook bar: an ipywidgets bar where the frontend
-renders widgets (an ipykernel), a text line rewritten in place where it does not.  The
-callers (magics, fed by lifecycle callbacks) call ``update`` often; the classes here
-throttle redraws so that stays cheap.  ipywidgets is imported at first use only.
+One progress abstraction, like tqdm's notebook bar: a progress (:class:`SessionProgress`,
+:class:`StatementProgress`) decides what to show and when, and draws through one renderer
+protocol, :class:`TextBar` (a text line rewritten in place), which :class:`WidgetBar` (an
+ipywidgets bar, where the frontend renders widgets) overrides only in how it draws.  The
+callers (the session manager, fed by lifecycle callbacks) call ``update`` often; redraws
+are throttled so that stays cheap.  ipywidgets is imported at first use only.
+
+This is also the one place where what to do next (``steps.NextStep``, carried by errors
+and messages from below) becomes words naming a magic: :func:`advice`, :func:`explain`.
 """
 
 from __future__ import annotations
@@ -15,23 +20,75 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from glue_magics import results
 from glue_magics.states import LIVE_STATES, STATEMENT_SUCCESS
+from glue_magics.steps import Action, NextStep, with_steps
 
 MODES = ("auto", "widget", "text", "none")
 LINE_WIDTH = 100  # widest progress line we ever draw
 BAR_WIDTH = 20
 MIN_INTERVAL = 0.2  # seconds between throttled redraws (at most ~5 per second)
 
-# What to do next after a session did not become READY, by final status.
-_NEXT_STEP = {
-    "FAILED": "check the options with %glue_config, then run %glue_session again",
-    "INTERRUPTED": "",  # the caller knows whether the session was stopped and says so
+
+# ---------------------------------------------------------------------------------------
+# next steps, as the magics that take them
+
+#: Each action in words that name its magic (the neutral words where no magic does it).
+_ADVICE: dict[Action, str] = {
+    Action.CREATE: "start a new one with %glue_session",
+    Action.RENAME: Action.RENAME.neutral,
+    Action.RECONNECT: "give the session id: %glue_reconnect ID (see %glue_sessions)",
+    Action.WAIT: "wait for it with %glue_reconnect ID",
+    Action.STOP: "give an id: %glue_stop ID",
+    Action.STATUS: "check it with %glue_status",
+    Action.LIST: "list sessions with %glue_sessions",
+    Action.RERUN: "check the session with %glue_status, then run the cell again",
+    Action.QUOTA: "stop unused sessions (%glue_sessions, then %glue_stop ID) or ask AWS for a "
+    "quota increase",
+    Action.OPTIONS: "check the options with %glue_config, then run %glue_session again",
+    Action.AUTO_RESTART: "let it restart on its own: %config GlueMagics.auto_restart = True",
+    Action.REPLACE: "use %glue_session --force to stop it and create a new one",
+    Action.RECONFIGURE: "use %%configure -f to stop it and create a new one with these",
 }
-_DEFAULT_NEXT_STEP = "run %glue_session to start a new session"
+#: The same for a step about one session (``{id}``), for the actions that take one.
+_ABOUT_ONE: dict[Action, str] = {
+    Action.RECONNECT: "attach to it with %glue_reconnect {id}",
+    Action.WAIT: "wait for it with %glue_reconnect {id}",
+    Action.STOP: "stop it with %glue_stop {id}",
+}
+
+#: What to do after a wait for READY failed with no step of its own, by final status.
+_AFTER_FAILURE: dict[str, tuple[NextStep, ...]] = {
+    "FAILED": (NextStep(Action.OPTIONS),),
+    "INTERRUPTED": (),  # the caller knows whether the session was stopped and says so
+}
+_AFTER_ANY_FAILURE = (NextStep(Action.CREATE),)
+
+
+def advice(step: NextStep) -> str:
+    """A next step in words that name the magic to run: ``wait for it with %glue_reconnect abc``."""
+    if step.session_id:
+        return _ABOUT_ONE[step.action].format(id=step.session_id)
+    return _ADVICE[step.action]
+
+
+def said(message: str, steps: Iterable[NextStep] = ()) -> str:
+    """``message`` followed by its next steps (alternatives) as magics to run."""
+    return with_steps(message, steps, advice)
+
+
+def explain(error: BaseException) -> str:
+    """The line a user sees for an error: what happened, then what to do, naming magics.
+
+    A ``GlueError`` carries its next steps as data; any other error is its ``str()``.
+    """
+    message = getattr(error, "message", None)
+    if not isinstance(message, str):
+        return str(error)
+    return said(message, getattr(error, "next_steps", ()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -189,17 +246,58 @@ def _terminal_width() -> int:
     return max(20, min(LINE_WIDTH, shutil.get_terminal_size((LINE_WIDTH + 1, 24)).columns - 1))
 
 
-class _Line:
-    """A text line rewritten in place: a display handle in a kernel, ``\\r`` elsewhere."""
+class TextBar:
+    """The renderer protocol, drawn as a text line: a display handle in a kernel (one
+    display rewritten), ``\\r`` rewrites of one row on a terminal.
 
-    def __init__(self) -> None:
+    A progress calls ``live`` (a state on the way), ``final`` (how it ended: ``kind`` is
+    "success", "danger" or "warning"; a ``note`` and the time waited, ``after``, are for
+    renderers with room for them), ``remove`` (take it off) and ``end`` (release the row).
+    :class:`WidgetBar` overrides only these.  ``label`` names what progresses on the line,
+    ``long_label`` where there is room, ``fallback`` stands for a widget where none renders.
+    """
+
+    visible = True  # whether it puts anything on screen
+
+    def __init__(self, label: str, long_label: str = "", fallback: str = "") -> None:
+        self.label = label
+        self.long_label = long_label or label
         self.kernel = in_kernel()
         self.width = LINE_WIDTH if self.kernel else _terminal_width()
         self._handle: Any = None
         self._shown = 0  # length of what the terminal row holds now
         self._open = False  # a terminal row without its final newline
 
-    def draw(self, line: str) -> None:
+    def live(self, status: str, percent: float, elapsed: float) -> None:
+        self._draw(format_line(status, percent, elapsed, self.label, self.width))
+
+    def final(
+        self, percent: float, outcome: str, kind: str, *, note: str = "", after: float | None = None
+    ) -> None:
+        """Draw how it ended and end the row."""
+        self._draw(_final_line(percent, outcome, self.label, self.width))
+        self.end()
+
+    def remove(self) -> None:
+        """Remove the line: blank the display, or wipe the terminal row."""
+        if self.kernel:
+            if self._handle is not None:
+                self._handle.update({"text/plain": ""}, raw=True)
+            return
+        if self._open:
+            sys.stdout.write("\r" + " " * self._shown + "\r")
+            sys.stdout.flush()
+            self._open = False
+            self._shown = 0
+
+    def end(self) -> None:
+        if self._open:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            self._open = False
+            self._shown = 0
+
+    def _draw(self, line: str) -> None:
         if self.kernel:
             if self._handle is None:
                 self._handle = _publish({"text/plain": line}, display_id=True)
@@ -212,84 +310,90 @@ class _Line:
         self._shown = max(self._shown, len(line))  # what the row holds, padding included
         self._open = True
 
-    def finish(self, line: str) -> None:
-        """Draw the last state and end the row."""
-        self.draw(line)
-        self.end()
 
-    def end(self) -> None:
-        if self._open:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-            self._open = False
-            self._shown = 0
+class WidgetBar(TextBar):
+    """The same protocol drawn as an HBox of an IntProgress bar and an HTML label.
 
-    def clear(self) -> None:
-        """Remove the line: blank the display, or wipe the terminal row."""
-        if self.kernel:
-            if self._handle is not None:
-                self._handle.update({"text/plain": ""}, raw=True)
-            return
-        if self._open:
-            sys.stdout.write("\r" + " " * self._shown + "\r")
-            sys.stdout.flush()
-            self._open = False
-            self._shown = 0
-
-
-class _Widget:
-    """An HBox of an IntProgress bar and an HTML label, displayed once.
-
-    Setting trait values sends comm messages, so the bar moves while the cell still runs.
-    The bundle's text/plain is replaced by ``fallback`` so frontends without widgets show
-    a fact instead of ``HBox(children=...)``.
+    Displayed once; setting trait values sends comm messages, so the bar moves while the
+    cell still runs.  The bundle's text/plain is ``fallback`` (else the long label), so
+    frontends without widgets show a fact instead of ``HBox(children=...)``.  A success
+    is also printed as plain text, which logs and nbconvert output keep.
     """
 
-    def __init__(self, fallback: str) -> None:
+    def __init__(self, label: str, long_label: str = "", fallback: str = "") -> None:
         import ipywidgets as widgets
 
+        super().__init__(label, long_label)
         # The bar keeps its width and the label wraps below it in a narrow notebook, rather
         # than the label's unbreakable text squeezing the bar to nothing (seen in JupyterLab).
         self.bar = widgets.IntProgress(
             value=0, min=0, max=100, bar_style="info", layout=widgets.Layout(flex="0 0 auto")
         )
-        self.label = widgets.HTML(
+        self.text = widgets.HTML(
             value="", layout=widgets.Layout(min_width="0", max_width="100%", overflow="hidden")
         )
-        self.box = widgets.HBox([self.bar, self.label], layout=widgets.Layout(flex_flow="row wrap"))
+        self.box = widgets.HBox([self.bar, self.text], layout=widgets.Layout(flex_flow="row wrap"))
         try:
             bundle = self.box._repr_mimebundle_()
         except AttributeError:  # pragma: no cover - ipywidgets without mimebundle repr
             bundle = None
         if bundle:
-            bundle["text/plain"] = fallback
+            bundle["text/plain"] = fallback or self.long_label
             _publish(bundle)
         else:  # pragma: no cover
             from IPython.display import display
 
             display(self.box)
 
-    def set(self, value: int, text: str, style: str | None = None, color: str = "") -> None:
+    def live(self, status: str, percent: float, elapsed: float) -> None:
+        kind = "success" if status in LIVE_STATES else "info"  # BUSY is live, never a failure
+        text = f"{_printable(status)} {int(percent)}%  {format_elapsed(elapsed)}"
+        self._set(int(percent), f"{text}  {self.long_label}", kind)
+
+    def final(
+        self, percent: float, outcome: str, kind: str, *, note: str = "", after: float | None = None
+    ) -> None:
+        parts = [f"{outcome}: {_one_line(note)}" if note else outcome]
+        if after is not None:
+            parts.append(format_elapsed(after))
+        self._set(int(percent), "  ".join([*parts, self.long_label]), kind)
+        if kind == "success":
+            info_line(f"{self.long_label} {outcome}")
+
+    def remove(self) -> None:
+        self.box.close()
+        self.bar.close()
+        self.text.close()
+
+    def _set(self, value: int, text: str, kind: str) -> None:
         """Set only what changed: each set trait is one comm message."""
         if self.bar.value != value:
             self.bar.value = value
-        if style is not None and self.bar.bar_style != style:
-            self.bar.bar_style = style
+        if self.bar.bar_style != kind:
+            self.bar.bar_style = kind
         body = html.escape(text)
+        color = _COLORS.get(kind)
         if color:
             body = f'<span style="color:{color}">{body}</span>'
         body = f'<div style="white-space:pre;overflow:hidden;text-overflow:ellipsis">{body}</div>'
-        if self.label.value != body:
-            self.label.value = body
-
-    def close(self) -> None:
-        self.box.close()
-        self.bar.close()
-        self.label.close()
+        if self.text.value != body:
+            self.text.value = body
 
 
-_GREEN = "var(--jp-success-color1, #388e3c)"
-_RED = "var(--jp-error-color1, #d32f2f)"
+class HiddenBar(TextBar):
+    """The protocol drawing nothing (progress ``none``): the messages still go out."""
+
+    visible = False
+
+    def _draw(self, line: str) -> None:
+        pass
+
+
+_COLORS = {
+    "success": "var(--jp-success-color1, #388e3c)",
+    "danger": "var(--jp-error-color1, #d32f2f)",
+}
+_RENDERERS: dict[str, type[TextBar]] = {"widget": WidgetBar, "text": TextBar, "none": HiddenBar}
 
 
 class _Throttle:
@@ -309,11 +413,23 @@ class _Throttle:
         return False
 
 
+class _Progress:
+    """What both progresses share: a concrete mode's renderer and throttled redraws."""
+
+    def __init__(self, mode: str, min_interval: float) -> None:
+        if mode not in _RENDERERS:
+            raise ValueError(f"progress mode {mode!r} is not concrete; resolve it with choose_mode")
+        self.mode = mode
+        self._renderer = _RENDERERS[mode]
+        self._throttle = _Throttle(min_interval)
+        self._percent = 0.0
+
+
 # ---------------------------------------------------------------------------------------
 # session progress
 
 
-class SessionProgress:
+class SessionProgress(_Progress):
     """Progress of a session from CreateSession to READY (or failure).
 
     ``mode`` is concrete (see ``choose_mode``).  ``update`` may be called every 0.1 s; the
@@ -329,22 +445,13 @@ class SessionProgress:
         *,
         min_interval: float = MIN_INTERVAL,
     ) -> None:
-        if mode not in ("widget", "text", "none"):
-            raise ValueError(f"progress mode {mode!r} is not concrete; resolve it with choose_mode")
-        self.mode = mode
+        super().__init__(mode, min_interval)
         self.session_id = str(session_id)
         self.title = title
-        self._throttle = _Throttle(min_interval)
         self._status = ""
-        self._percent = 0.0
         self._elapsed = 0.0
         self._finished = False
-        self._line: _Line | None = None
-        self._widget: _Widget | None = None
-        if mode == "widget":
-            self._widget = _Widget(fallback=f"{title} {self.session_id}")
-        elif mode == "text":
-            self._line = _Line()
+        self._bar = self._renderer(self.session_id, f"{title} {self.session_id}")
 
     def __enter__(self) -> SessionProgress:
         return self
@@ -352,32 +459,14 @@ class SessionProgress:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _label(self, status: str, percent: float, elapsed: float) -> str:
-        return (
-            f"{_printable(status)} {int(percent)}%  {format_elapsed(elapsed)}"
-            f"  {self.title} {self.session_id}"
-        )
-
     def update(self, status: str, progress: float, elapsed: float) -> None:
         """Record the latest state; redraw if due.  ``progress`` is 0-100."""
-        if self._finished or self.mode == "none":
+        if self._finished:
             return
         self._status, self._elapsed = status, elapsed
         self._percent = clamp_percent(progress)
-        if not self._throttle.due(status):
-            return
-        if self._widget is not None:
-            live = status in LIVE_STATES  # BUSY is a live session too, never a failure
-            self._widget.set(
-                int(self._percent),
-                self._label(status, self._percent, elapsed),
-                "success" if live else "info",
-                _GREEN if live else "",
-            )
-        elif self._line is not None:
-            self._line.draw(
-                format_line(status, self._percent, elapsed, self.session_id, self._line.width)
-            )
+        if self._throttle.due(status):
+            self._bar.live(status, self._percent, elapsed)
 
     def succeed(self, elapsed: float, message: str = "") -> None:
         """Full green bar and ``READY in 14.2 s``; widgets also print it as plain text.
@@ -392,70 +481,43 @@ class SessionProgress:
             outcome += " (BUSY: running a statement)"
         if message:
             outcome += f"  {_one_line(message)}"
-        if self._widget is not None:
-            self._widget.set(100, f"{outcome}  {self.title} {self.session_id}", "success", _GREEN)
-            info_line(f"{self.title} {self.session_id} {outcome}")
-        elif self._line is not None:
-            self._line.finish(_final_line(100, outcome, self.session_id, self._line.width))
+        self._bar.final(100, outcome, "success")
 
-    def fail(self, status: str, message: str) -> None:
-        """Red bar, the service's message and what to do next, as one error line."""
+    def fail(self, status: str, message: str, *steps: NextStep) -> None:
+        """Red bar, the message and what to do next (``steps``), as one error line."""
         if self._finished:
             return
         self._finished = True
         status = _printable(status).strip() or "FAILED"
         outcome = f"{status} after {format_elapsed(self._elapsed)}"
-        if self._widget is not None:
-            self._widget.set(
-                int(self._percent),
-                f"{outcome}: {_one_line(message)}  {self.title} {self.session_id}",
-                "danger",
-                _RED,
-            )
-        elif self._line is not None:
-            self._line.finish(
-                _final_line(self._percent, outcome, self.session_id, self._line.width)
-            )
-        error_line(self.failure_message(status, message))
+        self._bar.final(self._percent, outcome, "danger", note=said(message, steps))
+        error_line(self.failure_message(status, message, *steps))
 
-    def failure_message(self, status: str, message: str) -> str:
+    def failure_message(self, status: str, message: str, *steps: NextStep) -> str:
         """``Glue session <id> FAILED: <ErrorMessage>; <next step>``.
 
-        The next step is added only when the message does not already name a magic to run.
+        Without ``steps``, the next step is the usual one after that status.
         """
-        text = _one_line(message).rstrip(" .")
         line = f"{self.title} {self.session_id} {status}"
+        text = _one_line(message).rstrip(" .")
         if text:
             line += f": {text}"
-        step = _NEXT_STEP.get(status, _DEFAULT_NEXT_STEP)
-        if step and "%glue" not in text:
-            line += f"; {step}"
-        return line
+        return said(line, steps or _AFTER_FAILURE.get(status, _AFTER_ANY_FAILURE))
 
     def close(self) -> None:
         """End the display; if neither succeed nor fail was called, say we stopped waiting."""
         if not self._finished:
             self._finished = True
             outcome = f"{_printable(self._status) or 'waiting'} (stopped waiting)"
-            if self._widget is not None:
-                self._widget.set(
-                    int(self._percent),
-                    f"{outcome}  {format_elapsed(self._elapsed)}  {self.title} {self.session_id}",
-                    "warning",
-                )
-            elif self._line is not None:
-                self._line.finish(
-                    _final_line(self._percent, outcome, self.session_id, self._line.width)
-                )
-        if self._line is not None:
-            self._line.end()
+            self._bar.final(self._percent, outcome, "warning", after=self._elapsed)
+        self._bar.end()
 
 
 # ---------------------------------------------------------------------------------------
 # statement progress
 
 
-class StatementProgress:
+class StatementProgress(_Progress):
     """Progress of one statement; shows nothing for the first ``delay`` seconds.
 
     Short statements (the common case) thus print no bar at all.  On success the bar is
@@ -470,26 +532,21 @@ class StatementProgress:
         *,
         min_interval: float = MIN_INTERVAL,
     ) -> None:
-        if mode not in ("widget", "text", "none"):
-            raise ValueError(f"progress mode {mode!r} is not concrete; resolve it with choose_mode")
-        self.mode = mode
+        super().__init__(mode, min_interval)
         self.statement_id = statement_id
         self.delay = delay
-        self._throttle = _Throttle(min_interval)
         self._label = f"statement {statement_id}"
-        self._percent = 0.0
-        self._line: _Line | None = None
-        self._widget: _Widget | None = None
+        self._bar: TextBar | None = None  # made once the delay has passed
         self._done = False
 
     @property
     def shown(self) -> bool:
         """Whether a bar has been put on screen."""
-        return self._line is not None or self._widget is not None
+        return self._bar is not None and self._bar.visible
 
     def update(self, state: str, progress: float, elapsed: float) -> None:
         """Record the state; ``progress`` is 0-1 (as the Glue Statement reports it)."""
-        if self._done or self.mode == "none":
+        if self._done:
             return
         try:
             if float(elapsed) < self.delay:
@@ -499,40 +556,22 @@ class StatementProgress:
         self._percent = clamp_percent(_to_percent(progress))
         if not self._throttle.due(state):
             return
-        if self.mode == "widget":
-            if self._widget is None:
-                self._widget = _Widget(fallback=f"Glue {self._label}")
-            text = f"{_printable(state)} {int(self._percent)}%  {format_elapsed(elapsed)}"
-            self._widget.set(int(self._percent), f"{text}  {self._label}", "info")
-        else:
-            if self._line is None:
-                self._line = _Line()
-            self._line.draw(
-                format_line(state, self._percent, elapsed, self._label, self._line.width)
-            )
+        if self._bar is None:
+            self._bar = self._renderer(self._label, fallback=f"Glue {self._label}")
+        self._bar.live(state, self._percent, elapsed)
 
     def done(self, state: str, elapsed: float) -> None:
         """Remove the bar after AVAILABLE or COMPLETED; mark it with the state otherwise."""
         if self._done:
             return
         self._done = True
-        if not self.shown:
+        if self._bar is None:
             return
-        ok = state in STATEMENT_SUCCESS
-        if self._widget is not None:
-            if ok:
-                self._widget.close()
-            else:
-                outcome = f"{_printable(state)} after {format_elapsed(elapsed)}  {self._label}"
-                self._widget.set(int(self._percent), outcome, "danger", _RED)
-        elif self._line is not None:
-            if ok:
-                self._line.clear()
-            else:
-                outcome = f"{_printable(state)} after {format_elapsed(elapsed)}"
-                self._line.finish(
-                    _final_line(self._percent, outcome, self._label, self._line.width)
-                )
+        if state in STATEMENT_SUCCESS:
+            self._bar.remove()
+        else:
+            outcome = f"{_printable(state)} after {format_elapsed(elapsed)}"
+            self._bar.final(self._percent, outcome, "danger")
 
 
 class Reporter:
@@ -545,11 +584,11 @@ class Reporter:
     def __init__(self, mode: Callable[[], str] = lambda: "auto") -> None:
         self._mode = mode
 
-    def info(self, message: str) -> None:
-        info_line(message)
+    def info(self, message: str, *steps: NextStep) -> None:
+        info_line(said(message, steps))
 
-    def error(self, message: str) -> None:
-        error_line(message)
+    def error(self, message: str, *steps: NextStep) -> None:
+        error_line(said(message, steps))
 
     def session(self, session_id: str) -> SessionProgress:
         return SessionProgress(choose_mode(self._mode()), session_id)

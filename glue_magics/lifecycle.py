@@ -27,6 +27,7 @@ from glue_magics.states import (
     STATEMENT_SUCCESS,
     STOPPED_STATES,
 )
+from glue_magics.steps import Action, NextStep, steps_for
 
 T = TypeVar("T")
 
@@ -231,9 +232,9 @@ class PollScheduler:
 def _wait(
     fetch: Callable[[], T],
     finished: Callable[[T], bool],
-    progress: Callable[[T], float | None],
     plan: PollPlan,
     *,
+    progress: Callable[[T], float | None] = lambda item: None,
     on_tick: Callable[[T, float], None] | None,
     timeout: float,
     tick: float = 0.1,
@@ -415,8 +416,8 @@ def wait_ready(
         session, _ = _wait(
             lambda: get_session(client, session_id),
             lambda s: s.get("Status") in LIVE_STATES | DEAD_STATES,
-            lambda s: _progress_or_none(s.get("Progress")),
             SESSION_PLAN,
+            progress=lambda s: _progress_or_none(s.get("Progress")),
             on_tick=tick_cb,
             timeout=timeout,
             tick=tick,
@@ -433,10 +434,10 @@ def wait_ready(
         was = f"was {known} at Glue's last answer" if known else "has not been seen yet"
         raise GlueError(
             f"session {session_id} {was}, and for {timeout:g} s Glue answered only with "
-            f"errors ({exc.code}); it may still be starting: keep waiting with "
-            f"%glue_reconnect {session_id} or stop it with %glue_stop {session_id}",
+            f"errors ({exc.code}); it may still be starting",
             code="WaitTimeout",
             status=known or "PROVISIONING",
+            next_steps=steps_for((Action.WAIT, Action.STOP), session_id),
         ) from None
     status = session.get("Status")
     if status in LIVE_STATES:
@@ -444,22 +445,22 @@ def wait_ready(
     if status in DEAD_STATES:
         reason = session.get("ErrorMessage")
         because = f": {reason}" if reason else ""
-        advice = {
-            "FAILED": "check the role, network and options, then start a new one with "
-            "%glue_session",
-            "TIMEOUT": "it ran past its timeout; start a new one with %glue_session",
-        }.get(status, "it was stopped; start a new one with %glue_session")
+        why = {
+            "FAILED": "check the role, network and options",
+            "TIMEOUT": "it ran past its timeout",
+        }.get(status, "it was stopped")
         raise SessionFailed(
-            f"session {session_id} is {status}{because}; {advice}",
+            f"session {session_id} is {status}{because}; {why}",
             code=status,
             status=status,
             session_ended=True,
+            next_steps=(NextStep(Action.CREATE),),
         )
     raise GlueError(
-        f"session {session_id} is still {status or 'PROVISIONING'} after {timeout:g} s; "
-        f"keep waiting with %glue_reconnect {session_id} or stop it with %glue_stop {session_id}",
+        f"session {session_id} is still {status or 'PROVISIONING'} after {timeout:g} s",
         code="WaitTimeout",
         status=status or "PROVISIONING",
+        next_steps=steps_for((Action.WAIT, Action.STOP), session_id),
     )
 
 
@@ -512,7 +513,6 @@ def stop_session(
         session, _ = _wait(
             fetch,
             lambda s: s.get("Status") in STOPPED_STATES,
-            lambda s: None,
             STOP_PLAN,
             on_tick=tick_cb,
             timeout=wait,
@@ -657,8 +657,8 @@ def run_statement(
         statement, _ = _wait(
             lambda: get_statement(client, session_id, statement_id),
             lambda s: s.get("State") in STATEMENT_DONE,
-            lambda s: _progress_or_none(s.get("Progress")),
             STATEMENT_PLAN,
+            progress=lambda s: _progress_or_none(s.get("Progress")),
             on_tick=tick_cb,
             timeout=math.inf,
             patience=STATEMENT_PATIENCE,
@@ -669,9 +669,9 @@ def run_statement(
         if exc.transient:
             raise GlueError(
                 f"statement {statement_id} in session {session_id}: for {STATEMENT_PATIENCE:g} s "
-                f"Glue answered only with errors ({exc.code}); it may still be running: "
-                "check with %glue_status, then run the cell again",
+                f"Glue answered only with errors ({exc.code}); it may still be running",
                 code="StatementUnknown",
+                next_steps=(NextStep(Action.RERUN),),
             ) from None
         raise _explain_statement_error(client, session_id, exc) from None
     return statement
@@ -691,16 +691,16 @@ def _cancel(
         statement, done = _wait(
             lambda: get_statement(client, session_id, statement_id),
             lambda s: s.get("State") in STATEMENT_DONE,
-            lambda s: None,
             STATEMENT_PLAN,
             on_tick=tick_cb,
             timeout=cancel_wait,
         )
     except GlueError as exc:
         return StatementCancelled(
-            f"{what} was interrupted but the cancel failed ({exc}); "
-            f"it may still be running; check with %glue_status",
+            f"{what} was interrupted but the cancel failed ({exc.message}); "
+            "it may still be running",
             code="CancelFailed",
+            next_steps=(NextStep(Action.STATUS),),
         )
     state = statement.get("State")
     if state == "CANCELLED":
@@ -712,8 +712,9 @@ def _cancel(
         )
     return StatementCancelled(
         f"{what} was interrupted; the cancel did not finish within {cancel_wait:g} s "
-        f"(still {state or 'CANCELLING'}); it may still be running; check with %glue_status",
+        f"(still {state or 'CANCELLING'}); it may still be running",
         code="CancelPending",
+        next_steps=(NextStep(Action.STATUS),),
     )
 
 
@@ -729,7 +730,7 @@ def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> Gl
         "ResourceNotReadyException",
     ):
         return exc
-    text = str(exc).replace(session_id, " ").split(":", 1)[-1].upper()
+    text = exc.message.replace(session_id, " ").split(":", 1)[-1].upper()
     match = _STATE_IN_MESSAGE.search(text)
     state = match.group(1) if match else None
     if state is None or state in LIVE_STATES:
@@ -739,24 +740,25 @@ def _explain_statement_error(client: Any, session_id: str, exc: GlueError) -> Gl
             if again.code != "EntityNotFoundException":
                 return exc
             return GlueError(
-                f"session {session_id} does not exist (any more); "
-                "start a new one with %glue_session",
+                f"session {session_id} does not exist (any more)",
                 code="SessionNotFound",
                 status="NOT_FOUND",
                 session_ended=True,
+                next_steps=(NextStep(Action.CREATE),),
             )
     if state in LIVE_STATES or not state:
         return exc
     if state == "PROVISIONING":
         return GlueError(
-            f"session {session_id} is still PROVISIONING; wait for it with "
-            f"%glue_reconnect {session_id}",
+            f"session {session_id} is still PROVISIONING",
             code="SessionNotReady",
             status=state,
+            next_steps=(NextStep(Action.WAIT, session_id),),
         )
     return GlueError(
-        f"session {session_id} is {state} and cannot run code; start a new one with %glue_session",
+        f"session {session_id} is {state} and cannot run code",
         code="SessionNotReady",
         status=state,
         session_ended=True,
+        next_steps=(NextStep(Action.CREATE),),
     )

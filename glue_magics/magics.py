@@ -29,7 +29,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _one_line_errors(fn: F) -> F:
     """The error-mapping decorator: a ``GlueError`` or ``OptionError`` from below (one line
-    already) becomes a ``UsageError``, which IPython shows as one line, no traceback."""
+    already) becomes a ``UsageError``, which IPython shows as one line, no traceback; the
+    display words its next step with the magic to run (``display.explain``)."""
 
     @functools.wraps(fn)
     def mapped(*args: Any, **kwargs: Any) -> Any:
@@ -40,7 +41,9 @@ def _one_line_errors(fn: F) -> F:
             from glue_magics.service import GlueError
 
             if isinstance(exc, GlueError | OptionError):
-                raise UsageError(str(exc)) from None
+                from glue_magics.display import explain
+
+                raise UsageError(explain(exc)) from None
             raise
 
     return mapped  # type: ignore[return-value]
@@ -341,8 +344,8 @@ class GlueMagics(Magics):
         outcome = self.manager.run(code)
         if outcome.failed:
             self._display().show_output(outcome.output)
-            if outcome.one_line:
-                raise UsageError(outcome.evalue)
+            if outcome.error is not None:
+                raise outcome.error  # one line, mapped by _one_line_errors
             raise RemoteError.make(outcome.ename, outcome.evalue, outcome.traceback)
         return outcome
 

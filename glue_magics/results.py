@@ -28,8 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from glue_magics.service import EXPIRED_CODES, GlueError, redact
+from glue_magics.service import Call, ErrorShape, GlueError, error_for, error_table
 from glue_magics.states import STATEMENT_SUCCESS
+from glue_magics.steps import Action, NextStep
 
 SCHEME = "s3://"
 #: The most a result may weigh before we refuse to pull it into the notebook.
@@ -376,7 +377,8 @@ class Outcome:
     """A finished statement, read for the user: what it shows and how the cell ends.
 
     The cell fails when ``ename`` is set: with the session's own exception (``evalue``,
-    ``traceback``), or, when ``one_line``, with ``evalue`` as our one-line message.
+    ``traceback``), or, when ``error`` is set (``one_line``), with that one-line error,
+    whose next step the display words.
     """
 
     statement: dict
@@ -384,11 +386,16 @@ class Outcome:
     ename: str | None = None
     evalue: str = ""
     traceback: list[str] = field(default_factory=list)
-    one_line: bool = False
+    error: GlueError | None = None
 
     @property
     def failed(self) -> bool:
         return self.ename is not None
+
+    @property
+    def one_line(self) -> bool:
+        """Whether the cell fails with our one-line ``error`` (no remote exception)."""
+        return self.error is not None
 
 
 def read_statement(
@@ -425,18 +432,24 @@ def read_statement(
             traceback=_lines(output.get("Traceback")),
         )
     if state == "ERROR":
-        message = (
-            f"{what} could not be run (State ERROR): its worker or the session ended under "
-            "it; check the session with %glue_status, then run the cell again"
+        error = GlueError(
+            f"{what} could not be run (State ERROR): its worker or the session ended under it",
+            "StatementError",
+            next_steps=(NextStep(Action.RERUN),),
         )
     elif state == "CANCELLED":
-        message = (
+        error = GlueError(
             f"{what} was cancelled before it finished (by another client, or the session "
-            "is stopping); run the cell again"
+            "is stopping); run the cell again",
+            "StatementError",
         )
     else:
-        message = f"{what} ended in state {state or '(none)'}; check it with %glue_status"
-    return Outcome(statement, shown, ename="StatementError", evalue=message, one_line=True)
+        error = GlueError(
+            f"{what} ended in state {state or '(none)'}",
+            "StatementError",
+            next_steps=(NextStep(Action.STATUS),),
+        )
+    return Outcome(statement, shown, ename="StatementError", evalue=str(error), error=error)
 
 
 def _has_error(output: dict) -> bool:
@@ -493,6 +506,46 @@ def _too_large(uri: str, size: int, max_bytes: int) -> GlueError:
     )
 
 
+#: S3's own errors about a result object; the rest are the service's error table's.
+S3_ERRORS = error_table(
+    (
+        ("NoSuchKey", "404", "NotFound"),
+        ErrorShape(
+            "statement result {uri} does not exist (NoSuchKey); it may have been deleted "
+            "or expired by a lifecycle rule: run the statement again"
+        ),
+    ),
+    (
+        "NoSuchBucket",
+        ErrorShape(
+            "statement result {uri}: bucket {bucket} does not exist (NoSuchBucket); check "
+            "that the results bucket exists in this account, or run the statement again"
+        ),
+    ),
+    (
+        "InvalidObjectState",
+        ErrorShape(
+            "statement result {uri} is archived (InvalidObjectState); restore it with "
+            "`aws s3api restore-object` or run the statement again"
+        ),
+    ),
+)
+
+
+def _reading(uri: str, bucket: str, key: str) -> Call:
+    """Reading a result object from S3, as the error table words it."""
+    return Call(
+        doing=f"reading statement result {uri}",
+        service="S3",
+        endpoints="AWS_ENDPOINT_URL_S3",
+        grant=(
+            f"s3:GetObject on arn:aws:s3:::{bucket}/{key} "
+            "(and kms:Decrypt if the bucket is encrypted with KMS)"
+        ),
+        values={"uri": uri, "bucket": bucket},
+    )
+
+
 def _fetch(
     factory: Callable[[], Any], uri: str, bucket: str, key: str, max_bytes: int
 ) -> tuple[bytes, str | None]:
@@ -502,16 +555,10 @@ def _fetch(
     try:
         client = factory()
         response = client.get_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        raise _client_error(exc, uri, bucket, key) from None
-    except BotoCoreError as exc:
-        raise _botocore_error(exc, uri) from None
+    except (ClientError, BotoCoreError) as exc:
+        raise error_for(exc, _reading(uri, bucket, key), S3_ERRORS) from None
     except ValueError as exc:  # botocore rejects a malformed endpoint URL with ValueError
-        raise GlueError(
-            f"cannot make an S3 client to read statement result {uri}: {exc}; "
-            "check AWS_ENDPOINT_URL_S3",
-            code="InvalidEndpoint",
-        ) from None
+        raise error_for(exc, _reading(uri, bucket, key), key="InvalidEndpoint") from None
     body = response["Body"]
     try:
         length = response.get("ContentLength")
@@ -521,89 +568,11 @@ def _fetch(
         if len(content) > max_bytes:
             raise _too_large(uri, length if isinstance(length, int) else len(content), max_bytes)
     except BotoCoreError as exc:
-        raise _botocore_error(exc, uri) from None
+        raise error_for(exc, _reading(uri, bucket, key), S3_ERRORS) from None
     finally:
         body.close()
     content_type = response.get("ContentType")
     return content, content_type
-
-
-def _client_error(exc: Any, uri: str, bucket: str, key: str) -> GlueError:
-    error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
-    code = str(error.get("Code") or "Unknown")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    msg = " ".join(redact(error.get("Message") or "no message").split()).rstrip(".")[:300]
-    if code in ("NoSuchKey", "404", "NotFound"):
-        text = (
-            f"statement result {uri} does not exist (NoSuchKey); it may have been deleted "
-            "or expired by a lifecycle rule: run the statement again"
-        )
-    elif code == "NoSuchBucket":
-        text = (
-            f"statement result {uri}: bucket {bucket} does not exist (NoSuchBucket); check "
-            "that the results bucket exists in this account, or run the statement again"
-        )
-    elif code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
-        text = (
-            f"reading statement result {uri} was denied ({code}); grant s3:GetObject on "
-            f"arn:aws:s3:::{bucket}/{key} (and kms:Decrypt if the bucket is encrypted with "
-            "KMS) to your identity, or use another --profile"
-        )
-    elif code in EXPIRED_CODES:
-        text = (
-            f"reading statement result {uri}: the AWS credentials were rejected as expired "
-            f"or invalid ({code}); run `aws sso login` or refresh your credentials"
-        )
-    elif code == "InvalidObjectState":
-        text = (
-            f"statement result {uri} is archived (InvalidObjectState); restore it with "
-            "`aws s3api restore-object` or run the statement again"
-        )
-    else:
-        where = f" (HTTP {status})" if status else ""
-        text = f"reading statement result {uri} failed: {code}{where}: {msg}"
-    return GlueError(text, code=code)
-
-
-def _botocore_error(exc: Any, uri: str) -> GlueError:
-    from botocore import exceptions as bx
-
-    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
-        return GlueError(
-            f"reading statement result {uri} needs AWS credentials and none were found; "
-            "run `aws configure` or `aws sso login`, or pass --profile",
-            code="NoCredentials",
-        )
-    if isinstance(exc, bx.ProfileNotFound):
-        name = exc.kwargs.get("profile", "")
-        return GlueError(
-            f"AWS profile {name!r} was not found, so statement result {uri} cannot be read; "
-            "check the name with `aws configure list-profiles`",
-            code="ProfileNotFound",
-        )
-    if isinstance(exc, bx.NoRegionError):
-        return GlueError(
-            f"no AWS region is set to read statement result {uri}; set AWS_REGION or pass --region",
-            code="NoRegion",
-        )
-    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError):
-        url = exc.kwargs.get("endpoint_url", "")
-        return GlueError(
-            f"cannot reach S3 at {url} to read statement result {uri}; check the network "
-            "and AWS_ENDPOINT_URL_S3, then run the cell again",
-            code="EndpointUnreachable",
-        )
-    if isinstance(exc, bx.ConnectTimeoutError | bx.ReadTimeoutError):
-        url = exc.kwargs.get("endpoint_url", "")
-        return GlueError(
-            f"S3 at {url} did not answer in time while reading statement result {uri}; try again",
-            code="EndpointUnreachable",
-        )
-    text = " ".join(str(exc).split())
-    return GlueError(
-        f"reading statement result {uri} failed: {type(exc).__name__}: {text}",
-        code=type(exc).__name__,
-    )
 
 
 def s3_client_factory(

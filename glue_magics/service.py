@@ -1,10 +1,12 @@
-"""The service layer: one boto3 Glue client, botocore's retries, one-line errors.
+"""The service layer: boto3 clients, botocore's retries, one error table.
 
-Everything that talks to AWS goes through :func:`call`, so every failure a user can
-cause (credentials, region, endpoint, bad input, quotas) reaches the magics as a
-:class:`GlueError` whose ``str()`` is a single line: what happened, the value, and what
-to do.  Retries are botocore's own (``standard`` or ``adaptive`` retry mode); there is
-no retry loop here.  Only the standard library is imported at module import time.
+Everything that talks to AWS goes through :func:`call` (Glue) or words its failures with
+:func:`error_for` (S3 results), so every failure a user can cause (credentials, region,
+endpoint, bad input, quotas) reaches the magics as a :class:`GlueError`: one line saying
+what happened and the value, and a structured next step (``steps.NextStep``) that only
+the display turns into a magic's name.  Retries are botocore's own (``standard`` or
+``adaptive`` retry mode); there is no retry loop here.  Only the standard library is
+imported at module import time.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ import ipaddress
 import os
 import re
 import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from glue_magics.steps import Action, NextStep, steps_for, with_steps
 
 #: Error codes the service answers with when credentials have expired.
 EXPIRED_CODES = frozenset(
@@ -32,10 +38,6 @@ EXPIRED_CODES = frozenset(
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 )
-#: Error codes of a fault inside the service (HTTP 5xx as well): asking later may succeed.
-SERVER_CODES = frozenset(
-    {"InternalServiceException", "OperationTimeoutException", "ServiceUnavailable"}
-)
 
 #: Dummy credentials and region used only for loopback endpoints (the local endpoint).
 LOCAL_CREDENTIALS = ("local", "local")
@@ -50,7 +52,9 @@ class GlueError(Exception):
     """A user's or the service's error, shown as one line with no traceback.
 
     ``code`` is the service error code (``"AccessDeniedException"``) or a short slug for
-    client-side failures (``"NoCredentials"``), so callers can branch on it.
+    client-side failures (``"NoCredentials"``), so callers can branch on it.  ``message``
+    says what happened; ``next_steps`` what the user can do (alternatives), as data:
+    ``str()`` words them neutrally, ``display.explain`` with the magics that do them.
     """
 
     #: The session status this error is about (e.g. ``"FAILED"``), when there is one.
@@ -72,8 +76,11 @@ class GlueError(Exception):
         status: str | None = None,
         session_ended: bool = False,
         transient: bool = False,
+        next_steps: Iterable[NextStep] = (),
     ) -> None:
-        super().__init__(_one_line(message))
+        self.message = _one_line(message)
+        self.next_steps = tuple(next_steps)
+        super().__init__(with_steps(self.message, self.next_steps))
         self.code = code
         self.status = status
         self.session_ended = session_ended
@@ -213,15 +220,11 @@ def make_client(
     except BotoCoreError as exc:
         if not translate_errors:
             raise
-        raise translate(exc, "make_client", context=profile or "") from None
+        raise error_for(exc, Call.client(service_name, profile)) from None
     except ValueError as exc:  # botocore rejects malformed endpoint URLs with ValueError
         if not translate_errors:
             raise
-        raise GlueError(
-            f"endpoint URL {endpoint_url!r} is not valid ({exc}); "
-            "use a full URL such as https://glue.us-east-1.amazonaws.com",
-            code="InvalidEndpoint",
-        ) from None
+        raise error_for(exc, Call.client(service_name, profile), key="InvalidEndpoint") from None
     _client_profiles[client] = profile
     _client_endpoints[client] = client.meta.endpoint_url
     return client
@@ -250,191 +253,340 @@ def _profile_hint(profile: str | None) -> str:
     return f"aws sso login --profile {name}" if name else "aws sso login"
 
 
-#: Connection failures, most specific first: (botocore exception, what happened, what to do).
-_CONNECTION_ERRORS = (
+# ---------------------------------------------------------------------------------------
+# the error table
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a failed call was about: the facts the error table's message shapes name.
+
+    ``doing`` leads the message (``"GetSession s1"``, ``"reading statement result
+    s3://b/k"``; empty for making a client); ``values`` adds names for a caller's own rows.
+    """
+
+    doing: str = ""
+    service: str = "Glue"  # who was called, as messages name it
+    endpoints: str = "--endpoint-url / AWS_ENDPOINT_URL_GLUE (or use --endpoint-url local)"
+    grant: str = "the permission"  # what to grant when access is denied
+    session_id: str = ""
+    operation: str = ""
+    profile: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def glue(cls, operation: str, session_id: str = "", profile: str | None = None) -> Call:
+        """A Glue API call, about ``session_id`` when it has one."""
+        return cls(
+            doing=f"{operation} {session_id}".strip(),
+            grant=f"glue:{operation} (and iam:PassRole on the session role)",
+            session_id=session_id,
+            operation=operation,
+            profile=profile,
+        )
+
+    @classmethod
+    def client(cls, service_name: str, profile: str | None = None) -> Call:
+        """Making a client (``"glue"`` or ``"s3"``): errors of the configuration."""
+        if service_name == "s3":
+            return cls(service="S3", endpoints="AWS_ENDPOINT_URL_S3", profile=profile)
+        return cls(profile=profile)
+
+
+@dataclass(frozen=True)
+class ErrorShape:
+    """One row of the error table: the message's shape and what to do next.
+
+    ``text`` is a ``str.format`` template over :meth:`Call` facts and the error's own
+    (``op``, ``sid``, ``msg``, ``code``, ``where``, ``url``, ``hint``, ``grant``, ...);
+    a leading ``{doing}: `` is left out when the call has no ``doing``.
+    """
+
+    text: str
+    actions: tuple[Action, ...] = ()  # what to do next (alternatives)
+    code: str | None = None  # the code to carry, else the service's code or the class name
+    transient: bool = False  # asking again later may succeed
+    connected: bool = True  # False: the request never reached the service
+
+
+def error_table(*rows: tuple[str | tuple[str, ...], ErrorShape]) -> dict[str, ErrorShape]:
+    """A table from (key or keys, shape) pairs: keys are error codes or botocore class names."""
+    table: dict[str, ErrorShape] = {}
+    for keys, shape in rows:
+        for key in (keys,) if isinstance(keys, str) else keys:
+            table[key] = shape
+    return table
+
+
+_THROTTLED = ErrorShape(
+    "{doing}: {service} is still throttling after retries ({msg}); wait a moment and retry, "
+    "or set retry_mode to 'adaptive'",
+    transient=True,
+)
+_EXPIRED = ErrorShape(
+    "{doing}: the AWS credentials were rejected as expired or invalid ({code}); "
+    "run `{hint}` or refresh your credentials"
+)
+_DENIED = ErrorShape(
+    "{doing} was denied: {msg}; grant {grant} to your identity, or use another --profile"
+)
+
+#: The one error table, for Glue and S3 calls alike: service error codes (``ClientError``)
+#: and botocore exception classes (the most specific class of an exception that has a row
+#: wins; ``Exception`` is the last resort) -> the message's shape and the next step.
+ERRORS: dict[str, ErrorShape] = error_table(
+    # -- what the service answered
+    (("AccessDeniedException", "AccessDenied", "Forbidden", "403", "AllAccessDisabled"), _DENIED),
+    (
+        "IdempotentParameterMismatchException",
+        ErrorShape(
+            "session id {sid} was already used with different options ({msg})", (Action.RENAME,)
+        ),
+    ),
+    (
+        ("InternalServiceException", "ServiceUnavailable"),
+        ErrorShape(
+            "{doing}: {service} had an internal error ({msg}); try again in a minute",
+            transient=True,
+        ),
+    ),
+    (
+        "OperationTimeoutException",
+        ErrorShape(
+            "{doing}: the operation timed out inside {service} ({msg}); try again", transient=True
+        ),
+    ),
+    (
+        "InvalidInputException",
+        ErrorShape("{doing}: {service} rejected the input: {msg}; fix that value"),
+    ),
+    (
+        "ValidationException",
+        ErrorShape("{doing}: {service} rejected the request: {msg}; fix that value"),
+    ),
+    (
+        "AlreadyExistsException",
+        ErrorShape("session {sid} already exists ({msg})", (Action.RENAME, Action.RECONNECT)),
+    ),
+    (
+        "ResourceNumberLimitExceededException",
+        ErrorShape("{doing}: too many sessions or statements ({msg})", (Action.QUOTA,)),
+    ),
+    (
+        "EntityNotFoundException",
+        ErrorShape("{op}: session {sid} was not found ({msg})", (Action.LIST, Action.CREATE)),
+    ),
+    (
+        "IllegalSessionStateException",
+        ErrorShape(
+            "{op}: session {sid} is not in a state that allows this ({msg})",
+            (Action.STATUS, Action.CREATE),
+        ),
+    ),
+    (
+        "ConcurrentModificationException",
+        ErrorShape("{doing}: the session was being changed at the same time ({msg}); try again"),
+    ),
+    (
+        "ResourceNotReadyException",
+        ErrorShape("{op}: session {sid} is not ready yet ({msg})", (Action.WAIT,)),
+    ),
+    (tuple(THROTTLING_CODES), _THROTTLED),
+    (tuple(EXPIRED_CODES), _EXPIRED),
+    ("ClientError", ErrorShape("{doing} failed: {code}{where}: {msg}")),
+    # -- what botocore raised before or instead of an answer
+    (
+        ("NoCredentialsError", "PartialCredentialsError"),
+        ErrorShape(
+            "{doing}: no AWS credentials were found; run `aws configure` or `{hint}`, "
+            "pass --profile, or try the local endpoint: --endpoint-url local",
+            code="NoCredentials",
+        ),
+    ),
+    (
+        "SSOError",
+        ErrorShape(
+            "{doing}: the AWS SSO session has expired or was never started ({name}); run `{hint}`",
+            code="ExpiredToken",
+        ),
+    ),
+    (
+        "TokenRetrievalError",
+        ErrorShape(
+            "{doing}: AWS credentials could not be refreshed ({provider}); run `{hint}`",
+            code="ExpiredToken",
+        ),
+    ),
+    (
+        "CredentialRetrievalError",
+        ErrorShape(
+            "{doing}: AWS credentials could not be loaded from {provider}; run `{hint}` or "
+            "check the profile's credential_process",
+            code="ExpiredToken",
+        ),
+    ),
+    (
+        "NoRegionError",
+        ErrorShape(
+            "{doing}: no AWS region is set for {service}; pass --region, set AWS_REGION, "
+            "or add `region = ...` to your AWS profile",
+            code="NoRegion",
+        ),
+    ),
+    (
+        "ProfileNotFound",
+        ErrorShape(
+            "{doing}: AWS profile {profile!r} was not found; check the name with "
+            "`aws configure list-profiles` or create it with `aws configure --profile NAME`",
+            code="ProfileNotFound",
+        ),
+    ),
     (
         "ConnectTimeoutError",
-        "connecting to the Glue endpoint {url} timed out",
-        "check the network, --endpoint-url and AWS_ENDPOINT_URL_GLUE, or raise connect_timeout",
+        ErrorShape(
+            "{doing}: connecting to the {service} endpoint {url} timed out; check the network "
+            "and {endpoints}, or raise connect_timeout",
+            code="EndpointUnreachable",
+            transient=True,
+            connected=False,
+        ),
     ),
     (
         "ReadTimeoutError",
-        "the Glue endpoint {url} did not answer in time",
-        "try again, or raise read_timeout",
+        ErrorShape(
+            "{doing}: the {service} endpoint {url} did not answer in time; try again, "
+            "or raise read_timeout",
+            code="EndpointUnreachable",
+            transient=True,
+        ),
     ),
     (
         "ConnectionClosedError",
-        "the Glue endpoint {url} closed the connection without answering, even after retries",
-        "try again, or raise max_attempts",
+        ErrorShape(
+            "{doing}: the {service} endpoint {url} closed the connection without answering, "
+            "even after retries; try again, or raise max_attempts",
+            code="EndpointUnreachable",
+            transient=True,
+        ),
     ),
     (
         "EndpointConnectionError",
-        "cannot reach the Glue endpoint {url}",
-        "check --endpoint-url / AWS_ENDPOINT_URL_GLUE, the network, "
-        "or start `glue-magics local-endpoint`",
+        ErrorShape(
+            "{doing}: cannot reach the {service} endpoint {url}; check {endpoints} and the network",
+            code="EndpointUnreachable",
+            transient=True,
+            connected=False,
+        ),
     ),
+    (
+        "SSLError",
+        ErrorShape(
+            "{doing}: TLS verification failed for {url}; set AWS_CA_BUNDLE to your CA bundle "
+            "(verification cannot be turned off)",
+            code="SSLError",
+        ),
+    ),
+    (
+        "ParamValidationError",
+        ErrorShape(
+            "{doing}: invalid parameters: {report}; fix the value named", code="ParamValidation"
+        ),
+    ),
+    (
+        "InvalidEndpoint",  # a ValueError from botocore, named by the caller that made the client
+        ErrorShape(
+            "{doing}: the {service} endpoint URL is not valid ({text}); check {endpoints} "
+            "and give a full URL such as https://glue.us-east-1.amazonaws.com",
+            code="InvalidEndpoint",
+        ),
+    ),
+    ("Exception", ErrorShape("{doing} failed: {name}: {text}")),  # botocore's others, and bugs
 )
-
-
-#: Connection failures after the request was sent: the service may have acted on it.
-_CONNECTED = frozenset({"ReadTimeoutError", "ConnectionClosedError"})
 
 
 def translate(
     exc: BaseException, operation: str, context: str = "", *, profile: str | None = None
 ) -> GlueError:
-    """Turn a botocore/boto3 exception into a one-line :class:`GlueError`.
+    """Turn the botocore/boto3 exception of one Glue call into a one-line :class:`GlueError`.
 
-    ``context`` names the thing the call was about (a session id, a profile), so the
-    message can carry the value.  Credentials are never part of a message.
+    ``context`` is the session the call was about, so the message can carry the value.
+    Credentials are never part of a message.
     """
-    from botocore import exceptions as bx
+    return error_for(exc, Call.glue(operation, context, profile))
 
-    op = operation
-    about = f" {context}" if context else ""
+
+def error_for(
+    exc: BaseException,
+    call: Call,
+    rows: Mapping[str, ErrorShape] | None = None,
+    *,
+    key: str | None = None,
+) -> GlueError:
+    """The one-line :class:`GlueError` of ``exc`` raised by ``call``, from the error table.
+
+    ``rows`` are the caller's own (S3's NoSuchKey, say), looked up first; ``key`` names
+    the row to use whatever ``exc`` is (``"InvalidEndpoint"`` for botocore's ValueError).
+    """
+    from botocore.exceptions import ClientError
 
     if isinstance(exc, GlueError):
         return exc
-    if isinstance(exc, bx.ClientError):
-        error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
-        code = str(error.get("Code") or "Unknown")
+    facts = _facts(exc, call)
+    keys = [key] if key else []
+    if isinstance(exc, ClientError):
+        keys.append(facts["code"])
+    keys += [c.__name__ for c in type(exc).__mro__ if c.__module__.startswith("botocore")]
+    table = {**ERRORS, **(rows or {})}
+    shape = next((table[k] for k in [*keys, "Exception"] if k in table), table["Exception"])
+    text = shape.text if call.doing else shape.text.removeprefix("{doing}: ")
+    status = facts.pop("status")
+    error = GlueError(
+        text.format(**facts),
+        code=shape.code or facts["code"],
+        transient=shape.transient or (isinstance(status, int) and status >= 500),
+        next_steps=steps_for(shape.actions, call.session_id),
+    )
+    error.connected = shape.connected
+    return error
+
+
+def _facts(exc: BaseException, call: Call) -> dict[str, Any]:
+    """The names a message shape may use, from the call and from the exception."""
+    from botocore.exceptions import ClientError
+
+    kwargs = getattr(exc, "kwargs", None)
+    kwargs = kwargs if isinstance(kwargs, dict) else {}
+    facts: dict[str, Any] = {
+        **call.values,
+        "doing": call.doing,
+        "op": call.operation or call.doing,
+        "sid": call.session_id or "?",
+        "service": call.service,
+        "endpoints": call.endpoints,
+        "grant": call.grant,
+        "hint": _profile_hint(call.profile),
+        "profile": kwargs.get("profile", call.profile or ""),
+        "name": type(exc).__name__,
+        "code": type(exc).__name__,
+        "text": _one_line(str(exc)),
+        "url": kwargs.get("endpoint_url", ""),
+        "provider": kwargs.get("provider") or "the credential provider",
+        "report": _one_line(kwargs.get("report", str(exc))),
+        "msg": "",
+        "where": "",
+        "status": None,
+    }
+    if isinstance(exc, ClientError):
+        response = exc.response if isinstance(exc.response, dict) else {}
+        error = response.get("Error", {})
         msg = _one_line(redact(error.get("Message") or "no message")).rstrip(".")
         if len(msg) > 300:  # e.g. an HTML error page from a proxy
             msg = msg[:297] + "..."
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        error = _client_error(code, msg, op, context, about, status, profile)
-        error.transient = code in THROTTLING_CODES or code in SERVER_CODES or (status or 0) >= 500
-        return error
-    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
-        return GlueError(
-            f"{op}: no AWS credentials were found; run `aws configure` or "
-            f"`{_profile_hint(profile)}`, pass --profile, "
-            "or try the local endpoint: --endpoint-url local",
-            code="NoCredentials",
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        facts.update(
+            code=str(error.get("Code") or "Unknown"),
+            msg=msg,
+            status=status,
+            where=f" (HTTP {status})" if status else "",
         )
-    if isinstance(exc, bx.UnauthorizedSSOTokenError | bx.SSOTokenLoadError | bx.SSOError):
-        return GlueError(
-            f"{op}: the AWS SSO session has expired or was never started "
-            f"({type(exc).__name__}); run `{_profile_hint(profile)}`",
-            code="ExpiredToken",
-        )
-    if isinstance(exc, bx.TokenRetrievalError):
-        return GlueError(
-            f"{op}: AWS credentials could not be refreshed "
-            f"({exc.kwargs.get('provider', 'token provider')}); run `{_profile_hint(profile)}`",
-            code="ExpiredToken",
-        )
-    if isinstance(exc, bx.CredentialRetrievalError):
-        return GlueError(
-            f"{op}: AWS credentials could not be loaded from "
-            f"{exc.kwargs.get('provider', 'the credential provider')}; "
-            f"run `{_profile_hint(profile)}` or check the profile's credential_process",
-            code="ExpiredToken",
-        )
-    if isinstance(exc, bx.NoRegionError):
-        return GlueError(
-            "no AWS region is set for Glue; pass --region, set AWS_REGION, "
-            "or add `region = ...` to your AWS profile",
-            code="NoRegion",
-        )
-    if isinstance(exc, bx.ProfileNotFound):
-        name = exc.kwargs.get("profile", context)
-        return GlueError(
-            f"AWS profile {name!r} was not found; check the name with "
-            "`aws configure list-profiles` or create it with `aws configure --profile NAME`",
-            code="ProfileNotFound",
-        )
-    for name, what, todo in _CONNECTION_ERRORS:
-        if isinstance(exc, getattr(bx, name)):
-            url = exc.kwargs.get("endpoint_url", "")
-            error = GlueError(
-                f"{op}: {what.format(url=url)}; {todo}", code="EndpointUnreachable", transient=True
-            )
-            error.connected = name in _CONNECTED  # the request may have reached the service
-            return error
-    if isinstance(exc, bx.SSLError):
-        url = exc.kwargs.get("endpoint_url", "")
-        return GlueError(
-            f"{op}: TLS verification failed for {url}; set AWS_CA_BUNDLE to your CA bundle "
-            "(verification cannot be turned off)",
-            code="SSLError",
-        )
-    if isinstance(exc, bx.ParamValidationError):
-        report = _one_line(exc.kwargs.get("report", str(exc)))
-        return GlueError(
-            f"{op}: invalid parameters: {report}; fix the value named",
-            code="ParamValidation",
-        )
-    if isinstance(exc, bx.BotoCoreError):
-        return GlueError(f"{op}: {_one_line(str(exc))}", code=type(exc).__name__)
-    return GlueError(f"{op}{about}: {_one_line(str(exc))}", code=type(exc).__name__)
-
-
-def _client_error(
-    code: str,
-    msg: str,
-    op: str,
-    context: str,
-    about: str,
-    status: int | None,
-    profile: str | None,
-) -> GlueError:
-    """The message for one service error code; unknown codes still get one line."""
-    sid = context or "?"
-    table = {
-        "AccessDeniedException": (
-            f"{op}{about} was denied: {msg}; grant glue:{op} (and iam:PassRole on the "
-            "session role) to your identity, or use another --profile"
-        ),
-        "IdempotentParameterMismatchException": (
-            f"session id {sid} was already used with different options ({msg}); "
-            "choose a new session id"
-        ),
-        "InternalServiceException": (
-            f"{op}{about}: Glue had an internal error ({msg}); try again in a minute"
-        ),
-        "OperationTimeoutException": (
-            f"{op}{about}: the operation timed out inside Glue ({msg}); try again"
-        ),
-        "InvalidInputException": (f"{op}{about}: Glue rejected the input: {msg}; fix that value"),
-        "ValidationException": (f"{op}{about}: Glue rejected the request: {msg}; fix that value"),
-        "AlreadyExistsException": (
-            f"session {sid} already exists ({msg}); choose another session id "
-            f"or attach to it with %glue_reconnect {sid}"
-        ),
-        "ResourceNumberLimitExceededException": (
-            f"{op}{about}: too many sessions or statements ({msg}); stop unused sessions "
-            "(%glue_sessions, then %glue_stop ID) or ask AWS for a quota increase"
-        ),
-        "EntityNotFoundException": (
-            f"{op}: session {sid} was not found ({msg}); list sessions with %glue_sessions "
-            "or start one with %glue_session"
-        ),
-        "ThrottlingException": (
-            f"{op}{about}: Glue is still throttling after retries ({msg}); wait a moment and "
-            "retry, or set retry_mode to 'adaptive'"
-        ),
-        "IllegalSessionStateException": (
-            f"{op}: session {sid} is not in a state that allows this ({msg}); check it with "
-            "%glue_status or start a new one with %glue_session"
-        ),
-        "ConcurrentModificationException": (
-            f"{op}{about}: the session was being changed at the same time ({msg}); try again"
-        ),
-        "ResourceNotReadyException": (
-            f"{op}: session {sid} is not ready yet ({msg}); wait for it with %glue_reconnect {sid}"
-        ),
-    }
-    if code in EXPIRED_CODES:
-        text = (
-            f"{op}: the AWS credentials were rejected as expired or invalid ({code}); "
-            f"run `{_profile_hint(profile)}` or refresh your credentials"
-        )
-    elif code in THROTTLING_CODES:
-        text = table["ThrottlingException"]
-    elif code in table:
-        text = table[code]
-    else:
-        where = f" (HTTP {status})" if status else ""
-        text = f"{op}{about} failed: {code}{where}: {msg}"
-    return GlueError(text, code=code)
+    return facts

@@ -12,7 +12,9 @@ and ``close`` stops what was created here (``stop_on_exit``).
 Progress and messages go out through a :class:`Reporter` (the display implements it;
 :class:`Quiet` shows nothing).  Errors are one line: ``service.GlueError`` and
 ``options.OptionError``, which the magics turn into a ``UsageError``; :class:`Shown` when
-the reporter has already shown the failure.  boto3 loads at the first call, not here.
+the reporter has already shown the failure.  What the user can do next travels as data
+(``steps.NextStep``) with errors and messages alike; only the display names magics.
+boto3 loads at the first call, not here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from glue_magics.cost import DPU_HOUR_PRICE, Cost
+from glue_magics.steps import Action, NextStep, steps_for
 from glue_magics.watchdog import WatchedSessions
 
 LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
@@ -79,7 +82,7 @@ class SessionBar(Protocol):
 
     def update(self, status: str, progress: float, elapsed: float) -> None: ...
     def succeed(self, elapsed: float, message: str = "") -> None: ...
-    def fail(self, status: str, message: str) -> None: ...
+    def fail(self, status: str, message: str, *steps: NextStep) -> None: ...
 
 
 class StatementBar(Protocol):
@@ -92,11 +95,12 @@ class StatementBar(Protocol):
 class Reporter(Protocol):
     """Where the manager's progress and messages go; ``display.Reporter`` draws them.
 
+    ``steps`` are what the user can do next (alternatives), for the display to word.
     A ``KeyboardInterrupt`` raised from an ``update`` is a Ctrl-C during that wait.
     """
 
-    def info(self, message: str) -> None: ...
-    def error(self, message: str) -> None: ...
+    def info(self, message: str, *steps: NextStep) -> None: ...
+    def error(self, message: str, *steps: NextStep) -> None: ...
     def session(self, session_id: str) -> SessionBar: ...
     def statement(self, statement_id: int) -> StatementBar: ...
 
@@ -104,10 +108,10 @@ class Reporter(Protocol):
 class Quiet:
     """A reporter that shows nothing (scripts, tests): every call is a no-op."""
 
-    def info(self, message: str) -> None:
+    def info(self, message: str, *steps: NextStep) -> None:
         pass
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, *steps: NextStep) -> None:
         pass
 
     def session(self, session_id: str) -> Quiet:
@@ -122,7 +126,7 @@ class Quiet:
     def succeed(self, elapsed: float, message: str = "") -> None:
         pass
 
-    def fail(self, status: str, message: str) -> None:
+    def fail(self, status: str, message: str, *steps: NextStep) -> None:
         pass
 
     def done(self, state: str, elapsed: float) -> None:
@@ -140,11 +144,12 @@ class Shown(Exception):
         return []
 
 
-def _error(message: str, code: str = "UsageError", **kwargs: Any) -> Exception:
-    """A one-line ``GlueError`` (imported here, so this module loads without it)."""
+def _error(message: str, *steps: NextStep, code: str = "UsageError", **kwargs: Any) -> Exception:
+    """A one-line ``GlueError`` with what to do next (imported here, so this module loads
+    without it)."""
     from glue_magics.service import GlueError
 
-    return GlueError(message, code, **kwargs)
+    return GlueError(message, code, next_steps=steps, **kwargs)
 
 
 # --------------------------------------------------------------------------- the manager
@@ -177,8 +182,8 @@ class SessionManager:
             self.reporter.info(f"Options set for the next session: {', '.join(sorted(new))}.")
         elif not force:
             self.reporter.info(
-                f"Options set for the next session; session {self.session_id} keeps its own. "
-                "Use %%configure -f to stop it and create a new one with these."
+                f"Options set for the next session; session {self.session_id} keeps its own.",
+                NextStep(Action.RECONFIGURE),
             )
         else:
             self.replace(self.resolve())  # a new session now: the request must be complete
@@ -230,13 +235,13 @@ class SessionManager:
                 self.reporter.error(f"Interrupted: stopped session {session_id} ({status}).")
             else:
                 self.reporter.error(
-                    f"Interrupted: session {session_id} was not created here and is left running; "
-                    f"stop it with %glue_stop {session_id}"
+                    f"Interrupted: session {session_id} was not created here and is left running",
+                    NextStep(Action.STOP, session_id),
                 )
             self._forget(session_id)
             raise
         except GlueError as exc:
-            bar.fail(exc.status or "FAILED", str(exc))  # the one line the user sees
+            bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)  # the line shown
             if exc.session_ended:
                 self._forget(session_id)
             # else it may be alive (a wait timed out, Glue stopped answering): it stays the
@@ -274,8 +279,7 @@ class SessionManager:
         if self.session_id is not None and not force:
             if self.ready:
                 self.reporter.info(
-                    f"Session {self.session_id} is already READY; "
-                    "use %glue_session --force to stop it and create a new one."
+                    f"Session {self.session_id} is already READY", NextStep(Action.REPLACE)
                 )
             else:
                 self.wait(self.session_id)
@@ -312,17 +316,14 @@ class SessionManager:
             if exc.code not in _MAYBE_CREATED or not exc.connected:  # never reached Glue
                 self.created.pop(session_id, None)
                 raise
-            raise _error(
-                f"{exc} (session {session_id} may exist: it is stopped when this kernel exits, "
-                f"or now with %glue_stop {session_id})",
-                exc.code,
-            ) from None
+            exits = f"session {session_id} may exist: it is stopped when this kernel exits"
+            step = NextStep(Action.STOP, session_id)
+            raise _error(f"{exc.message}; {exits}", step, code=exc.code) from None
         self.session_id = session_id
         self.ready = False
         cost = opts.cost(self.settings.dpu_hour_price).rate()
-        self.reporter.info(
-            f"Creating session {session_id}: {cost} while it lives (%glue_stop ends it)."
-        )
+        step = NextStep(Action.STOP, session_id)
+        self.reporter.info(f"Creating session {session_id}: {cost} while it lives", step)
         if wait:
             self.wait(session_id, cost)
         return session_id
@@ -339,7 +340,7 @@ class SessionManager:
         """Attach to an existing session (with the current clients, kept for it from now
         on), waiting for READY if it is still provisioning."""
         if not session_id:
-            raise _error("give the session id: %glue_reconnect ID (see %glue_sessions)")
+            raise _error("no session to reconnect to", NextStep(Action.RECONNECT))
         self.attached[session_id] = self.current_clients()
         self.session_id = session_id
         self.ready = False
@@ -351,7 +352,7 @@ class SessionManager:
 
         session_id = session_id or self.session_id
         if not session_id:
-            raise _error("no session yet; start one with %glue_session")
+            raise _error("no session yet", NextStep(Action.CREATE))
         session = lifecycle.get_session(self.client_for(session_id), session_id)
         if session_id == self.session_id and session.get("Status") in lifecycle.LIVE_STATES:
             self.ready = True  # found live (READY or BUSY): code runs without another wait
@@ -369,7 +370,7 @@ class SessionManager:
 
         session_id = session_id or self.session_id
         if not session_id:
-            raise _error("no session to stop; give an id: %glue_stop ID")
+            raise _error("no session to stop", NextStep(Action.STOP))
         client = self.client_for(session_id)
         status = lifecycle.stop_session(client, session_id, wait=self.settings.stop_wait)
         self.created.pop(session_id, None)
@@ -379,7 +380,8 @@ class SessionManager:
         if status == "STOPPING":
             self.reporter.info(
                 f"Session {session_id} is still STOPPING after {self.settings.stop_wait:g} s; "
-                "the service is ending it, check with %glue_sessions."
+                "the service is ending it.",
+                NextStep(Action.LIST),
             )
         else:
             self.reporter.info(f"Session {session_id} {status}{spent}.")
@@ -425,7 +427,7 @@ class SessionManager:
             self._forget(session_id)
             if not self.settings.auto_restart:
                 raise
-            self.reporter.info(f"{exc} (auto_restart: creating a new session)")
+            self.reporter.info(f"{exc.message} (auto_restart: creating a new session)")
             session_id = self.ensure()
             statement = _statement(self.client_for(session_id), session_id, code, self.reporter)
         return results.read_statement(statement, session_id, self.clients_for(session_id).s3)
@@ -444,8 +446,8 @@ class SessionManager:
                 self._forget(ended)
                 if not self.settings.auto_restart:
                     raise _error(
-                        f"session {ended} is {status}; start a new one with %glue_session "
-                        "(or %config GlueMagics.auto_restart = True)",
+                        f"session {ended} is {status}",
+                        *steps_for((Action.CREATE, Action.AUTO_RESTART)),
                         status=status,
                         session_ended=True,
                     )

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glue_magics import display
+from glue_magics.steps import Action, NextStep
 
 PERCENT = re.compile(r"\]\s*(\d+)%")
 
@@ -64,6 +65,53 @@ def test_choose_mode():
     ]
     with pytest.raises(ValueError, match="'bar' is not one of auto, widget, text, none"):
         display.choose_mode("bar")
+
+
+# ---------------------------------------------------------------------------------------
+# next steps: the only place they name magics
+
+
+@given(st.sampled_from(list(Action)), st.one_of(st.none(), st.from_regex(r"[a-z0-9-]{1,30}")))
+def test_every_next_step_is_worded_with_a_magic_or_plainly(action, session_id):
+    step = NextStep(action, session_id)
+    text = display.advice(step)
+    assert text and "\n" not in text
+    assert "%" in text or text == str(step)  # a magic to run, or the neutral words themselves
+    if step.session_id:
+        assert f" {session_id}" in text  # the magic is given the session's id
+
+
+def test_errors_and_messages_end_with_the_magic_to_run():
+    from glue_magics.service import GlueError
+
+    error = GlueError(
+        "session s1 is TIMEOUT", next_steps=(NextStep(Action.CREATE), NextStep(Action.AUTO_RESTART))
+    )
+    assert display.explain(error) == (
+        "session s1 is TIMEOUT; start a new one with %glue_session or let it restart on its "
+        "own: %config GlueMagics.auto_restart = True"
+    )
+    assert display.explain(ValueError("bad")) == "bad"  # anything else: its own words
+    assert display.said("Session s1 is already READY", [NextStep(Action.REPLACE)]) == (
+        "Session s1 is already READY; use %glue_session --force to stop it and create a new one"
+    )
+    assert display.said("keeps its own.", [NextStep(Action.RECONFIGURE)]) == (
+        "keeps its own. Use %%configure -f to stop it and create a new one with these."
+    )
+    assert display.said("gone", [NextStep(Action.STOP)]) == "gone; give an id: %glue_stop ID"
+
+
+def test_one_renderer_protocol_the_widget_overrides_only_drawing():
+    """tqdm's notebook bar is the model: the widget is the text bar drawn otherwise."""
+    assert issubclass(display.WidgetBar, display.TextBar)
+    assert issubclass(display.HiddenBar, display.TextBar)
+    protocol = {"live", "final", "remove", "end"}
+    assert protocol <= set(vars(display.TextBar))
+    drawing = {"__init__", "__doc__", "__module__", "_set", "_draw", "visible"} | protocol
+    assert set(vars(display.WidgetBar)) <= drawing
+    assert set(vars(display.HiddenBar)) <= drawing
+    for progress in (display.SessionProgress, display.StatementProgress):
+        assert not any("widget" in name for name in vars(progress))
 
 
 # ---------------------------------------------------------------------------------------
@@ -130,12 +178,13 @@ def test_session_fail_in_text_and_none_modes():
     proc = _run(
         """
         from glue_magics.display import SessionProgress
+        from glue_magics.steps import Action, NextStep
         p = SessionProgress("text", "s1", min_interval=0)
         p.update("PROVISIONING", 30, 2.5)
         p.fail("FAILED", "Insufficient capacity for G.8X.\\nTry later.")
         q = SessionProgress("none", "s2")
         q.update("PROVISIONING", 30, 2.5)
-        q.fail("TIMEOUT", "Session did not become READY; raise --wait with %glue_session")
+        q.fail("TIMEOUT", "Session did not become READY", NextStep(Action.WAIT, "s2"))
         r = SessionProgress("none", "s3")
         r.fail("STOPPED", "Session was stopped.")
         """
@@ -146,9 +195,10 @@ def test_session_fail_in_text_and_none_modes():
     assert err.splitlines() == [
         "Glue session s1 FAILED: Insufficient capacity for G.8X. Try later; "
         "check the options with %glue_config, then run %glue_session again",
-        # the message already says what to do: no generic advice appended
-        "Glue session s2 TIMEOUT: Session did not become READY; raise --wait with %glue_session",
-        "Glue session s3 STOPPED: Session was stopped; run %glue_session to start a new session",
+        # the failure carries its own next step: no generic advice appended
+        "Glue session s2 TIMEOUT: Session did not become READY; "
+        "wait for it with %glue_reconnect s2",
+        "Glue session s3 STOPPED: Session was stopped; start a new one with %glue_session",
     ]
     assert "Traceback" not in err
 

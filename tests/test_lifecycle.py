@@ -17,7 +17,7 @@ from helpers import ROLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glue_magics import lifecycle
+from glue_magics import display, lifecycle
 from glue_magics.lifecycle import (
     SESSION_PLAN,
     STATEMENT_PLAN,
@@ -69,7 +69,9 @@ def interrupt_main_after(seconds: float) -> threading.Timer:
 
 
 def assert_one_line(err: BaseException, *fragments: str) -> None:
-    text = str(err)
+    """The line a user sees for ``err`` (its next step worded by the display), checked."""
+    assert "\n" not in str(err) and "%glue" not in str(err), str(err)  # neutral below display
+    text = display.explain(err)
     assert "\n" not in text and text.strip() == text
     for fragment in fragments:
         assert fragment in text, (fragment, text)

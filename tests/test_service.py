@@ -18,7 +18,7 @@ from helpers import ROLE
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glue_magics import __version__, service
+from glue_magics import __version__, display, service
 from glue_magics.service import GlueError, call, is_loopback, make_client, translate
 
 AWS_ENV = (
@@ -63,7 +63,9 @@ def free_loopback_port() -> int:
 
 
 def one_line(err: GlueError, *must_contain: str) -> str:
-    text = str(err)
+    """The line a user sees for ``err`` (its next step worded by the display), checked."""
+    assert "\n" not in str(err) and "%glue" not in str(err), str(err)  # neutral below display
+    text = display.explain(err)
     assert "\n" not in text and "\r" not in text, text
     assert "Traceback" not in text
     for fragment in must_contain:
@@ -399,3 +401,46 @@ def test_a_signature_error_does_not_echo_the_credentials(aws_env, scripted, monk
 def test_redact_removes_key_ids_and_tokens_wherever_they_are(text, key_id):
     for raw in (f"{text}{key_id}", f"{key_id} {text}", f"{text}\nX-Amz-Security-Token: {key_id}"):
         assert key_id not in service.redact(raw)
+
+
+# ------------------------------------------------------------------ the one error table
+
+
+def test_every_message_shape_names_only_facts_the_table_knows():
+    from glue_magics.results import S3_ERRORS, _reading
+
+    known = set(service._facts(ValueError("x"), _reading("s3://b/k", "b", "k"))) - {"status"}
+    for key, shape in {**service.ERRORS, **S3_ERRORS}.items():
+        fields = {name for _, name, _, _ in string.Formatter().parse(shape.text) if name}
+        assert fields <= known, (key, fields - known)
+
+
+def test_glue_and_s3_share_the_table_and_s3_adds_only_its_own_rows():
+    from botocore.exceptions import ClientError
+
+    from glue_magics.results import S3_ERRORS, _reading
+
+    assert not set(S3_ERRORS) & set(service.ERRORS)  # no row written twice
+    assert service.ERRORS["AccessDenied"] is service.ERRORS["AccessDeniedException"]
+    denied = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+              "ResponseMetadata": {"HTTPStatusCode": 403}}  # fmt: skip
+    reading = _reading("s3://b-1/out/1.json", "b-1", "out/1.json")
+    s3 = service.error_for(ClientError(denied, "GetObject"), reading, S3_ERRORS)
+    assert s3.code == "AccessDenied" and "s3://b-1/out/1.json was denied" in str(s3)
+    assert "s3:GetObject on arn:aws:s3:::b-1/out/1.json" in str(s3)
+    glue = translate(ClientError(denied, "GetSession"), "GetSession", "s1")
+    assert "GetSession s1 was denied" in str(glue) and "glue:GetSession" in str(glue)
+
+
+def test_a_service_error_carries_its_next_step_as_data(aws_env, scripted):
+    from glue_magics.steps import Action, NextStep
+
+    scripted.error("CreateSession", "AlreadyExistsException", "Session exists")
+    client = make_client(endpoint_url=scripted.url, max_attempts=1)
+    with pytest.raises(GlueError) as info:
+        call(client, "CreateSession", Id="sess-7", Role=ROLE, Command={"Name": "glueetl"})
+    assert info.value.next_steps == (NextStep(Action.RENAME), NextStep(Action.RECONNECT, "sess-7"))
+    assert str(info.value).endswith("choose a new session id or reconnect to session sess-7")
+    assert display.explain(info.value).endswith(
+        "choose a new session id or attach to it with %glue_reconnect sess-7"
+    )

@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 from helpers import ROLE, wait_status
 
+from glue_magics import display
 from glue_magics.lifecycle import StatementCancelled
 from glue_magics.options import OptionError
 from glue_magics.service import GlueError
 from glue_magics.sessions import SessionManager, Settings, Shown
+from glue_magics.steps import NextStep
 
 
 @dataclass
@@ -46,8 +48,8 @@ class Bar:
     def succeed(self, elapsed: float, message: str = "") -> None:
         self.calls.append(("succeed", message))
 
-    def fail(self, status: str, message: str) -> None:
-        self.calls.append(("fail", status, message))
+    def fail(self, status: str, message: str, *steps: NextStep) -> None:
+        self.calls.append(("fail", status, display.said(message, steps)))
 
     def done(self, state: str, elapsed: float) -> None:
         self.calls.append(("done", state))
@@ -69,11 +71,11 @@ class Recorder:
         self.interrupt_on_update = interrupt_on_update
         self.interrupt_statement_on_update = interrupt_statement_on_update
 
-    def info(self, message: str) -> None:
-        self.lines.append(("info", message))
+    def info(self, message: str, *steps: NextStep) -> None:
+        self.lines.append(("info", display.said(message, steps)))  # as the display words it
 
-    def error(self, message: str) -> None:
-        self.lines.append(("error", message))
+    def error(self, message: str, *steps: NextStep) -> None:
+        self.lines.append(("error", display.said(message, steps)))
 
     def session(self, session_id: str) -> Bar:
         self.bars.append(Bar("session", session_id, interrupt_on_update=self.interrupt_on_update))
@@ -181,8 +183,9 @@ def test_reconnect_keeps_the_sessions_own_client(
         assert status_of(endpoint, glue_client, "sessions-elsewhere-1") == "READY"
     finally:
         glue.stop_session(Id="sessions-elsewhere-1")
-    with pytest.raises(GlueError, match="give the session id"):
+    with pytest.raises(GlueError) as info:
         SessionManager().reconnect("")
+    assert "give the session id" in display.explain(info.value)
 
 
 def test_reconnect_waits_for_a_provisioning_session_and_stop_ends_it(fresh_endpoint, glue_client):
@@ -271,7 +274,7 @@ def test_auto_restart_off_is_one_line_and_forgets_the_session(fresh_endpoint, gl
     assert until_status(ep, glue_client, first, {"TIMEOUT"}) == "TIMEOUT"
     with pytest.raises(GlueError) as info:
         manager.run("1")
-    message = str(info.value)
+    message = display.explain(info.value)  # the line the magics show
     assert f"session {first} is TIMEOUT" in message and "\n" not in message
     assert "%glue_session" in message and info.value.session_ended
     assert manager.session_id is None and ep.sessions_created == 1
@@ -300,8 +303,9 @@ def test_a_session_found_dead_before_the_cell_is_reported_or_replaced(fresh_endp
     first = manager.create(manager.resolve({"idle_timeout": 1}), wait=False)
     assert not manager.ready
     assert until_status(ep, glue_client, first, {"TIMEOUT"}) == "TIMEOUT"
-    with pytest.raises(GlueError, match=f"session {first} is TIMEOUT; start a new one with"):
+    with pytest.raises(GlueError) as info:
         manager.run("1")
+    assert f"session {first} is TIMEOUT; start a new one with" in display.explain(info.value)
     assert manager.session_id is None
 
     manager.settings.auto_restart = True
@@ -422,7 +426,7 @@ def test_a_create_whose_answer_was_lost_is_tracked_and_stopped_by_close(
     manager = manager_for(ep, reporter, max_attempts=1, wait_timeout=1.0)
     with pytest.raises(GlueError) as info:
         manager.create(manager.resolve({"id": "sessions-lost-1"}))
-    message = str(info.value)
+    message = display.explain(info.value)
     assert "may exist" in message and "%glue_stop sessions-lost-1" in message
     assert "\n" not in message
     assert "sessions-lost-1" in manager.created and manager.session_id is None

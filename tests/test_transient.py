@@ -19,7 +19,7 @@ from helpers import ROLE
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from glue_magics import lifecycle
+from glue_magics import display, lifecycle
 from glue_magics.magics import GlueMagics
 from glue_magics.service import GlueError, make_client
 
@@ -70,7 +70,7 @@ def test_a_wait_that_glue_never_answers_says_the_session_may_be_alive(ep, one_tr
     ep.faults.set("throttle", 1.0, operation="GetSession")
     with pytest.raises(GlueError) as info:
         lifecycle.wait_ready(one_try, req["Id"], timeout=1.5)
-    message = str(info.value)
+    message = display.explain(info.value)  # the line the magics show
     assert info.value.code == "WaitTimeout" and not info.value.session_ended
     assert "may still be starting" in message and f"%glue_reconnect {req['Id']}" in message
     assert "ThrottlingException" in message and "\n" not in message

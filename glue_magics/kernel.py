@@ -2,8 +2,9 @@
 
 It is a drop-in for notebooks written for AWS's Glue kernel: a cell that does not start
 with a cell magic runs in the Glue session (its leading ``%`` lines run here first), and
-that kernel's option magics (``%iam_role``, ``%worker_type``, ``%number_of_workers``, ...)
-set the same options as ``%config GlueMagics``.  ``%%local`` runs a cell in this kernel.
+that kernel's option magics (``%iam_role``, ``%worker_type``, ``%number_of_workers``, ...,
+named in the options table, ``glue_magics.specs``) set the same options as
+``%config GlueMagics``.  ``%%local`` runs a cell in this kernel.
 """
 
 from __future__ import annotations
@@ -17,32 +18,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import TraitError
 
-from glue_magics import __version__, options
-from glue_magics.magics import line_value
+from glue_magics import __version__, options, specs
+from glue_magics.arguments import line_value
 
-# AWS Glue kernel's option magics -> the GlueMagics option they set
-COMPAT_OPTIONS: dict[str, str] = {
-    "iam_role": "role",
-    "region": "region",
-    "profile": "profile",
-    "worker_type": "worker_type",
-    "number_of_workers": "number_of_workers",
-    "glue_version": "glue_version",
-    "idle_timeout": "idle_timeout",
-    "timeout": "timeout",
-    "session_id_prefix": "id_prefix",
-    "security_config": "security_config",
-    "additional_python_modules": "additional_python_modules",
-    "extra_py_files": "extra_py_files",
-    "extra_jars": "extra_jars",
-    "connections": "connections",
-    "spark_conf": "spark_conf",
-    "tags": "tags",
-    "session_type": "session_type",
-    "endpoint": "endpoint_url",
-}
-# AWS Glue kernel's session-type magics
-COMPAT_TYPES = {"etl": "etl", "streaming": "streaming", "glue_ray": "ray"}
+# AWS Glue kernel's action magics -> ours (its option magics come from specs.aws_magics)
 COMPAT_ACTIONS = {
     "stop_session": "glue_stop",
     "status": "glue_status",
@@ -90,10 +69,8 @@ class CompatMagics(Magics):
     def __init__(self, shell: Any, glue: Any) -> None:
         super().__init__(shell=shell)
         self.glue = glue
-        for name, option in COMPAT_OPTIONS.items():
-            self.magics["line"][name] = self._setter(option)
-        for name, session_type in COMPAT_TYPES.items():
-            self.magics["line"][name] = self._setter("session_type", session_type)
+        for name, (option, fixed) in specs.aws_magics().items():  # %iam_role ARN, %etl, ...
+            self.magics["line"][name] = self._setter(option, fixed)
         self.magics["cell"]["tags"] = lambda line, cell: self._setter("tags", raw=True)(cell)
 
     def _setter(self, option: str, fixed: str | None = None, raw: bool = False) -> Any:

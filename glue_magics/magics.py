@@ -1,28 +1,31 @@
 """The IPython magics: parse a line or a cell, call the session manager, hand the result to display.
 
 Everything that decides something lives below (``sessions``, ``options``, ``service``,
-``lifecycle``); this module holds the settings (traitlets), parses user input, and turns
-the one-line errors from below into ``UsageError`` so IPython shows one line and no
-traceback.
+``lifecycle``); here are the settings (traitlets; the session options' are generated from
+:data:`glue_magics.specs.SPECS`), the magics, reading their line with ``arguments``, and
+the one-line errors from below turned into ``UsageError``: one line, no traceback.
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
-import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import traitlets
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, observe
+from traitlets import Bool, Enum, Float, Int, observe
 
-from glue_magics import sessions, sql
+from glue_magics import arguments, sessions, specs, sql
+from glue_magics.arguments import line_value
 from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
+from glue_magics.specs import SPECS, OptionSpec
 
-__all__ = ["GlueMagics", "RemoteError", "Shown", "line_value", "line_words"]
+__all__ = ["GlueMagics", "Shown", "option_traits"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,15 +52,32 @@ def _one_line_errors(fn: F) -> F:
     return mapped  # type: ignore[return-value]
 
 
-def _option_trait(kind: type, help: str) -> Any:
-    """A per-option trait: ``None`` means "not set here", so lower sources show through."""
-    trait = {str: Unicode, int: Int, float: Float, dict: Dict, list: List}[kind]
-    return trait(default_value=None, allow_none=True, help=help).tag(config=True)
+_TRAIT_OF_KIND = {"str": "Unicode", "args": "Unicode", "int": "Int", "float": "Float",
+                  "bool": "Bool", "list": "List", "dict": "Dict", "json": "Any"}  # fmt: skip
 
 
-def _setting(trait: type, default: Any, help: str) -> Any:
-    """A behaviour trait; its default is the session manager's (``sessions.Settings``)."""
-    return trait(default, help=help).tag(config=True)
+def option_traits(table: Sequence[OptionSpec] = SPECS) -> dict[str, Any]:
+    """A trait per session option of the table; ``None`` means "not set here", so lower
+    sources show through (``%config GlueMagics.role = ...`` is the "config" source)."""
+    return {
+        spec.name: getattr(traitlets, _TRAIT_OF_KIND[spec.kind])(
+            default_value=None, allow_none=True, help=spec.help
+        ).tag(config=True)
+        for spec in table
+    }
+
+
+def setting_traits() -> dict[str, Any]:
+    """A trait per ``sessions.Settings`` field: its default, type, help and choices as there."""
+    traits = {}
+    for f in dataclasses.fields(Settings):
+        help, choices = f.metadata.get("help"), f.metadata.get("choices")
+        if help is None:
+            continue
+        kind = Enum if choices else {bool: Bool, int: Int, float: Float}[type(f.default)]
+        args = (list(choices), f.default) if choices else (f.default,)
+        traits[f.name] = kind(*args, help=help).tag(config=True)
+    return traits
 
 
 @magics_class
@@ -70,71 +90,16 @@ class GlueMagics(Magics):
     reads the settings from here at each use.
     """
 
-    # -- session options (the "config" source; see glue_magics.options for the rules) --
-    role = _option_trait(str, "IAM role ARN the session runs as.")
-    worker_type = _option_trait(str, "Worker type, e.g. G.1X (Spark) or Z.2X (Ray).")
-    number_of_workers = _option_trait(int, "Number of workers.")
-    max_capacity = _option_trait(float, "DPUs, instead of worker type and count.")
-    glue_version = _option_trait(str, "Glue version, e.g. 5.0.")
-    idle_timeout = _option_trait(int, "Minutes idle before the session stops.")
-    timeout = _option_trait(int, "Minutes before the session stops, idle or not.")
-    session_type = _option_trait(str, "etl, streaming or ray.")
-    python_version = _option_trait(str, "Python version of the session command.")
-    connections = _option_trait(list, "Glue connection names.")
-    security_config = _option_trait(str, "Security configuration name.")
-    tags = _option_trait(dict, "Tags put on the session.")
-    default_arguments = _option_trait(dict, "Job arguments (DefaultArguments).")
-    spark_conf = _option_trait(dict, "Spark configuration, sent as --conf.")
-    additional_python_modules = _option_trait(str, "pip requirements, comma-separated.")
-    extra_py_files = _option_trait(str, "S3 paths of extra Python files.")
-    extra_jars = _option_trait(str, "S3 paths of extra jars.")
-    id = _option_trait(str, "Session id (else generated from id_prefix); one session at a time.")
-    id_prefix = _option_trait(str, "Prefix of generated session ids.")
-    description = _option_trait(str, "Session description.")
-    request_origin = _option_trait(str, "RequestOrigin sent with the requests.")
-    region = _option_trait(str, "AWS region (else the profile's or AWS_REGION).")
-    profile = _option_trait(str, "AWS profile name.")
-    endpoint_url = _option_trait(
-        str, "Glue endpoint URL; 'local' starts the embedded local endpoint in this process."
-    )
+    # -- session options, one trait per row of specs.SPECS (see glue_magics.options)
+    locals().update(option_traits())  # the class namespace, as the metaclass will get it
 
-    # -- behaviour --
+    # -- behaviour: the session manager's settings (sessions.Settings), and how waits show --
     progress = Enum(
         ["auto", "widget", "text", "none"],
         default_value="auto",
         help="How waits are shown: a widget, a text line, or nothing.",
     ).tag(config=True)
-    stop_on_exit = _setting(
-        Bool,
-        Settings.stop_on_exit,
-        "Stop the sessions this kernel created when it shuts down or restarts.",
-    )
-    auto_restart = _setting(
-        Bool,
-        Settings.auto_restart,
-        "Create a new session when the current one has timed out or stopped.",
-    )
-    dpu_hour_price = _setting(
-        Float, Settings.dpu_hour_price, "USD per DPU-hour, for cost estimates."
-    )
-    wait_timeout = _setting(
-        Float, Settings.wait_timeout, "Seconds to wait for a session to be READY."
-    )
-    stop_wait = _setting(Float, Settings.stop_wait, "Seconds to wait for STOPPED after a stop.")
-    retry_mode = Enum(
-        ["standard", "adaptive"], default_value=Settings.retry_mode, help="botocore retry mode."
-    ).tag(config=True)
-    max_attempts = _setting(Int, Settings.max_attempts, "botocore max attempts per call.")
-    local_provision_seconds = _setting(
-        Float,
-        Settings.local_provision_seconds,
-        "Provisioning time of sessions on the embedded local endpoint.",
-    )
-    watchdog = _setting(
-        Bool,
-        Settings.watchdog,
-        "With stop_on_exit: a small process stops this kernel's sessions if it dies (SIGKILL too).",
-    )
+    locals().update(setting_traits())
 
     @observe("stop_on_exit", "watchdog")
     def _rewatch(self, change: Any) -> None:
@@ -161,9 +126,8 @@ class GlueMagics(Magics):
     @property
     def config_options(self) -> dict[str, Any]:
         """The session options set here: the "config" source (``Settings.config_options``)."""
-        from glue_magics.options import OPTION_NAMES
-
-        return {n: getattr(self, n) for n in OPTION_NAMES if getattr(self, n, None) is not None}
+        values = {spec.name: getattr(self, spec.name) for spec in SPECS}
+        return {name: value for name, value in values.items() if value is not None}
 
     @property
     def session_id(self) -> str | None:
@@ -174,21 +138,6 @@ class GlueMagics(Magics):
     def created(self) -> dict[str, SessionClients]:
         """The sessions this kernel created (stopped by ``close`` when ``stop_on_exit``)."""
         return self.manager.created
-
-    @_one_line_errors
-    def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
-        """The effective ``SessionOptions``; ``partial``: check what is set, role or not."""
-        return self.manager.resolve(line, partial)
-
-    @_one_line_errors
-    def client(self, opts: Any = None) -> Any:
-        """The Glue client of the current settings (``opts``'s when given)."""
-        return self.manager.client(opts)
-
-    @_one_line_errors
-    def client_for(self, session_id: str) -> Any:
-        """The client a known session was made or found with (options may have changed since)."""
-        return self.manager.client_for(session_id)
 
     def close(self) -> None:
         """Stop the sessions this kernel created (stop_on_exit) and the local endpoint."""
@@ -202,33 +151,11 @@ class GlueMagics(Magics):
         return display
 
     @magic_arguments()
-    @argument("--role", help="IAM role ARN the session runs as.")
-    @argument("--worker-type", dest="worker_type", help="G.025X, G.1X, G.2X, G.4X, G.8X, Z.2X.")
-    @argument("--workers", help="Number of workers (NumberOfWorkers).")
-    @argument("--max-capacity", dest="max_capacity", help="DPUs, instead of --worker-type.")
-    @argument("--glue-version", dest="glue_version", help="Glue version, e.g. 5.0.")
-    @argument("--idle-timeout", dest="idle_timeout", help="Minutes idle before it stops.")
-    @argument("--timeout", help="Minutes before it stops, idle or not.")
-    @argument("--session-type", dest="session_type", help="etl, streaming or ray.")
-    @argument("--python-version", dest="python_version", help="Python version, e.g. 3.")
-    @argument("--connections", help="Glue connections, comma-separated: A,B.")
-    @argument("--security-config", dest="security_config", help="Security configuration.")
-    @argument("--tag", action="append", help="KEY=VALUE tag; repeatable.")
-    @argument("--arg", action="append", help="KEY=VALUE job argument; repeatable.")
-    @argument("--conf", action="append", help="KEY=VALUE Spark conf; repeatable.")
-    @argument("--python-modules", dest="python_modules", help="pip requirements, A,B.")
-    @argument("--extra-py-files", dest="extra_py_files", help="S3 paths of Python files.")
-    @argument("--extra-jars", dest="extra_jars", help="S3 paths of jars.")
-    @argument("--id", help="Session id (else generated).")
-    @argument("--id-prefix", dest="id_prefix", help="Prefix of the generated session id.")
-    @argument("--description", help="Session description.")
-    @argument("--request-origin", dest="request_origin", help="RequestOrigin of the request.")
-    @argument("--region", help="AWS region.")
-    @argument("--profile", help="AWS profile.")
-    @argument("--endpoint-url", dest="endpoint_url", help="Glue endpoint URL, or 'local'.")
+    @arguments.option_flags()
     @argument("--dry-run", dest="dry_run", action="store_true", help="Print the request only.")
     @argument("--force", action="store_true", help="Stop a live session and create anew.")
     @argument("--no-wait", dest="no_wait", action="store_true", help="Return after create.")
+    @argument("-h", "--help", action="store_true", help="This help, with the model's values.")
     @line_magic
     @_one_line_errors
     def glue_session(self, line: str = "") -> None:
@@ -239,52 +166,32 @@ class GlueMagics(Magics):
         """
         from glue_magics import options
 
-        args = self._parse(self.glue_session, line)
-        opts = self.manager.resolve(options.parse_line_flags(vars(args)))
-        if args.dry_run:
+        args = vars(arguments.parse(self.glue_session, line))
+        if args["help"]:
+            print(self.glue_session.parser.format_help().removeprefix("::\n\n  "))
+            return
+        flags = {dest: value for dest, value in args.items() if dest in specs.FLAGS}
+        opts = self.manager.resolve(options.parse_line_flags(flags))
+        if args["dry_run"]:
             print(options.dry_run_text(opts, self.dpu_hour_price))
             return
-        self.manager.create(opts, force=args.force, wait=not args.no_wait)
-
-    def _parse(self, magic: Any, line: str) -> Any:
-        """magic_arguments parsing of words split as a shell splits them, with "did you mean"
-        for misspelt flags.
-
-        Not ``parse_argstring``: IPython splits with ``shlex`` in non-POSIX mode, which keeps
-        the quotes, so ``--description 'a b'`` would send ``'a b'`` quotes and all.
-        """
-        try:
-            return magic.parser.parse_args(_dash_values(magic.parser, line_words(line)))
-        except UsageError as exc:
-            message = str(exc)
-            if "unrecognized arguments" in message:
-                from glue_magics.options import suggest
-
-                flags = [opt for action in magic.parser._actions for opt in action.option_strings]
-                unknown = [w for w in message.split(":", 1)[1].split() if w.startswith("-")]
-                hint = suggest(unknown[0].split("=")[0], flags) if unknown else ""
-                raise UsageError(f"{message}{hint}") from None
-            raise
+        self.manager.create(opts, force=args["force"], wait=not args["no_wait"])
 
     @magic_arguments()
     @argument("-f", "--force", action="store_true", help="Recreate a live session now.")
     @cell_magic
     @_one_line_errors
+    @arguments.with_configure_keys
     def configure(self, line: str, cell: str) -> None:
         """Session options as a JSON object, e.g. {"worker_type": "G.2X", "number_of_workers": 10}.
 
-        Keys: iam_role (or role), worker_type, number_of_workers, max_capacity, glue_version,
-        idle_timeout, timeout, session_type (etl, streaming, ray), python_version,
-        connections, security_config, session_id_prefix (or id_prefix), tags,
-        default_arguments, spark_conf, additional_python_modules, extra_py_files, extra_jars,
-        description, region, profile, endpoint_url; the API's PascalCase names (WorkerType,
-        DefaultArguments, ... and any member a newer botocore adds); and "--key" job
-        arguments. Applies to the next session; with -f a live session is stopped and
-        created anew with the merged options.
+        {keys} the API's PascalCase names (WorkerType, DefaultArguments, ... and any member a newer
+        botocore adds); and "--key" job arguments. Applies to the next session; with -f a
+        live session is stopped and created anew with the merged options.
         """
         from glue_magics import options
 
-        args = self._parse(self.configure, line)
+        args = arguments.parse(self.configure, line)
         self.manager.configure(options.parse_configure(cell), force=args.force)
 
     @line_magic
@@ -346,6 +253,8 @@ class GlueMagics(Magics):
             self._display().show_output(outcome.output)
             if outcome.error is not None:
                 raise outcome.error  # one line, mapped by _one_line_errors
+            from glue_magics.results import RemoteError
+
             raise RemoteError.make(outcome.ename, outcome.evalue, outcome.traceback)
         return outcome
 
@@ -356,11 +265,13 @@ class GlueMagics(Magics):
     @_one_line_errors
     def glue_sql(self, line: str, cell: str) -> None:
         """Run Spark SQL in the session and show the result as a table."""
-        args = self._parse(self.glue_sql, line)
+        args = arguments.parse(self.glue_sql, line)
         if args.max_rows < 0:
             raise UsageError(f"-n {args.max_rows} is negative; give a row count, e.g. -n 20")
         if not cell.strip():
             raise UsageError("%%glue_sql needs a query in the cell, e.g. SELECT 1")
+        from glue_magics.results import RemoteError
+
         try:
             outcome = self._execute(sql.code(cell, args.max_rows))
         except RemoteError as exc:
@@ -383,80 +294,4 @@ class GlueMagics(Magics):
 # Misspelt flags must be errors with a "did you mean", not silently taken as abbreviations.
 for _magic in (GlueMagics.glue_session, GlueMagics.configure, GlueMagics.glue_sql):
     _magic.parser.allow_abbrev = False
-
-
-def line_words(line: str) -> list[str]:
-    """A magic's line split into words as a POSIX shell would: quotes removed, escaped
-    quotes kept (``--description 'nightly backfill'`` is one word, ``nightly backfill``).
-
-    An unterminated quote is a one-line UsageError, not shlex's ValueError.
-    """
-    try:
-        return shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(f"{line.strip()!r} cannot be read: {exc}; close the quote") from None
-
-
-def _dash_values(parser: Any, words: list[str]) -> list[str]:
-    """``--flag -x`` -> ``--flag=-x`` when ``-x`` is not a flag: a shell passes ``-x`` as the
-    flag's value, while argparse would take it for a flag and refuse the line."""
-    flags = {opt for action in parser._actions for opt in action.option_strings}
-    takes_value = {
-        opt for action in parser._actions if action.nargs != 0 for opt in action.option_strings
-    }
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        nxt = words[i + 1] if i + 1 < len(words) else None
-        if word in takes_value and nxt is not None and nxt.startswith("-") and nxt not in flags:
-            out.append(f"{word}={nxt}")
-            i += 2
-            continue
-        out.append(word)
-        i += 1
-    return out
-
-
-def line_value(line: str) -> str:
-    """The one value a magic such as ``%glue_stop ID`` or ``%iam_role ARN`` takes: its words
-    read as a shell reads them, joined by single spaces (so quoting is optional)."""
-    return " ".join(line_words(line))
-
-
-class RemoteError(Exception):
-    """An exception raised in the session, shown with its remote traceback.
-
-    IPython renders ``_render_traceback_`` instead of a local traceback, and the
-    execute reply's ``ename`` is the remote exception's name, so "Run all" stops here.
-    """
-
-    ename = "RemoteError"
-
-    def __init__(self, evalue: str, traceback: list[str]) -> None:
-        super().__init__(evalue)
-        self.evalue = evalue
-        self.remote_traceback = traceback
-
-    @classmethod
-    def from_output(cls, output: dict) -> RemoteError:
-        """The error of a statement ``Output`` with ErrorName, ErrorValue and Traceback."""
-        return cls.make(
-            str(output.get("ErrorName") or "RemoteError"),
-            str(output.get("ErrorValue") or ""),
-            list(output.get("Traceback") or []),
-        )
-
-    @classmethod
-    def make(cls, ename: str, evalue: str, traceback: list[str]) -> RemoteError:
-        """An instance whose class is named ``ename``, so the execute reply carries it."""
-        name = ename or "RemoteError"
-        safe = name if name.isidentifier() else "RemoteError"
-        sub = type(safe, (cls,), {"ename": name, "__module__": "glue_session"})
-        return sub(evalue, [str(line) for line in traceback])
-
-    def _render_traceback_(self) -> list[str]:
-        lines = [line.rstrip("\n") for line in self.remote_traceback]
-        if not lines or self.ename not in lines[-1]:
-            lines.append(f"{self.ename}: {self.evalue}")
-        return lines
+GlueMagics.glue_session.parser.formatter_class = arguments.ModelChoices  # -h reads the model

@@ -1,9 +1,9 @@
 """Session options: merge sources, validate against the Glue model, build the request.
 
-Pure data, no IPython and no network.  One table of option specs (:data:`SPECS`) drives
-everything: the names users type (flags, ``%%configure`` keys, environment variables,
-AWS-profile keys), the coercion of strings, where a value lands in the CreateSession
-request, and what the error messages call it.  Everything the Glue API itself says about
+Pure data, no IPython and no network.  The options and every name users give them come
+from the one table, :data:`glue_magics.specs.SPECS`; this module reads values by each
+option's ``kind``, puts them where the request wants them, and holds the service's rules
+the model does not state (:func:`_rules`).  Everything the Glue API itself says about
 CreateSession (enums, lengths, patterns, map sizes) is read from botocore's service model
 at run time, so a new worker type or a new request member arrives with a botocore upgrade,
 not with an edit here.
@@ -30,18 +30,24 @@ from typing import Any
 
 from glue_magics import shapes
 from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus
+from glue_magics.specs import (
+    DEFAULTS,
+    FLAGS,
+    OPTION_NAMES,
+    ROLE_EXAMPLE,
+    SPECS,
+    OptionSpec,
+    configure_keys,
+    env_names,
+)
 
 __all__ = [
-    "DEFAULTS",
-    "FLAG_HELP",
-    "OPTION_NAMES",
-    "SPECS",
     "OptionError",
-    "OptionSpec",
     "SessionOptions",
     "account_id_from_env",
+    "choices",
+    "coerce",
     "dry_run_text",
-    "env_names",
     "extra_member_names",
     "from_env",
     "from_profile",
@@ -61,128 +67,17 @@ class OptionError(ValueError):
         self.option = option
 
 
-# --------------------------------------------------------------------------- the table
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    """One option: its canonical name, where it lands in the request, how to read it.
-
-    ``kind`` is one of ``str int float list dict args bool json``; ``args`` is a string that
-    becomes one DefaultArguments entry (``arg``); ``path`` is the request location
-    (``None`` for client settings and values that only shape other members).
-    """
-
-    name: str
-    kind: str
-    path: tuple[str, ...] | None = None
-    arg: str | None = None  # DefaultArguments key this option owns (spark_conf -> --conf)
-    aliases: tuple[str, ...] = ()  # %%configure keys besides the name and PascalCase path
-    env: tuple[str, ...] = ()  # environment / profile names besides GLUE_<NAME>
-    flag: str | None = None  # the %glue_session dest, when it differs from the name
-    example: str = ""
-    unit: str = ""
-    help: str = ""
-    client: bool = False  # a client setting, not part of the request
-
-
-ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/GlueRole"
-
-# A table reads best one option to a few lines.
-# fmt: off
-SPECS: tuple[OptionSpec, ...] = (
-    OptionSpec("role", "str", ("Role",), aliases=("iam_role", "role_arn"),
-        env=("GLUE_ROLE_ARN", "GLUE_IAM_ROLE", "GLUE_ROLE"), example=ROLE_EXAMPLE,
-        help="IAM role ARN the session runs as."),
-    OptionSpec("session_type", "str", ("Command", "Name"), example="etl",
-        help="etl, streaming or ray (Command.Name glueetl, gluestreaming, glueray)."),
-    OptionSpec("glue_version", "str", ("GlueVersion",), env=("GLUE_VERSION",), example="5.0",
-        help="Glue version, greater than 2.0."),
-    OptionSpec("worker_type", "str", ("WorkerType",), example="G.2X",
-        help="Worker type, e.g. G.1X (Spark) or Z.2X (Ray)."),
-    OptionSpec("number_of_workers", "int", ("NumberOfWorkers",),
-        aliases=("workers", "num_workers"), flag="workers", example="5", help="Number of workers."),
-    OptionSpec("max_capacity", "float", ("MaxCapacity",), example="10",
-        help="DPUs, instead of worker type and number of workers."),
-    OptionSpec("idle_timeout", "int", ("IdleTimeout",), example="60", unit="minute",
-        help="Minutes idle before the session stops."),
-    OptionSpec("timeout", "int", ("Timeout",), example="480", unit="minute",
-        help="Minutes before the session stops, idle or not."),
-    OptionSpec("python_version", "str", ("Command", "PythonVersion"), example="3",
-        help="Python version of the session command."),
-    OptionSpec("connections", "list", ("Connections", "Connections"), example="my-connection",
-        help="Glue connection names, comma-separated."),
-    OptionSpec("security_config", "str", ("SecurityConfiguration",),
-        aliases=("security_configuration",), example="my-security-config",
-        help="Security configuration name."),
-    OptionSpec("tags", "dict", ("Tags",), flag="tag", example="team=data",
-        help="Tags put on the session (JSON object or k=v,k2=v2)."),
-    OptionSpec("default_arguments", "dict", ("DefaultArguments",), aliases=("arguments",),
-        flag="arg", example="enable-metrics=true", help="Job arguments; '--' is added to keys."),
-    OptionSpec("spark_conf", "dict", arg="--conf", aliases=("conf",), flag="conf",
-        example="spark.sql.shuffle.partitions=8", help="Spark configuration, sent as --conf."),
-    OptionSpec("additional_python_modules", "args", arg="--additional-python-modules",
-        aliases=("python_modules",), flag="python_modules", example="polars,pyarrow==15.0.0",
-        help="pip requirements, comma-separated."),
-    OptionSpec("extra_py_files", "args", arg="--extra-py-files", example="s3://bucket/lib.zip",
-        help="S3 paths of extra Python files, comma-separated."),
-    OptionSpec("extra_jars", "args", arg="--extra-jars", example="s3://bucket/lib.jar",
-        help="S3 paths of extra jars, comma-separated."),
-    OptionSpec("id", "str", ("Id",), aliases=("session_id",), env=("GLUE_SESSION_ID",),
-        example="my-session", help="Session id (else generated from id_prefix)."),
-    OptionSpec("id_prefix", "str", aliases=("session_id_prefix",), env=("GLUE_SESSION_ID_PREFIX",),
-        example="team-a", help="Prefix of generated session ids."),
-    OptionSpec("description", "str", ("Description",), example="exploration",
-        help="Session description."),
-    OptionSpec("request_origin", "str", ("RequestOrigin",), example="notebook",
-        help="RequestOrigin sent with the request."),
-    OptionSpec("region", "str", aliases=("region_name",), example="us-east-1",
-        help="AWS region of the client.", client=True),
-    OptionSpec("profile", "str", aliases=("profile_name",), example="dev",
-        help="AWS profile of the client.", client=True),
-    OptionSpec("endpoint_url", "str", example="http://127.0.0.1:8998",
-        help="Glue endpoint URL, or 'local' for the embedded endpoint.", client=True),
-)
-# fmt: on
-
-#: Canonical option names: the traitlets of ``GlueMagics`` and the argparse dests.
-OPTION_NAMES: tuple[str, ...] = tuple(s.name for s in SPECS)
-#: Help text per canonical option name.
-FLAG_HELP: dict[str, str] = {s.name: s.help for s in SPECS}
-#: The lowest source: what a session gets when nothing else says otherwise.
-DEFAULTS: dict[str, Any] = {
-    "glue_version": "5.0",
-    "worker_type": "G.1X",
-    "number_of_workers": 5,
-    "idle_timeout": 60,
-    "session_type": "etl",
-}
+# --------------------------------------------------------------------------- constants
+# (the options themselves are glue_magics.specs.SPECS)
 
 SOURCES = ("line", "configure", "config", "env", "profile", "default")
 _SESSION_TYPES = {"etl": "glueetl", "streaming": "gluestreaming", "ray": "glueray"}
 _COMMAND_TO_TYPE = {v: k for k, v in _SESSION_TYPES.items()}
 _WORKER_MIN_GLUE = {"G.4X": (3, 0), "G.8X": (3, 0)}
-_LINE_IGNORED = frozenset({"dry_run", "force", "no_wait", "quiet", "verbose"})
-_LINE_KV = {"tag": "tags", "arg": "default_arguments", "conf": "spark_conf"}
 _MAX_SHOWN = 60
 
 _BY_NAME: dict[str, OptionSpec] = {s.name: s for s in SPECS}
 _BY_ARG: dict[str, OptionSpec] = {s.arg: s for s in SPECS if s.arg}
-_BY_FLAG: dict[str, OptionSpec] = {(s.flag or s.name): s for s in SPECS}
-
-
-def env_names(spec: OptionSpec) -> tuple[str, ...]:
-    """Environment names of one option, first wins: GLUE_<NAME>, extras, lowercase forms.
-
-    The lowercase ``glue_*`` forms are the names AWS's own Glue kernel reads (and the keys
-    of an AWS config profile).
-    """
-    base = spec.name.upper()
-    upper = [base if base.startswith("GLUE_") else f"GLUE_{base}", *spec.env]
-    if spec.name == "region":
-        upper.append("GLUE_REGION")
-    names = list(dict.fromkeys(upper))
-    return tuple(dict.fromkeys([*names, *(n.lower() for n in names)]))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -339,6 +234,11 @@ def _shape_at(path: Sequence[str]) -> Any:
     for part in path:
         shape = shape.members[part]
     return shape
+
+
+def choices(spec: OptionSpec) -> list[str]:
+    """The values botocore's model allows an option (its member's enum; none if it names none)."""
+    return _enum(spec.path)
 
 
 def _enum(path: Sequence[str] | None) -> list[str]:
@@ -567,19 +467,7 @@ def from_profile(profile: str | None, config_file: str | None = None) -> dict[st
 
 def _configure_keys() -> dict[str, str]:
     """Every %%configure key -> canonical name (or extra PascalCase member)."""
-    keys: dict[str, str] = {}
-    for spec in SPECS:
-        keys[spec.name] = spec.name
-        for alias in spec.aliases:
-            keys[alias] = spec.name
-        if spec.path and len(spec.path) == 1:
-            keys[spec.path[0]] = spec.name
-        if spec.flag:
-            keys.setdefault(spec.flag, spec.name)
-    keys["Connections"] = "connections"
-    for spec in _extra_specs():
-        keys[spec.name] = spec.name
-    return keys
+    return {**configure_keys(), **{spec.name: spec.name for spec in _extra_specs()}}
 
 
 def parse_configure(body: str) -> dict[str, Any]:
@@ -655,8 +543,9 @@ def parse_configure(body: str) -> dict[str, Any]:
     return out
 
 
-def _kv_flag(flag: str, items: Any) -> dict[str, str]:
-    example = _BY_NAME[_LINE_KV[flag]].example
+def _kv_flag(spec: OptionSpec, items: Any) -> dict[str, str]:
+    """The values of a repeatable ``--tag KEY=VALUE`` flag: split at the first ``=``."""
+    flag = f"--{(spec.flag or spec.name).replace('_', '-')}"
     if isinstance(items, str):
         items = [items]
     out: dict[str, str] = {}
@@ -664,26 +553,30 @@ def _kv_flag(flag: str, items: Any) -> dict[str, str]:
         key, eq, value = str(item).partition("=")
         if not eq or not key.strip():
             raise OptionError(
-                f"--{flag} {_show(str(item))} is not KEY=VALUE; write e.g. --{flag} {example}",
-                _LINE_KV[flag],
+                f"{flag} {_show(str(item))} is not KEY=VALUE; write e.g. {flag} {spec.example}",
+                spec.name,
             )
         out[key.strip()] = value
     return out
 
 
 def parse_line_flags(ns: Mapping[str, Any]) -> dict[str, Any]:
-    """The argparse namespace of ``%glue_session`` -> canonical options (None = not given)."""
+    """The option flags of ``%glue_session`` (argparse dests) -> canonical options.
+
+    ``None`` is a flag not given.  Only option flags: a dest the table does not know is a
+    bug of the caller's (``TypeError``), not a user's error.
+    """
     out: dict[str, Any] = {}
     for dest, value in ns.items():
-        if value is None or dest in _LINE_IGNORED:
-            continue
-        if dest in _LINE_KV:
-            if value:
-                out[_LINE_KV[dest]] = _kv_flag(dest, value)
-            continue
-        spec = _BY_FLAG.get(dest) or _BY_NAME.get(dest)
+        spec = FLAGS.get(dest)
         if spec is None:
-            raise TypeError(f"%glue_session has a flag options does not know: {dest!r}")
+            raise TypeError(f"{dest!r} is not the flag of a session option (glue_magics.specs)")
+        if value is None:
+            continue
+        if spec.kind == "dict":
+            if value:
+                out[spec.name] = _kv_flag(spec, value)
+            continue
         out[spec.name] = value
     return out
 

@@ -398,6 +398,36 @@ class Outcome:
         return self.error is not None
 
 
+class RemoteError(Exception):
+    """An exception raised in the session (an :class:`Outcome` that failed), shown with its
+    remote traceback.
+
+    IPython renders ``_render_traceback_`` instead of a local traceback, and the
+    execute reply's ``ename`` is the remote exception's name, so "Run all" stops here.
+    """
+
+    ename = "RemoteError"
+
+    def __init__(self, evalue: str, traceback: list[str]) -> None:
+        super().__init__(evalue)
+        self.evalue = evalue
+        self.remote_traceback = traceback
+
+    @classmethod
+    def make(cls, ename: str, evalue: str, traceback: list[str]) -> RemoteError:
+        """An instance whose class is named ``ename``, so the execute reply carries it."""
+        name = ename or "RemoteError"
+        safe = name if name.isidentifier() else "RemoteError"
+        sub = type(safe, (cls,), {"ename": name, "__module__": "glue_session"})
+        return sub(evalue, [str(line) for line in traceback])
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [line.rstrip("\n") for line in self.remote_traceback]
+        if not lines or self.ename not in lines[-1]:
+            lines.append(f"{self.ename}: {self.evalue}")
+        return lines
+
+
 def read_statement(
     statement: dict,
     session_id: str,

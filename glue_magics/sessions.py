@@ -36,6 +36,11 @@ _MAYBE_CREATED = frozenset(
 )
 
 
+def _setting(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
+    """A setting's default, with the help and choices ``GlueMagics`` makes its trait from."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
 @dataclass
 class Settings:
     """What the manager reads, at each use, so a changed setting applies at once.
@@ -46,15 +51,24 @@ class Settings:
     """
 
     config_options: Mapping[str, Any] = field(default_factory=dict)
-    stop_on_exit: bool = True
-    auto_restart: bool = False
-    dpu_hour_price: float = DPU_HOUR_PRICE
-    wait_timeout: float = 1200.0
-    stop_wait: float = 30.0
-    retry_mode: str = "standard"
-    max_attempts: int = 5
-    local_provision_seconds: float = 3.0
-    watchdog: bool = True
+    stop_on_exit: bool = _setting(
+        True, "Stop the sessions this kernel created when it shuts down or restarts."
+    )
+    auto_restart: bool = _setting(
+        False, "Create a new session when the current one has timed out or stopped."
+    )
+    dpu_hour_price: float = _setting(DPU_HOUR_PRICE, "USD per DPU-hour, for cost estimates.")
+    wait_timeout: float = _setting(1200.0, "Seconds to wait for a session to be READY.")
+    stop_wait: float = _setting(30.0, "Seconds to wait for STOPPED after a stop.")
+    retry_mode: str = _setting("standard", "botocore retry mode.", ("standard", "adaptive"))
+    max_attempts: int = _setting(5, "botocore max attempts per call.")
+    local_provision_seconds: float = _setting(
+        3.0, "Provisioning time of sessions on the embedded local endpoint."
+    )
+    watchdog: bool = _setting(
+        True,
+        "With stop_on_exit: a small process stops this kernel's sessions if it dies (SIGKILL too).",
+    )
 
 
 @dataclass

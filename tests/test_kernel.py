@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from jupyter_client.kernelspec import KernelSpecManager
 
 from glue_magics import options
-from glue_magics.kernel import COMPAT_OPTIONS, route_to_session
+from glue_magics.kernel import route_to_session
 from glue_magics.local import LocalEndpoint
+from glue_magics.specs import aws_magics
 from tests.kernels import Kernel, kernel_env
 
 
@@ -109,7 +110,9 @@ def test_routing_keeps_magics_local_and_sends_the_rest(lines):
     assert ast.literal_eval(out[-1][len(prefix) : -2]) == rest
 
 
-@given(st.sampled_from(sorted(set(COMPAT_OPTIONS.values()))), st.text(max_size=40))
+@given(
+    st.sampled_from(sorted({option for option, _ in aws_magics().values()})), st.text(max_size=40)
+)
 def test_compat_option_text_is_taken_or_refused_in_one_line(option, text):
     try:
         options.coerce(option, text)

@@ -469,7 +469,7 @@ def test_endpoint_url_works_together_with_a_profile(endpoint, monkeypatch, tmp_p
             )
         assert result.success, cap.stderr
         assert endpoint.sessions_created == before + 1
-        client = magics.client_for(magics.session_id)
+        client = magics.manager.client_for(magics.session_id)
         assert client.meta.endpoint_url == endpoint.url
         assert client.meta.region_name == "eu-west-1"
         assert client._request_signer._credentials.access_key == "devkey"
@@ -479,7 +479,7 @@ def test_endpoint_url_works_together_with_a_profile(endpoint, monkeypatch, tmp_p
             assert ip.run_cell(f"%endpoint {endpoint.url}\n%profile dev").success, cap.stderr
             assert ip.run_cell(f"%iam_role {ROLE}\n%glue_session --no-wait").success, cap.stderr
         assert endpoint.sessions_created == before + 2
-        assert magics.client_for(magics.session_id).meta.region_name == "eu-west-1"
+        assert magics.manager.client_for(magics.session_id).meta.region_name == "eu-west-1"
     finally:
         magics.close()
         ip.configurables.remove(magics)

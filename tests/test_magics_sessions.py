@@ -95,7 +95,7 @@ def test_reconnect_attaches_with_its_own_client_and_stop_ends_it(
 
     other = fresh_endpoint()
     assert ip.run_cell(f'%config GlueMagics.endpoint_url = "{other.url}"').success
-    assert magics.client_for("theirs-1").meta.endpoint_url == ep.url
+    assert magics.manager.client_for("theirs-1").meta.endpoint_url == ep.url
     result, cap = run(ip, "%%glue\nprint(6 * 7)")
     assert result.success, cap.stderr
     assert "42" in cap.stdout

@@ -16,20 +16,17 @@ from helpers import ROLE
 
 from glue_magics.model import operation
 from glue_magics.options import (
-    DEFAULTS,
-    OPTION_NAMES,
-    SPECS,
     OptionError,
     SessionOptions,
     account_id_from_env,
     dry_run_text,
-    env_names,
     from_env,
     from_profile,
     parse_configure,
     parse_line_flags,
     suggest,
 )
+from glue_magics.specs import DEFAULTS, OPTION_NAMES, SPECS, env_names
 
 INPUT = operation("CreateSession").input_shape
 
@@ -448,7 +445,9 @@ def test_configure_nulls_are_not_given_and_job_args_merge() -> None:
 # --------------------------------------------------------------------------- line flags
 
 
-def test_line_flags_map_dests_and_ignore_behaviour_flags() -> None:
+def test_line_flags_map_dests() -> None:
+    """%glue_session's own flags (--dry-run, --force, --no-wait) are the magic's: it hands
+    over the option flags only (test_magics_options covers them)."""
     ns = {name: None for name in ("role", "worker_type", "workers", "tag", "arg", "conf")}
     ns.update(
         role=ROLE,
@@ -457,9 +456,6 @@ def test_line_flags_map_dests_and_ignore_behaviour_flags() -> None:
         tag=["team=data", "env=dev"],
         arg=["enable-metrics=true", "--x=a=b"],
         conf=["spark.a=1"],
-        dry_run=True,
-        force=False,
-        no_wait=True,
     )
     flags = parse_line_flags(ns)
     assert flags == {

@@ -21,16 +21,15 @@ from hypothesis import strategies as st
 
 from glue_magics.model import operation
 from glue_magics.options import (
-    SPECS,
     OptionError,
     SessionOptions,
-    env_names,
     from_env,
     parse_configure,
     parse_line_flags,
     suggest,
 )
 from glue_magics.shapes import compile_pattern
+from glue_magics.specs import SPECS, env_names
 
 INPUT = operation("CreateSession").input_shape
 TRIED: Counter[str] = Counter()
@@ -281,7 +280,7 @@ def test_valid_configure_always_builds_a_valid_request(opts: dict[str, Any]) -> 
 
 def _as_flags(opts: dict[str, Any]) -> dict[str, Any]:
     """The same options as the strings %glue_session's argparse would hand over."""
-    ns: dict[str, Any] = {"dry_run": False, "force": False, "no_wait": False}
+    ns: dict[str, Any] = {}
     for name, value in opts.items():
         spec = next(s for s in SPECS if s.name == name)
         dest = spec.flag or name

@@ -1,0 +1,128 @@
+"""How the magics read their line: flags from the options table, words as a shell splits them.
+
+``magic_arguments`` (IPython's ``@argument`` decorators) declares the flags, so the
+docstring and the flags are the ``%magic?`` help; :func:`option_flags` declares one per
+row of :data:`glue_magics.specs.SPECS`.  :func:`parse` reads a line as a POSIX shell would
+(quotes removed), keeps ``--flag -x`` together, and answers a misspelt flag with "did you
+mean".  Every error is a one-line ``UsageError``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import MagicHelpFormatter, argument
+
+from glue_magics import specs
+from glue_magics.specs import SPECS, OptionSpec
+
+__all__ = [
+    "ModelChoices",
+    "line_value",
+    "line_words",
+    "option_flags",
+    "parse",
+    "with_configure_keys",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def option_flags(table: Sequence[OptionSpec] = SPECS) -> Callable[[F], F]:
+    """``@argument`` decorators: a ``%glue_session`` flag per session option of the table."""
+
+    def add(magic: F) -> F:
+        for names, kwargs in reversed(specs.flag_arguments(table)):  # the first is shown first
+            magic = argument(*names, **kwargs)(magic)
+        return magic
+
+    return add
+
+
+class ModelChoices(MagicHelpFormatter):
+    """``%glue_session -h``: the help with the values botocore's model allows an option.
+
+    Read only then: ``magic_arguments`` makes the docstring at import, and there the help
+    names the model member instead, so ``%load_ext`` loads no model
+    (``benchmarks/bench_load_ext.py``).
+    """
+
+    def _get_help_string(self, action: Any) -> str | None:
+        spec = specs.FLAGS.get(action.dest)
+        if spec is None or not spec.choices:
+            return super()._get_help_string(action)
+        from glue_magics import options
+
+        return specs.flag_help(spec, options.choices(spec))
+
+
+def with_configure_keys(magic: F) -> F:
+    """The ``%%configure`` keys of the table, wrapped, in place of ``{keys}`` in its doc."""
+    keys = f"Keys: {specs.configure_key_list()};"
+    keys = textwrap.fill(keys, 88, subsequent_indent=" " * 8, break_on_hyphens=False)
+    magic.__doc__ = (magic.__doc__ or "").replace("{keys}", keys)
+    return magic
+
+
+def parse(magic: Any, line: str) -> Any:
+    """A magic's line parsed by its ``magic_arguments`` parser, words split as a shell
+    splits them, with "did you mean" for misspelt flags.
+
+    Not ``parse_argstring``: IPython splits with ``shlex`` in non-POSIX mode, which keeps
+    the quotes, so ``--description 'a b'`` would send ``'a b'`` quotes and all.
+    """
+    try:
+        return magic.parser.parse_args(_dash_values(magic.parser, line_words(line)))
+    except UsageError as exc:
+        message = str(exc)
+        if "unrecognized arguments" in message:
+            from glue_magics.options import suggest
+
+            flags = [opt for action in magic.parser._actions for opt in action.option_strings]
+            unknown = [w for w in message.split(":", 1)[1].split() if w.startswith("-")]
+            hint = suggest(unknown[0].split("=")[0], flags) if unknown else ""
+            raise UsageError(f"{message}{hint}") from None
+        raise
+
+
+def line_words(line: str) -> list[str]:
+    """A magic's line split into words as a POSIX shell would: quotes removed, escaped
+    quotes kept (``--description 'nightly backfill'`` is one word, ``nightly backfill``).
+
+    An unterminated quote is a one-line UsageError, not shlex's ValueError.
+    """
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"{line.strip()!r} cannot be read: {exc}; close the quote") from None
+
+
+def _dash_values(parser: Any, words: list[str]) -> list[str]:
+    """``--flag -x`` -> ``--flag=-x`` when ``-x`` is not a flag: a shell passes ``-x`` as the
+    flag's value, while argparse would take it for a flag and refuse the line."""
+    flags = {opt for action in parser._actions for opt in action.option_strings}
+    takes_value = {
+        opt for action in parser._actions if action.nargs != 0 for opt in action.option_strings
+    }
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if word in takes_value and nxt is not None and nxt.startswith("-") and nxt not in flags:
+            out.append(f"{word}={nxt}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def line_value(line: str) -> str:
+    """The one value a magic such as ``%glue_stop ID`` or ``%iam_role ARN`` takes: its words
+    read as a shell reads them, joined by single spaces (so quoting is optional)."""
+    return " ".join(line_words(line))

@@ -10,7 +10,6 @@ which the service fills only once the session has ended (botocore's Glue model,
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -124,4 +123,6 @@ class Cost:
     def _repr_html_(self) -> str:
         """The same words in a notebook, the working (rate and price) on hover."""
         title = self.sum() if self.dpus is not None else f"${self.price:g} per DPU-hour"
+        import html  # at first display, not at %load_ext
+
         return f'<span title="{html.escape(title)}">{html.escape(str(self))}</span>'

@@ -20,7 +20,7 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Float, Int, observe
 
-from glue_magics import arguments, sessions, specs, sql
+from glue_magics import arguments, sessions, specs
 from glue_magics.arguments import line_value
 from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
 from glue_magics.specs import SPECS, OptionSpec
@@ -270,6 +270,7 @@ class GlueMagics(Magics):
             raise UsageError(f"-n {args.max_rows} is negative; give a row count, e.g. -n 20")
         if not cell.strip():
             raise UsageError("%%glue_sql needs a query in the cell, e.g. SELECT 1")
+        from glue_magics import sql
         from glue_magics.results import RemoteError
 
         try:

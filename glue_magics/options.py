@@ -924,6 +924,10 @@ class SessionOptions:
             input_shape=_SHAPE.get(),
         )
 
+    def layer(self, source: str) -> dict[str, Any]:
+        """The values that came from ``source`` (e.g. "line": a restart asks for them again)."""
+        return {n: v for n, v in self.values.items() if self.sources.get(n) == source}
+
     def request(self, session_id: str | None = None) -> dict[str, Any]:
         """The exact ``create_session(**kwargs)``; an Id is generated when none is given."""
         with using_input_shape(self.input_shape or _input_shape()):

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 from glue_magics.cost import DPU_HOUR_PRICE, Cost
 from glue_magics.steps import Action, NextStep, steps_for
-from glue_magics.watchdog import WatchedSessions
 
 LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
 # CreateSession failures after which the service may have made the session all the same
@@ -178,6 +177,9 @@ class SessionManager:
         self.options = PendingOptions(self.settings)
         self.session_id: str | None = None  # the current session
         self.ready = False  # the current session was last seen live
+        self.line: dict[str, Any] = {}  # the last %glue_session's flags: a restart keeps them
+        from glue_magics.watchdog import WatchedSessions  # signal etc.: not at %load_ext
+
         self.created = WatchedSessions(self.settings)  # sessions created here (watchdog.py)
         self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
         self.clients = ClientCache(self.settings, self.reporter)
@@ -256,7 +258,7 @@ class SessionManager:
             raise
         except GlueError as exc:
             bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)  # the line shown
-            if exc.session_ended:
+            if exc.session_ended or exc.code == "EntityNotFoundException":  # gone, or never was
                 self._forget(session_id)
             # else it may be alive (a wait timed out, Glue stopped answering): it stays the
             # current session, and the next cell that needs it waits for it again
@@ -267,6 +269,7 @@ class SessionManager:
         return session
 
     def _forget(self, session_id: str) -> None:
+        self.attached.pop(session_id, None)  # ended or never was: no client to keep for it
         if self.session_id == session_id:
             self.session_id = None
             self.ready = False
@@ -315,6 +318,7 @@ class SessionManager:
         from glue_magics.service import GlueError
 
         request = opts.request()
+        self.line = {n: v for n, v in opts.layer("line").items() if n != "id"}
         clients = self.current_clients(opts)
         session_id = request["Id"]
         # Tracked before the call: a session whose answer got lost must still be stopped.
@@ -345,7 +349,7 @@ class SessionManager:
     def ensure(self) -> str:
         """The current session, READY: waits for one still provisioning, creates one if none."""
         if self.session_id is None:
-            self._create(self.resolve())
+            self._create(self.resolve(self.line))
         elif not self.ready:
             self.wait(self.session_id)
         return self.session_id  # type: ignore[return-value]
@@ -387,8 +391,8 @@ class SessionManager:
             raise _error("no session to stop", NextStep(Action.STOP))
         client = self.client_for(session_id)
         status = lifecycle.stop_session(client, session_id, wait=self.settings.stop_wait)
+        self.line = {} if session_id == self.session_id else self.line  # next one: as configured
         self.created.pop(session_id, None)
-        self.attached.pop(session_id, None)
         self._forget(session_id)
         spent = self.spent(client, session_id)
         if status == "STOPPING":

@@ -237,12 +237,6 @@ def test_reconnect_to_an_unknown_session_is_one_line(endpoint):
     assert bar.calls[-1][0] == "fail" and "sessions-nowhere-1" in bar.calls[-1][2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sessions.py keeps an id GetSession does not know as the current session "
-    "(EntityNotFoundException is not session_ended), so every later cell fails on it and "
-    "%glue_session waits for it again instead of starting one, as the message advises",
-)
 def test_a_failed_reconnect_to_an_unknown_session_leaves_no_current_session(endpoint):
     manager = manager_for(endpoint)
     with pytest.raises(Shown):
@@ -294,6 +288,26 @@ def test_auto_restart_replaces_a_session_stopped_elsewhere(endpoint, glue, manag
     assert manager.session_id not in (None, first) and endpoint.sessions_created == before + 1
     assert reporter.said(f"session {first} is STOPPED and cannot run code")
     assert reporter.said("(auto_restart: creating a new session)")
+
+
+def test_auto_restart_asks_again_for_what_the_glue_session_line_asked(endpoint, glue, managers):
+    """The replacement is the session the user asked for: the %glue_session flags of the one
+    it replaces (not its id) over the pending options, not the pending options alone."""
+    manager = manager_for(endpoint, auto_restart=True)
+    managers.append(manager)
+    line = {"id": "sessions-shape-1", "worker_type": "G.2X", "number_of_workers": 7}
+    first = manager.create(manager.resolve(line))
+    glue.stop_session(Id=first)
+    wait_status(glue, first, "STOPPED")
+    assert "8" in manager.run("5 + 3").output.stdout
+    second = glue.get_session(Id=manager.session_id)["Session"]
+    assert second["Id"] != first
+    assert (second["WorkerType"], second["NumberOfWorkers"]) == ("G.2X", 7)
+
+    manager.stop()  # an explicit stop: the next session is made as configured again
+    manager.run("1")
+    third = glue.get_session(Id=manager.session_id)["Session"]
+    assert (third["WorkerType"], third["NumberOfWorkers"]) == ("G.1X", 5)
 
 
 def test_a_session_found_dead_before_the_cell_is_reported_or_replaced(fresh_endpoint, glue_client):

@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import ROLE
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic_arguments import magic_arguments
 from IPython.utils.capture import capture_output
@@ -29,7 +30,6 @@ from glue_magics.magics import GlueMagics, option_traits
 from glue_magics.model import operation
 from glue_magics.specs import SPECS, OptionSpec
 
-ROLE = "arn:aws:iam::123456789012:role/Specs"
 INPUT = operation("CreateSession").input_shape
 
 

@@ -71,8 +71,15 @@ _AFTER_ANY_FAILURE = (NextStep(Action.CREATE),)
 def advice(step: NextStep) -> str:
     """A next step in words that name the magic to run: ``wait for it with %glue_reconnect abc``."""
     if step.session_id:
-        return _ABOUT_ONE[step.action].format(id=step.session_id)
+        return _ABOUT_ONE[step.action].format(id=_as_word(step.session_id))
     return _ADVICE[step.action]
+
+
+def _as_word(session_id: str) -> str:
+    """An id as a magic reads it back (shell quoting), on one line whatever it holds."""
+    import shlex
+
+    return shlex.quote(session_id) if session_id.isprintable() else repr(session_id)
 
 
 def said(message: str, steps: Iterable[NextStep] = ()) -> str:

@@ -71,7 +71,10 @@ def test_choose_mode():
 # next steps: the only place they name magics
 
 
-@given(st.sampled_from(list(Action)), st.one_of(st.none(), st.from_regex(r"[a-z0-9-]{1,30}")))
+@given(
+    st.sampled_from(list(Action)),
+    st.one_of(st.none(), st.from_regex(r"[a-z0-9-]{1,30}", fullmatch=True)),
+)
 def test_every_next_step_is_worded_with_a_magic_or_plainly(action, session_id):
     step = NextStep(action, session_id)
     text = display.advice(step)
@@ -79,6 +82,17 @@ def test_every_next_step_is_worded_with_a_magic_or_plainly(action, session_id):
     assert "%" in text or text == str(step)  # a magic to run, or the neutral words themselves
     if step.session_id:
         assert f" {session_id}" in text  # the magic is given the session's id
+
+
+@given(st.sampled_from([a for a in Action if a.takes_id]), st.text(min_size=1))
+def test_any_session_id_in_advice_stays_one_line_and_reads_back(action, session_id):
+    """An id from a user's line (``%glue_reconnect 'a b'``) is quoted as a shell reads it."""
+    import shlex
+
+    text = display.advice(NextStep(action, session_id))
+    assert "\n" not in text and "\r" not in text
+    if session_id.isprintable():
+        assert shlex.quote(session_id) in text
 
 
 def test_errors_and_messages_end_with_the_magic_to_run():

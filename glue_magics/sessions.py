@@ -168,6 +168,14 @@ def _error(message: str, *steps: NextStep, code: str = "UsageError", **kwargs: A
 # --------------------------------------------------------------------------- the manager
 
 
+def _watched(settings: Settings) -> Any:
+    """The registry of sessions created here, which the watchdog stops if the kernel dies
+    (imported at first use: it brings ``signal``, and ``%load_ext`` must stay light)."""
+    from glue_magics.watchdog import WatchedSessions
+
+    return WatchedSessions(settings)
+
+
 class SessionManager:
     """Sessions for one user (one kernel): create, ensure, reconnect, run, stop, close."""
 
@@ -178,9 +186,7 @@ class SessionManager:
         self.session_id: str | None = None  # the current session
         self.ready = False  # the current session was last seen live
         self.line: dict[str, Any] = {}  # the last %glue_session's flags: a restart keeps them
-        from glue_magics.watchdog import WatchedSessions  # signal etc.: not at %load_ext
-
-        self.created = WatchedSessions(self.settings)  # sessions created here (watchdog.py)
+        self.created = _watched(self.settings)  # sessions created here (watchdog.py)
         self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
         self.clients = ClientCache(self.settings, self.reporter)
 

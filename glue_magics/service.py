@@ -156,6 +156,7 @@ def make_client(
     read_timeout: float = 30,
     *,
     translate_errors: bool = True,
+    credentials: Any = None,
 ) -> Any:
     """A boto3 client (Glue, or S3 for results) that retries the botocore way.
 
@@ -167,7 +168,8 @@ def make_client(
 
     ``max_attempts=None`` leaves the count to botocore's config (``AWS_MAX_ATTEMPTS``).
     ``translate_errors=False`` lets botocore's own exceptions through, for a caller (the
-    results reader) that words them with what it was reading.
+    results reader) that words them with what it was reading.  ``credentials`` (access key,
+    secret key, token) are used instead of the chain's: the embedded endpoint's own.
     """
     import boto3
     from botocore.config import Config
@@ -207,7 +209,10 @@ def make_client(
             fallback = os.environ.get("AWS_REGION") or (LOCAL_REGION if local else None)
             if fallback:
                 kwargs["region_name"] = fallback
-        if local and session.get_credentials() is None:
+        if credentials is not None:
+            keys = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+            kwargs.update(zip(keys, credentials, strict=False))
+        elif local and session.get_credentials() is None:
             kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = LOCAL_CREDENTIALS
         client = session.client(service_name, **kwargs)
     except BotoCoreError as exc:
@@ -427,7 +432,7 @@ def _client_error(
     }
     if code in EXPIRED_CODES:
         text = (
-            f"{op}: the AWS credentials were rejected as expired or invalid ({code}); "
+            f"{op}: the AWS credentials were rejected as expired or invalid ({code}: {msg}); "
             f"run `{_profile_hint(profile)}` or refresh your credentials"
         )
     elif code in THROTTLING_CODES:

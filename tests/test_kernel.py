@@ -85,13 +85,9 @@ def test_silent_executions_stay_local_and_create_no_session(installed):
 
 
 def ep_session(ep):
-    import boto3
+    from conftest import make_glue  # the suite's credentials: the endpoint's
 
-    from glue_magics import model
-
-    client = boto3.Session(
-        botocore_session=model.botocore_session(), region_name="us-east-1"
-    ).client("glue", endpoint_url=ep.url, aws_access_key_id="t", aws_secret_access_key="t")
+    client = make_glue(ep.url)
     ids = client.list_sessions()["Ids"]
     return client.get_session(Id=ids[-1])["Session"]
 

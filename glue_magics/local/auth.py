@@ -60,9 +60,9 @@ _FIX = (
     "endpoint was started with, as boto3 does"
 )
 _WRONG_KEY = (
-    "The security token included in the request is invalid. (this local endpoint accepts only "
+    "The security token included in the request is invalid. This local endpoint accepts only "
     "the credentials it was started with: those `glue-magics local-endpoint` printed, or its "
-    "environment's)"
+    "environment's."
 )
 _BAD_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. Check "

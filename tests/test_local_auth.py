@@ -323,6 +323,10 @@ def test_temporary_credentials_refreshed_per_process_make_it_generate_a_pair(tmp
     for name in ("empty", "absent"):
         with pytest.raises(ValueError, match="leave out --profile"):
             LocalEndpoint(profile=name)
+    monkeypatch.setenv("AWS_PROFILE", "absent")  # the environment's own, broken
+    with pytest.raises(ValueError, match=r"\(absent\).*pass --generate-credentials"):
+        LocalEndpoint()
+    assert LocalEndpoint(generate_credentials=True).identity.generated
 
 
 def test_a_profile_and_a_generated_pair_exclude_each_other():

@@ -185,29 +185,34 @@ def resolve(settings: EndpointSettings) -> Identity:
     from botocore.exceptions import BotoCoreError
 
     named = f"profile {settings.profile!r}" if settings.profile else "the environment"
+    instead = (
+        "leave out --profile so the endpoint generates a pair"
+        if settings.profile
+        else "pass --generate-credentials for a pair of the endpoint's own"
+    )
     try:
         found = botocore.session.Session(profile=settings.profile).get_credentials()
+        if isinstance(found, RefreshableCredentials):  # not fetched: they are of no use here
+            why = (
+                f"the credentials of {named} are temporary ones ({found.method}) that each "
+                "process refreshes on its own, so a client's would not be the endpoint's"
+            )
+            if settings.profile:
+                raise ValueError(f"{why}; {instead}")
+            return Identity(generate(), GENERATED, why)
         frozen = found.get_frozen_credentials() if found is not None else None
     except BotoCoreError as exc:
+        said = " ".join(str(exc).split())
         raise ValueError(
-            f"the credentials of {named} cannot be loaded ({exc}); fix them, or leave out "
-            "--profile so the endpoint generates a pair"
+            f"the credentials of {named} cannot be loaded ({said}); {instead}"
         ) from None
     if frozen is None or not (frozen.access_key and frozen.secret_key):
         if settings.profile:
             raise ValueError(
-                f"{named} has no credentials; give one with aws_access_key_id and "
-                "aws_secret_access_key, or leave out --profile so the endpoint generates a pair"
+                f"{named} has no credentials; give it aws_access_key_id and "
+                f"aws_secret_access_key, or {instead}"
             )
         return Identity(generate(), GENERATED, "no AWS credentials were found here")
-    if isinstance(found, RefreshableCredentials):
-        why = (
-            f"the credentials of {named} are temporary ones ({found.method}) that each process "
-            "refreshes on its own, so a client's would not be the endpoint's"
-        )
-        if settings.profile:
-            raise ValueError(f"{why}; leave out --profile so the endpoint generates a pair")
-        return Identity(generate(), GENERATED, why)
     return Identity(found, found.method or "environment")
 
 

@@ -16,7 +16,8 @@ import uuid
 ROLE = "arn:aws:iam::123456789012:role/Bench"
 
 
-def client(url: str):
+def client(ep):
+    """A boto3 client signing with the endpoint's credentials (it answers no others)."""
     import boto3
     from botocore.config import Config
 
@@ -25,10 +26,12 @@ def client(url: str):
     session = boto3.Session(
         botocore_session=model.botocore_session(),
         region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
+        aws_access_key_id=ep.credentials.access_key,
+        aws_secret_access_key=ep.credentials.secret_key,
+        aws_session_token=ep.credentials.token,
     )
-    return session.client("glue", endpoint_url=url, config=Config(retries={"mode": "standard"}))
+    config = Config(retries={"mode": "standard"})
+    return session.client("glue", endpoint_url=ep.url, config=config)
 
 
 def percentiles(samples: list[float]) -> str:
@@ -69,7 +72,7 @@ def main() -> None:
     from glue_magics.local import LocalEndpoint
 
     with LocalEndpoint(provision_seconds=0.0) as ep:
-        glue = client(ep.url)
+        glue = client(ep)
         session_id = f"bench-{uuid.uuid4().hex[:8]}"
         glue.create_session(Id=session_id, Role=ROLE, Command={"Name": "glueetl"})
         while glue.get_session(Id=session_id)["Session"]["Status"] != "READY":
@@ -114,12 +117,12 @@ def main() -> None:
         print(f"READY, provision_seconds=0    {percentiles(instant)}")
 
     with LocalEndpoint() as ep:  # the default 3 s provisioning, as users see it
-        glue = client(ep.url)
+        glue = client(ep)
         print(f"READY, provision_seconds=3    {percentiles([ready_time(glue, 0.05)])}")
 
     print("worker start: first statement of a new session, including process start:")
     with LocalEndpoint(provision_seconds=0.0) as ep:
-        glue = client(ep.url)
+        glue = client(ep)
         firsts = []
         for _ in range(5):
             start = time.perf_counter()

@@ -57,8 +57,14 @@ OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "comm_msg", "co
 
 
 # ------------------------------------------------------------------ environment
-def ours_env(endpoint_url: str) -> dict[str, str]:
-    return loopback_env(endpoint_url, GLUE_ROLE_ARN=ROLE)
+def ours_env(endpoint_url: str, **extra: str) -> dict[str, str]:
+    return loopback_env(endpoint_url, GLUE_ROLE_ARN=ROLE, **extra)
+
+
+def signing_with(ep: LocalEndpoint) -> dict[str, str]:
+    """The kernel's credentials: the endpoint's own pair, the only one it answers."""
+    keys = ep.credentials
+    return {"AWS_ACCESS_KEY_ID": keys.access_key, "AWS_SECRET_ACCESS_KEY": keys.secret_key}
 
 
 # ------------------------------------------------------------------ kernelspecs
@@ -224,9 +230,12 @@ def run_kernel(
         # Spread READY over the second: a kernel that polls every whole second would
         # otherwise meet READY on its poll by coincidence when provision is a whole number.
         seconds = provision + run / start_runs if spread else provision
-        with LocalEndpoint(provision_seconds=seconds, stop_seconds=0.1) as ep:
+        endpoint = LocalEndpoint(
+            provision_seconds=seconds, stop_seconds=0.1, generate_credentials=True
+        )
+        with endpoint as ep:
             log = logs / f"{label}-{i}.log"
-            kernel = Kernel(name, spec_manager, env_for(ep.url), log)
+            kernel = Kernel(name, spec_manager, env_for(ep.url, **signing_with(ep)), log)
             try:
                 print(f"  {label}: {what} (run {run + 1}) ...", file=sys.stderr, flush=True)
                 starts[-1][1].append(measure_start(ep, kernel, code))

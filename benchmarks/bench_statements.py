@@ -26,7 +26,7 @@ DURATIONS = {0.05: 7, 0.2: 7, 1.0: 3, 3.0: 3}
 def main(argv: list[str]) -> None:
     durations = {float(a): 5 for a in argv} or DURATIONS
     with LocalEndpoint(provision_seconds=0.2, stop_seconds=0.1) as ep:
-        client = make_client(endpoint_url=ep.url)
+        client = make_client(endpoint_url=ep.url, credentials=ep.credentials)
         sid = f"bench-{uuid.uuid4().hex[:8]}"
         lifecycle.create_session(client, {"Id": sid, "Role": ROLE, "Command": {"Name": "glueetl"}})
         lifecycle.wait_ready(client, sid)

@@ -25,7 +25,7 @@ ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
 def one_wait(provision: float) -> tuple[float, int, float, int]:
     """(latency after READY, GetSession calls, wait seconds, progress updates seen)."""
     with LocalEndpoint(provision_seconds=provision, stop_seconds=0.1) as ep:
-        client = make_client(endpoint_url=ep.url)
+        client = make_client(endpoint_url=ep.url, credentials=ep.credentials)
         sid = f"bench-{uuid.uuid4().hex[:8]}"
         session = lifecycle.create_session(
             client, {"Id": sid, "Role": ROLE, "Command": {"Name": "glueetl"}}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from glue_magics.local import LocalEndpoint  # noqa: E402
-from tests.conftest import make_glue  # noqa: E402
+from tests.helpers import make_glue  # noqa: E402
 from tests.kernels import Kernel, kernel_env  # noqa: E402
 from tests.test_watchdog import gone, status, wait_for, watchdogs_of  # noqa: E402
 

@@ -163,6 +163,7 @@ def make_client(
     read_timeout: float = 30,
     *,
     translate_errors: bool = True,
+    credentials: Any = None,
 ) -> Any:
     """A boto3 client (Glue, or S3 for results) that retries the botocore way.
 
@@ -174,7 +175,8 @@ def make_client(
 
     ``max_attempts=None`` leaves the count to botocore's config (``AWS_MAX_ATTEMPTS``).
     ``translate_errors=False`` lets botocore's own exceptions through, for a caller (the
-    results reader) that words them with what it was reading.
+    results reader) that words them with what it was reading.  ``credentials`` (access key,
+    secret key, token) are used instead of the chain's: the embedded endpoint's own.
     """
     import boto3
     from botocore.config import Config
@@ -214,7 +216,10 @@ def make_client(
             fallback = os.environ.get("AWS_REGION") or (LOCAL_REGION if local else None)
             if fallback:
                 kwargs["region_name"] = fallback
-        if local and session.get_credentials() is None:
+        if credentials is not None:
+            keys = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+            kwargs.update(zip(keys, credentials, strict=False))
+        elif local and session.get_credentials() is None:
             kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = LOCAL_CREDENTIALS
         client = session.client(service_name, **kwargs)
     except BotoCoreError as exc:
@@ -324,7 +329,7 @@ _THROTTLED = ErrorShape(
     transient=True,
 )
 _EXPIRED = ErrorShape(
-    "{doing}: the AWS credentials were rejected as expired or invalid ({code}); "
+    "{doing}: the AWS credentials were rejected as expired or invalid ({code}: {msg}); "
     "run `{hint}` or refresh your credentials"
 )
 _DENIED = ErrorShape(

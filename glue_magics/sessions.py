@@ -546,7 +546,8 @@ class ClientCache:
 
         region, profile = wanted.get("region"), wanted.get("profile")
         endpoint = wanted.get("endpoint_url")
-        if endpoint == LOCAL:
+        embedded = endpoint == LOCAL
+        if embedded:
             endpoint = self._local_endpoint()
         retry_mode, max_attempts = self.settings.retry_mode, self.settings.max_attempts
         key = (region, profile, endpoint, retry_mode, max_attempts)
@@ -557,9 +558,9 @@ class ClientCache:
                 endpoint_url=endpoint,
                 retry_mode=retry_mode,
                 max_attempts=max_attempts,
+                credentials=self._local.credentials if embedded else None,  # it answers no other
             )
             s3 = results.s3_client_factory(region, profile)
-            embedded = wanted.get("endpoint_url") == LOCAL
             self._newest = SessionClients(glue, region, profile, endpoint, s3, embedded)
             self._key = key
         return self._newest
@@ -569,7 +570,9 @@ class ClientCache:
             from glue_magics.local import LocalEndpoint
 
             seconds = self.settings.local_provision_seconds
-            self._local = LocalEndpoint(provision_seconds=seconds).start()
+            # a pair of its own, handed to the client below: no other process can call it
+            local = LocalEndpoint(provision_seconds=seconds, generate_credentials=True)
+            self._local = local.start()
             self.reporter.info(f"Started the local Glue endpoint at {self._local.url}")
         return self._local.url
 

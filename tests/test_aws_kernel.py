@@ -81,13 +81,21 @@ def start_session(kernel: Kernel) -> str:
     return next(line.split(": ", 1)[1] for line in lines if line.startswith("Session ID: "))
 
 
+def signing_with(ep: LocalEndpoint) -> dict[str, str]:
+    """The environment variables that give a kernel the endpoint's credentials."""
+    keys = ep.credentials
+    return {"AWS_ACCESS_KEY_ID": keys.access_key, "AWS_SECRET_ACCESS_KEY": keys.secret_key}
+
+
 @pytest.fixture(scope="module")
 def aws(peer_specs: Any) -> Iterator[Kernel]:
-    """AWS's kernel with a READY session on a plain local endpoint (results inline)."""
-    with LocalEndpoint(provision_seconds=0.3, stop_seconds=0.1) as ep:
-        with peer_kernel(peer_specs, peer_env(ep.url)) as kernel:
-            start_session(kernel)
-            yield kernel
+    """AWS's kernel with a READY session on a plain local endpoint (results inline) that
+    answers only a pair generated for it, handed to the kernel as AWS_ACCESS_KEY_ID /
+    AWS_SECRET_ACCESS_KEY: the kernel signs every call (SigV4) and the endpoint checks it."""
+    ep = LocalEndpoint(provision_seconds=0.3, stop_seconds=0.1, generate_credentials=True)
+    with ep, peer_kernel(peer_specs, peer_env(ep.url, **signing_with(ep))) as kernel:
+        start_session(kernel)
+        yield kernel
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +250,18 @@ def test_large_value_held_in_s3_is_shown_once(aws_s3: Any) -> None:
 
 
 # ------------------------------------------------------------------ session magics
+def test_without_the_endpoints_credentials_the_kernel_is_refused(peer_specs: Any) -> None:
+    """The same kernel with the environment's keys, not the endpoint's generated pair: its
+    CreateSession (BaseKernel.create_session) gets the service's UnrecognizedClientException
+    and no session is created."""
+    ep = LocalEndpoint(provision_seconds=0.3, stop_seconds=0.1, generate_credentials=True)
+    with ep, peer_kernel(peer_specs, peer_env(ep.url)) as kernel:  # testing / testing
+        reply = kernel.execute("refused = True", timeout=120)
+        shown_text = shown(reply)
+        assert "UnrecognizedClientException" in shown_text, shown_text
+        assert ep.sessions_created == 0
+
+
 def test_status_and_stop_session(peer_specs: Any) -> None:
     """AWS's kernel's own magics on our endpoint (glue_kernel_utils/KernelMagics.py):
     ``%status`` (GetSession, and GetTags on the ARN it builds from STS GetCallerIdentity,

@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable
 
 import botocore.exceptions
 import pytest
+import sigv4
 from helpers import (
     ROLE,
     create,
@@ -358,16 +358,8 @@ def test_inconsistent_capacity_is_invalid_input(glue, extra, fragment):
 
 
 def post(url: str, target: str | None, body: bytes) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/x-amz-json-1.1"}
-    if target is not None:
-        headers["X-Amz-Target"] = target
-    request = urllib.request.Request(url + "/", data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        assert error.headers["Content-Type"] == "application/x-amz-json-1.1"
-        return error.code, json.loads(error.read())
+    """A POST signed by hand with the suite's credentials (tests/sigv4.py), not by boto3."""
+    return sigv4.post(url, target, body)
 
 
 def test_wire_format_is_aws_json_1_1(endpoint):
@@ -639,12 +631,17 @@ def test_cli_port_in_use_is_one_line():
 # ---------------------------------------------------------------- adversarial HTTP
 
 
-def exchange(ep: LocalEndpoint, data: bytes, *, reset: bool = False) -> tuple[int, dict] | None:
-    """Send raw bytes on a fresh connection; the answer's status and JSON body, or None
-    when the connection closed without one.  ``reset`` aborts (RST) right after sending."""
+def exchange(
+    ep: LocalEndpoint, data: bytes | Callable[[str], bytes], *, reset: bool = False
+) -> tuple[int, dict] | None:
+    """Send raw bytes (or those ``data(host)`` makes) on a fresh connection; the answer's
+    status and JSON body, or None when the connection closed without one.  ``reset`` aborts
+    (RST) right after sending.  A ``Host: HOST`` header names the endpoint."""
     import socket
     import struct
 
+    host = f"127.0.0.1:{ep.port}"
+    data = data(host) if callable(data) else data.replace(b"Host: HOST", f"Host: {host}".encode())
     with socket.create_connection(("127.0.0.1", ep.port), timeout=20) as sock:
         sock.sendall(data)
         if reset:
@@ -669,30 +666,40 @@ def exchange(ep: LocalEndpoint, data: bytes, *, reset: bool = False) -> tuple[in
 def request_bytes(
     headers: dict[str, str], body: bytes = b"", line: str = "POST / HTTP/1.1"
 ) -> bytes:
-    head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": "x", **headers}.items())
+    """A request as raw bytes; ``HOST`` in a header stands for the endpoint's host and port."""
+    head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": "HOST", **headers}.items())
     return f"{line}\r\n{head}\r\n".encode() + body
+
+
+def signed_bytes(target: str, body: bytes, length: str | None = None) -> Callable[[str], bytes]:
+    """A request signed, when ``exchange`` sends it to a host, with the suite's credentials.
+    The signature covers the body, so what fails is the body (or its stated ``length``)."""
+
+    def addressed(host: str) -> bytes:
+        headers = sigv4.sign(host, target, body)
+        headers["Content-Length"] = str(len(body)) if length is None else length
+        return request_bytes(headers, body)
+
+    return addressed
 
 
 LIST = {"X-Amz-Target": "AWSGlue.ListSessions"}
 ADVERSARIAL = [
-    (request_bytes({**LIST, "Content-Length": "abc"}, b"{}"), 400, "SerializationException"),
-    (request_bytes({**LIST, "Content-Length": "-5"}, b"{}"), 400, "SerializationException"),
-    (request_bytes({**LIST, "Content-Length": str(2**40)}), 413, "RequestEntityTooLargeException"),
+    (signed_bytes("AWSGlue.ListSessions", b"{}", "abc"), 400, "SerializationException"),
+    (signed_bytes("AWSGlue.ListSessions", b"{}", "-5"), 400, "SerializationException"),
+    (signed_bytes("AWSGlue.ListSessions", b"", str(2**40)), 413,
+     "RequestEntityTooLargeException"),
     (
         request_bytes({**LIST, "Transfer-Encoding": "chunked"}, b"2\r\n{}\r\n0\r\n\r\n"),
         411,
         "LengthRequiredException",
     ),
-    (
-        request_bytes({**LIST, "Content-Length": "200000"}, b"[" * 100000 + b"]" * 100000),
-        400,
-        "SerializationException",
-    ),
-    (request_bytes({**LIST, "Content-Length": "18"}, b'{"MaxResults":NaN}'), 400,
+    (signed_bytes("AWSGlue.ListSessions", b"[" * 100000 + b"]" * 100000), 400,
      "SerializationException"),
+    (signed_bytes("AWSGlue.ListSessions", b'{"MaxResults":NaN}'), 400, "SerializationException"),
     (
-        request_bytes(
-            {"X-Amz-Target": "AWSGlue.CreateSession", "Content-Length": "72"},
+        signed_bytes(
+            "AWSGlue.CreateSession",
             b'{"Id":"x","Role":"arn:aws:iam::1:role/r","Command":{},"MaxCapacity":1e999}',
         ),
         400,
@@ -703,6 +710,8 @@ ADVERSARIAL = [
     (request_bytes({}, line="GET / HTTP/1.1"), 400, "UnknownOperationException"),
     (b"GARBAGE\r\n\r\n", 400, "BadRequestException"),
     (request_bytes({"X" * 70000: "y"}), 431, "RequestHeaderFieldsTooLargeException"),
+    (request_bytes({**LIST, "Content-Length": "2"}, b"{}"), 400,
+     "MissingAuthenticationTokenException"),
 ]  # fmt: skip
 
 
@@ -710,13 +719,13 @@ def test_malformed_http_gets_a_json_error_and_no_traceback(fresh_endpoint, capfd
     ep = fresh_endpoint()
     for data, status, code in ADVERSARIAL:
         answer = exchange(ep, data)
-        assert answer is not None, data[:80]
-        assert (answer[0], answer[1]["__type"]) == (status, code), (data[:80], answer)
+        assert answer is not None, data
+        assert (answer[0], answer[1]["__type"]) == (status, code), (data, answer)
         assert answer[1]["message"] and "\n" not in answer[1]["message"]
     # a client that resets mid-body, then one that resets after a whole request
-    exchange(ep, request_bytes({**LIST, "Content-Length": "10"}, b"{}"), reset=True)
-    exchange(ep, request_bytes({**LIST, "Content-Length": "2"}, b"{}"), reset=True)
-    assert exchange(ep, request_bytes({**LIST, "Content-Length": "2"}, b"{}"))[0] == 200
+    exchange(ep, signed_bytes("AWSGlue.ListSessions", b"{}", "10"), reset=True)
+    exchange(ep, signed_bytes("AWSGlue.ListSessions", b"{}"), reset=True)
+    assert exchange(ep, signed_bytes("AWSGlue.ListSessions", b"{}"))[0] == 200
     ep.stop()  # waits for every request thread, so all they printed is in capfd
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Exception occurred" not in err, err

@@ -35,6 +35,7 @@ SHARED = {
 LAYERS = (
     "cli",
     "server",
+    "auth",
     "responses",
     "validation",
     "backend",

@@ -442,10 +442,10 @@ def test_a_dash_value_is_the_flags_value_not_another_flag(shell):
     assert dry_run(shell, "--description -x")["Description"] == "-x"
 
 
-def test_endpoint_url_works_together_with_a_profile(endpoint, monkeypatch, tmp_path):
+def test_endpoint_url_works_together_with_a_profile(fresh_endpoint, monkeypatch, tmp_path):
     """AWS's kernel drops the endpoint whenever a profile is set (aws-glue-sessions 1.0.9
     KernelGateway._authenticate_with_profile); here both hold: the profile's credentials
-    and region, our endpoint."""
+    and region, our endpoint (which answers that profile's keys only)."""
     config = tmp_path / "config"
     config.write_text(
         "[profile dev]\nregion = eu-west-1\n"
@@ -454,6 +454,7 @@ def test_endpoint_url_works_together_with_a_profile(endpoint, monkeypatch, tmp_p
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):  # they would win over the profile's
         monkeypatch.delenv(name)
+    endpoint = fresh_endpoint(profile="dev")
     from glue_magics.kernel import CompatMagics
 
     ip = InteractiveShell.instance()

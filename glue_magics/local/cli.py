@@ -28,7 +28,9 @@ def add_parser(subparsers: Any) -> None:
         "local-endpoint",
         help="serve the Glue API on this machine (statements run as local Python)",
         description="Serve Glue's interactive-session API on this machine. Point a client at "
-        "the printed URL (endpoint_url); statements run as Python in one process per session.",
+        "the printed URL (endpoint_url); statements run as Python in one process per session, "
+        "as your user. It answers only requests signed (SigV4) with its credentials: the "
+        "environment's or --profile's access keys, or a pair it generates and prints.",
     )
     parser.add_argument(
         "--host", default=DEFAULTS.host, help="address to bind (default %(default)s)"
@@ -96,6 +98,18 @@ def add_parser(subparsers: Any) -> None:
         "completed: success is COMPLETED and an exception FAILED, with the streams and the "
         "reason in Output.Data (default %(default)s)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="answer requests signed with this AWS profile's access keys (default: the "
+        "environment's, AWS_ACCESS_KEY_ID or the default profile, else a generated pair)",
+    )
+    parser.add_argument(
+        "--generate-credentials",
+        action="store_true",
+        help="answer only requests signed with a key pair generated for this run and printed "
+        "at start, whatever credentials the environment has",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(func=run)
@@ -105,6 +119,31 @@ def settings_from(args: argparse.Namespace) -> EndpointSettings:
     """The endpoint's settings from the flags: each flag named as its setting is one."""
     names = {field.name for field in dataclasses.fields(EndpointSettings)}
     return EndpointSettings(**{k: v for k, v in vars(args).items() if k in names})
+
+
+def credentials_note(endpoint: Any) -> str:
+    """What a client must sign with: a generated pair in full (printed once, as Jupyter
+    prints its token), or which of the user's credentials, never their secret."""
+    identity = endpoint.identity
+    if identity.generated:
+        keys = endpoint.credentials
+        because = f" ({identity.reason})" if identity.reason else ""
+        return (
+            f"It answers only requests signed with this key pair, generated for this run"
+            f"{because}; give it to the client, e.g.:\n"
+            f"  export AWS_ACCESS_KEY_ID={keys.access_key}\n"
+            f"  export AWS_SECRET_ACCESS_KEY={keys.secret_key}"
+        )
+    whose = (
+        f"profile {endpoint.settings.profile!r}"
+        if endpoint.settings.profile
+        else "this environment"
+    )
+    key = endpoint.credentials.access_key
+    return (
+        f"It answers only requests signed with the credentials of {whose} "
+        f"({identity.source}, access key ...{key[-4:]}); clients using them work as they are"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(f"Local Glue endpoint at {endpoint.url}", flush=True)
+    print(credentials_note(endpoint), flush=True)
     if args.fault:
         print(f"Faults: {faults!r}", flush=True)
     if args.results_bucket:

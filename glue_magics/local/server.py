@@ -2,9 +2,10 @@
 
 ``POST /`` with ``X-Amz-Target: AWSGlue.<Operation>``; answers and errors are JSON as the
 service sends them, so an unmodified boto3 client works through ``endpoint_url``.  This
-module is HTTP only: it reads the body, routes the target to
-:class:`~glue_magics.local.responses.Responses`, injects faults, and runs the server's
-thread; what an operation does is the responses' and the backend's.
+module is HTTP only: it screens the request (:mod:`~glue_magics.local.auth`: a loopback
+Host, no browser Origin, a SigV4 signature by the endpoint's credentials), reads the body,
+routes the target to :class:`~glue_magics.local.responses.Responses`, injects faults, and
+runs the server's thread; what an operation does is the responses' and the backend's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
+from glue_magics.local import auth
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
@@ -97,18 +99,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return raw if len(raw) == length else None
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        endpoint = self.server.endpoint
         try:
+            endpoint.guard.screen(self.headers, endpoint.port)  # before a byte of the body
             raw = self._body()
         except ServiceError as exc:
             self.close_connection = True
-            self._error(exc)
+            self._refuse(exc)
             return
         if raw is None:
             self.close_connection = True
             return
+        try:
+            endpoint.guard.verify(self.command, self.path, self.headers, raw)
+        except ServiceError as exc:
+            self._refuse(exc)
+            return
         target = self.headers.get("X-Amz-Target", "")
         operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else target
-        endpoint = self.server.endpoint
         endpoint.count(operation or "<none>")
         fault = endpoint.faults.draw(operation)
         if fault == "drop":
@@ -134,6 +142,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _error(self, exc: ServiceError) -> None:
         self._answer(exc.status, exc.wire())
+
+    def _refuse(self, exc: ServiceError) -> None:
+        """A request turned away before any operation: answered, and logged when verbose."""
+        if self.server.endpoint.verbose:
+            self.log_message("refused: %s: %s", exc.code, exc.message)
+        self._error(exc)
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, separators=(",", ":")).encode("utf-8", "surrogatepass")
@@ -215,6 +229,10 @@ class LocalEndpoint:
     Output.Data is MimeType ``text/uri-list`` with their URIs, as the service sends.
     ``busy_status`` makes a READY session report BUSY while a statement waits or runs;
     ``statement_states="completed"`` answers COMPLETED/FAILED instead of Livy's AVAILABLE.
+
+    It answers only requests signed (SigV4) by ``credentials`` (see
+    :func:`glue_magics.local.auth.resolve`): a client it hands them to, or one with the same
+    environment, works; any other request is refused with the service's error.
     """
 
     def __init__(
@@ -230,6 +248,8 @@ class LocalEndpoint:
             settings = dataclasses.replace(settings, **fields)
         self.settings = settings
         self.port = settings.port  # the bound one once started
+        self.identity = auth.resolve(settings)
+        self.guard = auth.Guard(self.identity, check_host=is_loopback(settings.host))
         self.faults = faults if faults is not None else Faults()
         self.backend = Backend(settings)
         self.responses = Responses(self.backend)
@@ -245,6 +265,12 @@ class LocalEndpoint:
     @property
     def verbose(self) -> bool:
         return self.settings.verbose
+
+    @property
+    def credentials(self) -> Any:
+        """The credentials requests must be signed with, as botocore's ReadOnlyCredentials
+        (access_key, secret_key, token): what a client of this endpoint is handed."""
+        return self.identity.frozen()
 
     @property
     def results_bucket(self) -> str | None:

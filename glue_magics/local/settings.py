@@ -36,6 +36,11 @@ class EndpointSettings:
     READY session reports BUSY while a statement waits or runs; ``statement_states``: one
     of :data:`STATEMENT_STATE_MODES`; ``cancel_grace_seconds``: how long a cancelled
     statement may ignore SIGINT before its worker is killed.
+
+    Requests must be signed (SigV4) by the endpoint's credentials: with
+    ``generate_credentials`` a pair made for this run; else those of ``profile``, or of the
+    environment and default profile (botocore's chain), or a generated pair when that chain
+    has none the endpoint can share with its clients (see ``auth.resolve``).
     """
 
     host: str = "127.0.0.1"
@@ -53,6 +58,8 @@ class EndpointSettings:
     results_bucket: str | None = None
     s3_endpoint_url: str | None = None
     result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT
+    profile: str | None = None
+    generate_credentials: bool = False
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host) and not self.allow_remote:
@@ -69,6 +76,15 @@ class EndpointSettings:
         for name in ("provision_seconds", "minute_seconds", "stop_seconds"):
             object.__setattr__(self, name, float(getattr(self, name)))
         object.__setattr__(self, "busy_status", bool(self.busy_status))
+        object.__setattr__(self, "generate_credentials", bool(self.generate_credentials))
+        if self.profile is not None and (not isinstance(self.profile, str) or not self.profile):
+            raise ValueError(f"profile {self.profile!r} is not a profile name; give one, or none")
+        if self.profile and self.generate_credentials:
+            raise ValueError(
+                f"profile {self.profile!r} and generated credentials exclude each other; give "
+                "--profile to check signatures against a profile's keys, or "
+                "--generate-credentials for a pair made for this run"
+            )
         if self.results_bucket:
             self._check_results()
 

@@ -11,9 +11,11 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from helpers import ROLE
+from helpers import ROLE, make_glue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +68,31 @@ def interrupt_main_after(seconds: float) -> threading.Timer:
     timer.daemon = True
     timer.start()
     return timer
+
+
+def interrupt_main_when(condition: Callable[[], bool]) -> threading.Thread:
+    """SIGINT to the main thread once ``condition()`` holds: Ctrl-C at a known moment,
+    whatever the machine's load (a fixed delay could land before the statement runs)."""
+    main = threading.main_thread().ident
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30  # a guard against a broken endpoint, not a timing
+        while time.monotonic() < deadline:
+            if condition():
+                signal.pthread_kill(main, signal.SIGINT)
+                return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def running(client: Any, session_id: str) -> Callable[[], bool]:
+    """The session has a RUNNING statement."""
+    return lambda: any(
+        s["State"] == "RUNNING" for s in client.list_statements(SessionId=session_id)["Statements"]
+    )
 
 
 def assert_one_line(err: BaseException, *fragments: str) -> None:
@@ -198,14 +225,18 @@ def test_wait_on_a_session_that_times_out_raises_session_failed(fresh_endpoint):
     assert_one_line(info.value, req["Id"], "TIMEOUT", "timed out", "%glue_session")
 
 
-def test_stuck_statement_cancel_times_out_then_the_session_is_failed(fresh_endpoint):
+def test_stuck_statement_cancel_times_out_then_the_session_is_failed(fresh_endpoint, tmp_path):
     ep = fresh_endpoint(cancel_grace_seconds=0.5)
     client = client_for(ep)
     req = request()
     lifecycle.create_session(client, req)
     lifecycle.wait_ready(client, req["Id"])
-    stuck = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"
-    interrupt_main_after(0.3)
+    marker = tmp_path / "ignoring"  # written once the statement ignores SIGINT
+    stuck = (
+        "import pathlib, signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        f"pathlib.Path({str(marker)!r}).touch()\ntime.sleep(30)"
+    )
+    interrupt_main_when(marker.exists)
     with pytest.raises(StatementCancelled) as info:
         lifecycle.run_statement(client, req["Id"], stuck, cancel_wait=0.2)
     assert info.value.code == "CancelPending"
@@ -307,7 +338,7 @@ def test_statement_output_and_no_get_session_while_running(endpoint, client, rea
 
 
 def test_ctrl_c_cancels_the_statement(endpoint, client, ready):
-    interrupt_main_after(0.3)
+    interrupt_main_when(running(make_glue(endpoint.url), ready))
     with pytest.raises(StatementCancelled) as info:
         lifecycle.run_statement(client, ready, "import time\ntime.sleep(30)")
     assert info.value.code == "CANCELLED"

@@ -36,6 +36,7 @@ LAYERS = (
     "cli",
     "server",
     "responses",
+    "logs",
     "validation",
     "backend",
     "models",

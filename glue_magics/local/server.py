@@ -24,6 +24,7 @@ from typing import Any
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
+from glue_magics.local.logs import LogLinks
 from glue_magics.local.responses import Responses
 from glue_magics.local.settings import EndpointSettings
 from glue_magics.service import is_loopback
@@ -132,6 +133,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self._answer(status, body)
 
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        """A GetSystemLogsForSession link (``local/logs.py``): its signature is its
+        authorization, as a presigned URL's is; any other GET is not served."""
+        reply = self.server.endpoint.log_links.answer(self.path)
+        if reply is None:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
     def _error(self, exc: ServiceError) -> None:
         self._answer(exc.status, exc.wire())
 
@@ -232,7 +246,8 @@ class LocalEndpoint:
         self.port = settings.port  # the bound one once started
         self.faults = faults if faults is not None else Faults()
         self.backend = Backend(settings)
-        self.responses = Responses(self.backend)
+        self.log_links = LogLinks(self.backend, lambda: self.url)
+        self.responses = Responses(self.backend, self.log_links)
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._server: _Server | None = None

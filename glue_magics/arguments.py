@@ -9,6 +9,7 @@ mean".  Every error is a one-line ``UsageError``.
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import textwrap
 from collections.abc import Callable, Sequence
@@ -21,7 +22,9 @@ from glue_magics import specs
 from glue_magics.specs import SPECS, OptionSpec
 
 __all__ = [
+    "MAX_COUNT",
     "ModelChoices",
+    "count",
     "line_value",
     "line_words",
     "option_flags",
@@ -73,8 +76,10 @@ def parse(magic: Any, line: str) -> Any:
     splits them, with "did you mean" for misspelt flags.
 
     Not ``parse_argstring``: IPython splits with ``shlex`` in non-POSIX mode, which keeps
-    the quotes, so ``--description 'a b'`` would send ``'a b'`` quotes and all.
+    the quotes, so ``--description 'a b'`` would send ``'a b'`` quotes and all.  A misspelt
+    flag is an error with "did you mean", never taken as an abbreviation of another.
     """
+    magic.parser.allow_abbrev = False
     try:
         return magic.parser.parse_args(_dash_values(magic.parser, line_words(line)))
     except UsageError as exc:
@@ -120,6 +125,25 @@ def _dash_values(parser: Any, words: list[str]) -> list[str]:
         out.append(word)
         i += 1
     return out
+
+
+#: The largest count a flag takes (rows, lines): Spark's LIMIT is a 32-bit int.
+MAX_COUNT = 10**9
+
+
+def count(text: str) -> int:
+    """A flag's count of rows or lines (``--tail 50``, ``-n 20``): digits only, 0 or more.
+
+    Stricter than ``int``, which also takes ``+5``, ``1_000`` and other scripts' digits;
+    the error is argparse's, so the magic answers one line naming the flag."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a count; give a whole number of 0 or more, e.g. 20"
+        )
+    value = int(text)
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{value} is above the maximum of {MAX_COUNT}")
+    return value
 
 
 def line_value(line: str) -> str:

@@ -17,6 +17,7 @@ import html
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -645,6 +646,16 @@ def _text_grid(header: list[str] | None, rows: list[list[str]]) -> list[str]:
 
 _TH = '<th style="text-align:left">'
 _TD = '<td style="text-align:left">'
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _html_cell(text: str) -> str:
+    """A cell's HTML: a web address is a link (opened in a new tab) whose text leaves out
+    the query, where a one-time token may ride; any other text is escaped."""
+    if not _LINK.fullmatch(text):
+        return html.escape(text)
+    shown = text.split("?", 1)[0]
+    return f'<a href="{html.escape(text)}" target="_blank" rel="noopener">{html.escape(shown)}</a>'
 
 
 def _html_table(
@@ -663,7 +674,7 @@ def _html_table(
     out.append("<tbody>")
     for row in rows:
         cells = [
-            (f"{_TH}{e(c)}</th>" if key_column and i == 0 else f"{_TD}{e(c)}</td>")
+            (f"{_TH}{e(c)}</th>" if key_column and i == 0 else f"{_TD}{_html_cell(c)}</td>")
             for i, c in enumerate(row)
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -738,6 +749,23 @@ def key_values(
 ) -> None:
     """Show ``name value [source]`` rows, for ``%glue_status`` and ``%glue_config``."""
     _publish(key_values_bundle(pairs, title))
+
+
+def system_log(log: Any) -> None:
+    """``%glue_logs``: a line saying what is shown, the log's last lines as they are, and
+    where the whole log was saved (``log`` is a ``logs.SystemLog``)."""
+    size = f"{log.size / 1024:.1f} kB"
+    lines, total = len(log.lines), log.total_lines
+    if not total:
+        info_line(f"The system log of session {log.session_id} is empty.")
+    elif lines:
+        shown = f"last {lines} of {total}" if lines < total else f"all {total}"
+        info_line(f"System log of session {log.session_id}, {shown} lines ({size}):")
+        _write(sys.stdout, "\n".join(log.lines))
+    elif not log.saved:
+        info_line(f"System log of session {log.session_id}: {total} lines ({size}), none shown")
+    if log.saved:
+        info_line(f"Saved all {log.total_lines} lines ({size}) to {log.saved}")
 
 
 # ---------------------------------------------------------------------------------------

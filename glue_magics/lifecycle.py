@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -606,27 +606,41 @@ def start_statement(
         sleep(delay)
 
 
-def _find_statement(client: Any, session_id: str, code: str, since_ms: float) -> int | None:
-    """The newest statement running ``code`` that started (or waits) since ``since_ms``."""
+def list_statements(client: Any, session_id: str) -> Iterator[dict]:
+    """Every statement of a session, following NextToken across all pages."""
     token: str | None = None
-    best: int | None = None
+    seen: set[str] = set()
     while True:
         kwargs: dict[str, Any] = {"SessionId": session_id}
         if token:
             kwargs["NextToken"] = token
         page = call(client, "ListStatements", **kwargs)
-        for statement in page.get("Statements") or []:
-            if statement.get("Code") != code:
-                continue
-            started = statement.get("StartedOn")
-            if isinstance(started, int | float) and started < 1e11:  # seconds, not ms
-                started *= 1000
-            recent = not isinstance(started, int | float) or started >= since_ms - 5000
-            if recent and (best is None or int(statement.get("Id", -1)) > best):
-                best = int(statement["Id"])
-        token = page.get("NextToken")
-        if not token:
-            return best
+        yield from page.get("Statements") or []
+        token = page.get("NextToken") or None
+        if not token or token in seen:  # a repeated token would loop forever
+            return
+        seen.add(token)
+
+
+def epoch_ms(value: Any) -> float | None:
+    """A statement's ``StartedOn``/``CompletedOn`` in epoch milliseconds (the model's
+    ``long``), or None; a value in seconds, as some implementations send, is scaled."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return value * 1000 if value < 1e11 else value
+
+
+def _find_statement(client: Any, session_id: str, code: str, since_ms: float) -> int | None:
+    """The newest statement running ``code`` that started (or waits) since ``since_ms``."""
+    best: int | None = None
+    for statement in list_statements(client, session_id):
+        if statement.get("Code") != code:
+            continue
+        started = epoch_ms(statement.get("StartedOn"))
+        recent = started is None or started >= since_ms - 5000
+        if recent and (best is None or int(statement.get("Id", -1)) > best):
+            best = int(statement["Id"])
+    return best
 
 
 def run_statement(

@@ -20,7 +20,7 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Float, Int, observe
 
-from glue_magics import arguments, sessions, specs
+from glue_magics import arguments, logs, sessions, specs
 from glue_magics.arguments import line_value
 from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
 from glue_magics.specs import SPECS, OptionSpec
@@ -210,9 +210,10 @@ class GlueMagics(Magics):
     @line_magic
     @_one_line_errors
     def glue_status(self, line: str = "") -> None:
-        """Id, status, progress, sizes, timeouts, elapsed time and the cost so far."""
+        """Id, status, progress, sizes, timeouts, elapsed time, the cost so far, the Spark UI."""
         session = self.manager.status(line_value(line) or None)
         rows = sessions.status_rows(session, self.dpu_hour_price)
+        rows += logs.spark_ui_rows(self.manager, session)  # a live session's, where Glue has one
         self._display().key_values(rows, title="Glue session")
 
     @line_magic
@@ -260,39 +261,38 @@ class GlueMagics(Magics):
 
     @magic_arguments()
     @argument("-o", "--output", help="Also store the result in this variable.")
-    @argument("-n", "--max-rows", dest="max_rows", type=int, default=20, help="Rows shown.")
+    @argument("-n", "--max-rows", type=arguments.count, default=20, help="Rows shown.")
     @cell_magic
     @_one_line_errors
     def glue_sql(self, line: str, cell: str) -> None:
         """Run Spark SQL in the session and show the result as a table."""
-        args = arguments.parse(self.glue_sql, line)
-        if args.max_rows < 0:
-            raise UsageError(f"-n {args.max_rows} is negative; give a row count, e.g. -n 20")
-        if not cell.strip():
-            raise UsageError("%%glue_sql needs a query in the cell, e.g. SELECT 1")
         from glue_magics import sql
-        from glue_magics.results import RemoteError
 
-        try:
-            outcome = self._execute(sql.code(cell, args.max_rows))
-        except RemoteError as exc:
-            if exc.ename == "NameError" and "spark" in exc.evalue:
-                raise UsageError(
-                    "this session has no Spark (`spark` is undefined): %%glue_sql needs a "
-                    "Spark session; on the local endpoint install pyspark and Java"
-                ) from None
-            raise
-        try:
-            result = sql.parse(outcome.output.stdout)
-        except ValueError as exc:
-            raise UsageError(f"could not read the %%glue_sql result: {exc}") from None
-        display = self._display()
-        display.table(result.rows_as_dicts(), columns=result.columns, title=result.title())
+        args = arguments.parse(self.glue_sql, line)
+        result = sql.run(self._execute, cell, args.max_rows)
+        self._display().table(result.rows_as_dicts(), columns=result.columns, title=result.title())
         if args.output:
             self.shell.user_ns[args.output] = result.frame()
 
+    # ------------------------------------------------------------------ looking inside
+    @magic_arguments()
+    @argument("session_id", nargs="?", help="The session (default: the current one).")
+    @argument("--tail", type=arguments.count, default=50, help="Lines shown, from the end.")
+    @argument("--save", metavar="PATH", help="Also write the whole log to this file.")
+    @line_magic
+    @_one_line_errors
+    def glue_logs(self, line: str = "") -> None:
+        """The session's system logs (GetSystemLogsForSession): the last lines, or all saved."""
+        args = arguments.parse(self.glue_logs, line)
+        found = logs.fetch_logs(self.manager, args.session_id, args.tail, args.save)
+        self._display().system_log(found)
 
-# Misspelt flags must be errors with a "did you mean", not silently taken as abbreviations.
-for _magic in (GlueMagics.glue_session, GlueMagics.configure, GlueMagics.glue_sql):
-    _magic.parser.allow_abbrev = False
+    @line_magic
+    @_one_line_errors
+    def glue_history(self, line: str = "") -> None:
+        """The session's statements (ListStatements): id, state, duration, first line of code."""
+        session_id, rows = logs.history(self.manager, line_value(line) or None)
+        self._display().table(rows, title=f"{len(rows)} statement(s) in session {session_id}")
+
+
 GlueMagics.glue_session.parser.formatter_class = arguments.ModelChoices  # -h reads the model

@@ -235,22 +235,39 @@ def make_client(
     return client
 
 
-def call(client: Any, operation: str, **kwargs: Any) -> dict:
+def call(
+    client: Any,
+    operation: str,
+    /,
+    *,
+    errors: Mapping[str, ErrorShape] | None = None,
+    **kwargs: Any,
+) -> dict:
     """Call one Glue operation by its API name; any failure becomes a :class:`GlueError`.
 
     botocore has already retried throttling, 5xx and dropped connections by the time an
-    error reaches us, so we only translate.
+    error reaches us, so we only translate; ``errors`` are the caller's own rows of the
+    error table, looked up first.  The API's members are PascalCase, so ``errors`` is free.
     """
     from botocore import xform_name
     from botocore.exceptions import BotoCoreError, ClientError
 
-    method = getattr(client, xform_name(operation))
+    method = getattr(client, xform_name(operation), None)
+    if method is None:  # newer than this botocore's model (GetSystemLogsForSession, say)
+        import botocore
+
+        raise GlueError(
+            f"{operation}: botocore {botocore.__version__} does not know this operation; "
+            "upgrade it: pip install -U boto3 botocore",
+            code="UnknownOperation",
+        )
     try:
         return method(**kwargs)
     except (ClientError, BotoCoreError) as exc:
         # the session a call is about: SessionId where there is one (a statement's Id is not)
-        context = str(kwargs.get("SessionId") or kwargs.get("Id") or "")
-        raise translate(exc, operation, context, profile=_client_profiles.get(client)) from None
+        context = str(kwargs.get("SessionId") or kwargs.get("Id") or kwargs.get("ResourceId") or "")
+        about = Call.glue(operation, context, _client_profiles.get(client))
+        raise error_for(exc, about, errors) from None
 
 
 def _profile_hint(profile: str | None) -> str:

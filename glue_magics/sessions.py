@@ -236,7 +236,7 @@ class SessionManager:
 
         Ctrl-C stops a session created here.  A failed wait is reported, then raised as
         :class:`Shown`; the session stays current unless it ended (it may be alive)."""
-        from glue_magics import lifecycle
+        from glue_magics import lifecycle, logs
         from glue_magics.service import GlueError
 
         client = self.client_for(session_id)
@@ -272,6 +272,7 @@ class SessionManager:
         price = self.settings.dpu_hour_price
         bar.succeed(time.monotonic() - start, cost or Cost.of_session(session, price).rate())
         self.ready = True
+        logs.announce_spark_ui(client, session_id, self.reporter)  # where Glue gives one
         return session
 
     def _forget(self, session_id: str) -> None:
@@ -400,7 +401,7 @@ class SessionManager:
         self.line = {} if session_id == self.session_id else self.line  # next one: as configured
         self.created.pop(session_id, None)
         self._forget(session_id)
-        spent = self.spent(client, session_id)
+        spent = spent_after(client, session_id, self.settings.dpu_hour_price)
         if status == "STOPPING":
             self.reporter.info(
                 f"Session {session_id} is still STOPPING after {self.settings.stop_wait:g} s; "
@@ -410,17 +411,6 @@ class SessionManager:
         else:
             self.reporter.info(f"Session {session_id} {status}{spent}.")
         return status
-
-    def spent(self, client: Any, session_id: str) -> str:
-        """ ", after 12 min: 3600 DPU-seconds, about $0.44" once the service has the figures."""
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
-        try:
-            session = lifecycle.get_session(client, session_id)
-        except GlueError:
-            return ""
-        return spent_text(session, self.settings.dpu_hour_price)
 
     def close(self) -> None:
         """Stop the sessions created here (``stop_on_exit``) and the local endpoint."""
@@ -634,6 +624,18 @@ def session_rows(
     ]
 
 
+def spent_after(client: Any, session_id: str, price: float) -> str:
+    """ ", after 12 min: 3600 DPU-seconds, about $0.44" once the service has the figures."""
+    from glue_magics import lifecycle
+    from glue_magics.service import GlueError
+
+    try:
+        session = lifecycle.get_session(client, session_id)
+    except GlueError:
+        return ""
+    return spent_text(session, price)
+
+
 def spent_text(session: dict, price: float) -> str:
     """ ", after 12 min: 3600 DPU-seconds, about $0.44" from a session's figures, or ""."""
     spent = Cost.of_session(session, price).spent()
@@ -645,7 +647,9 @@ def spent_text(session: dict, price: float) -> str:
 
 
 def duration(seconds: float) -> str:
-    """12.5 s, 14 min, 3 h 05 min: a session's running time as people say it."""
+    """350 ms, 12.5 s, 14 min, 3 h 05 min: a running time as people say it."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 120:
         return f"{seconds:.1f} s"
     minutes = round(seconds / 60)

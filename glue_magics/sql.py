@@ -8,6 +8,7 @@ comes back on stdout like any statement output.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,3 +72,28 @@ def parse(text: str) -> SqlResult:
             except (KeyError, TypeError) as exc:
                 raise ValueError(f"the %%glue_sql result line lacks {exc}") from None
     raise ValueError("the session returned no %%glue_sql result")
+
+
+def run(execute: Callable[[str], Any], query: str, max_rows: int) -> SqlResult:
+    """``%%glue_sql``: ``query`` run through ``execute`` (the magics' statement runner, which
+    shows a failure) and its table read back.  An empty query, a session without Spark and
+    an unreadable result are one line each (``GlueError``)."""
+    from glue_magics.results import RemoteError
+    from glue_magics.service import GlueError
+
+    if not query.strip():
+        raise GlueError("%%glue_sql needs a query in the cell, e.g. SELECT 1", "UsageError")
+    try:
+        outcome = execute(code(query, max_rows))
+    except RemoteError as exc:
+        if exc.ename == "NameError" and "spark" in exc.evalue:
+            raise GlueError(
+                "this session has no Spark (`spark` is undefined): %%glue_sql needs a "
+                "Spark session; on the local endpoint install pyspark and Java",
+                "NoSpark",
+            ) from None
+        raise
+    try:
+        return parse(outcome.output.stdout)
+    except ValueError as exc:
+        raise GlueError(f"could not read the %%glue_sql result: {exc}", "UsageError") from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,10 @@ SPARK_PATIENCE = 90.0
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None,
     reason="matplotlib is not installed (it is in the 'test' extra)",
+)
+needs_spark = pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+    reason="needs pyspark and Java on this machine",
 )
 needs_plotly = pytest.mark.skipif(
     importlib.util.find_spec("plotly") is None,

@@ -37,6 +37,7 @@ LAYERS = (
     "server",
     "auth",
     "responses",
+    "logs",
     "validation",
     "backend",
     "models",

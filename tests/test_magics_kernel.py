@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from helpers import PLOT, make_glue, make_s3, needs_matplotlib, s3_endpoint
+from helpers import PLOT, make_glue, make_s3, needs_matplotlib, needs_spark, s3_endpoint
 
 from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, kernel_env
@@ -338,15 +338,8 @@ def test_glue_sql_without_spark_is_one_clear_line(ep, monkeypatch):
         k.shutdown()
 
 
-def spark_available() -> bool:
-    import importlib.util
-    import shutil
-
-    return importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java on this machine")
+@needs_spark
 def test_glue_sql_on_local_spark(ep):
     k = Kernel(kernel_env(ep.url, GLUE_MAGICS_SPARK_MASTER="local[1]"))
     try:

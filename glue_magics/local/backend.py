@@ -12,6 +12,7 @@ statement state the instant they arrive.
 from __future__ import annotations
 
 import base64
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -98,6 +99,14 @@ class Backend:
         self._refresh(session, time.time())
         return session
 
+    def _ready(self, session_id: str, why: str) -> Session:
+        """A READY session, or InvalidInput naming its status and ``why`` it must be READY."""
+        session = self._get(session_id)
+        status = session.status(time.time())
+        if status != "READY":
+            raise InvalidInput(f"Session {session.id} is {status}; {why}")
+        return session
+
     def _refresh(self, session: Session, now: float) -> None:
         deadline = session.deadline(self.settings.minute_seconds)
         if deadline is not None and now >= deadline[0]:
@@ -166,7 +175,9 @@ class Backend:
             session.number = self.sessions_created
             self.wake.notify_all()
             wire = session.to_wire(time.time(), self.settings)
-        self.workers.spawn(session.id, SessionWorker(self, session))
+        log_path = self.workers.spawn(session.id, SessionWorker(self, session))
+        with self.lock:
+            session.log_path = log_path
         return wire
 
     def get_session(self, session_id: str) -> dict[str, Any]:
@@ -202,17 +213,41 @@ class Backend:
             if session.ended_status is None:
                 self.end(session, "STOPPED", time.time())
             del self.sessions[session.id]
+        if session.log_path is not None:  # its logs go with it
+            try:
+                os.unlink(session.log_path)
+            except OSError:
+                pass
+
+    # ----------------------------------------------------------------- looking inside
+    def log_path(self, session_id: str) -> str | None:
+        """The file of a session's system log (None while its worker is being started)."""
+        with self.lock:
+            return self._get(session_id).log_path
+
+    def dashboard_url(self, resource_id: str, resource_type: str) -> str:
+        """GetDashboardUrl: the Spark UI of a READY session in which Spark runs.
+
+        AWS's docs ("Monitoring Spark Connect sessions") say the Spark UI is available
+        while the session is READY.  What the service answers otherwise is not documented:
+        InvalidInputException here (the first error botocore's model lists for the
+        operation), naming the session and why.  There are no jobs on this endpoint."""
+        if resource_type != "SESSION":
+            raise EntityNotFound(f"Job {resource_id} not found")
+        with self.lock:
+            session = self._ready(resource_id, "its Spark UI is available while it is READY")
+            if session.spark_ui is None:
+                raise InvalidInput(
+                    f"Session {session.id} has no Spark UI: Spark has not started in it "
+                    "(it starts at the first use of `spark`)"
+                )
+            return session.spark_ui
 
     # ----------------------------------------------------------------- statements
     def run_statement(self, session_id: str, code: str) -> int:
         """Queue ``code`` in a READY session; the statement's Id."""
         with self.lock:
-            session = self._get(session_id)
-            status = session.status(time.time())
-            if status != "READY":
-                raise InvalidInput(
-                    f"Session {session.id} is {status}; statements need a READY session"
-                )
+            session = self._ready(session_id, "statements need a READY session")
             statement = Statement(id=session.next_statement, code=code)
             session.next_statement += 1
             session.statements[statement.id] = statement
@@ -394,6 +429,10 @@ class SessionWorker:
             if kind == "ready":
                 session.worker_ready = True
                 return self.backend.pump(session)
+            if kind == "spark_ui":
+                url = event.get("url")
+                session.spark_ui = url if isinstance(url, str) and url else None
+                return []
             statement = session.statements.get(event["id"])
             if statement is None or session.running != statement.id:
                 return []

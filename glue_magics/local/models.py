@@ -157,6 +157,8 @@ class Session:
     next_statement: int = 1
     worker: WorkerProcess | None = None
     worker_ready: bool = False
+    log_path: str | None = None  # its system log: what its worker (and Spark) wrote
+    spark_ui: str | None = None  # its Spark UI, while Spark runs in it (GetDashboardUrl)
 
     @classmethod
     def create(cls, request: SessionRequest, now: float, provision_seconds: float) -> Session:

@@ -16,6 +16,7 @@ from typing import Any
 from glue_magics.local import validation
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
+from glue_magics.local.logs import LogLinks
 from glue_magics.local.models import SessionRequest
 
 Body = dict[str, Any]
@@ -56,8 +57,9 @@ def _paged(key: str, items: list[dict[str, Any]], token: str) -> Body:
 class Responses:
     """One method per operation, each taking the validated body."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, links: LogLinks) -> None:
         self.backend = backend
+        self.links = links
         self.operations: dict[str, Callable[[Body], Body]] = {
             "CreateSession": self.create_session,
             "GetSession": self.get_session,
@@ -68,6 +70,8 @@ class Responses:
             "GetStatement": self.get_statement,
             "ListStatements": self.list_statements,
             "CancelStatement": self.cancel_statement,
+            "GetSystemLogsForSession": self.get_system_logs_for_session,
+            "GetDashboardUrl": self.get_dashboard_url,
             "GetTags": self.get_tags,
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
@@ -126,6 +130,13 @@ class Responses:
     def cancel_statement(self, body: Body) -> Body:
         self.backend.cancel_statement(body["SessionId"], body["Id"])
         return {}
+
+    # ----------------------------------------------------------------- looking inside
+    def get_system_logs_for_session(self, body: Body) -> Body:
+        return {"SystemLogsUrl": self.links.url(body["Id"])}
+
+    def get_dashboard_url(self, body: Body) -> Body:
+        return {"Url": self.backend.dashboard_url(body["ResourceId"], body["ResourceType"])}
 
     # ----------------------------------------------------------------- tags
     def get_tags(self, body: Body) -> Body:

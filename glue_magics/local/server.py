@@ -26,6 +26,7 @@ from glue_magics.local import auth
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
+from glue_magics.local.logs import LogLinks
 from glue_magics.local.responses import Responses
 from glue_magics.local.settings import EndpointSettings
 from glue_magics.service import is_loopback
@@ -140,6 +141,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self._answer(status, body)
 
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        """A GetSystemLogsForSession link (``local/logs.py``): its signature is its
+        authorization, as a presigned URL's is; any other GET is not served.  The Host and
+        Origin are screened as for the API: no DNS-rebound name, no browser page."""
+        endpoint = self.server.endpoint
+        try:
+            endpoint.guard.screen(self.headers, endpoint.port)
+        except ServiceError as exc:
+            self._refuse(exc)
+            return
+        reply = endpoint.log_links.answer(self.path)
+        if reply is None:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
     def _error(self, exc: ServiceError) -> None:
         self._answer(exc.status, exc.wire())
 
@@ -252,7 +273,8 @@ class LocalEndpoint:
         self.guard = auth.Guard(self.identity, check_host=is_loopback(settings.host))
         self.faults = faults if faults is not None else Faults()
         self.backend = Backend(settings)
-        self.responses = Responses(self.backend)
+        self.log_links = LogLinks(self.backend, lambda: self.url)
+        self.responses = Responses(self.backend, self.log_links)
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._server: _Server | None = None

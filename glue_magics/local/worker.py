@@ -35,6 +35,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 import traceback
 from typing import Any, NamedTuple
 
@@ -64,6 +65,36 @@ class _Channel:
                 view = view[written:]
 
 
+def log_line(level: str, message: str, source: str = "GlueWorker") -> bytes:
+    """One line of a session's system log, in the pattern of Spark's own log4j2 defaults
+    (``%d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n``), so our lines and the driver's read alike."""
+    text = " ".join(str(message).split())
+    return f"{time.strftime('%y/%m/%d %H:%M:%S')} {level} {source}: {text}\n".encode(
+        "utf-8", "replace"
+    )
+
+
+def _log(message: str, level: str = "INFO") -> None:
+    """A line to the system log: fd 2 itself, whatever a statement did to ``sys.stderr``."""
+    try:
+        os.write(2, log_line(level, message))
+    except OSError:
+        pass
+
+
+def spark_ui_url() -> str | None:
+    """The Spark UI of this process's active SparkContext, or None (no Spark, or stopped).
+
+    Asked after each statement, so a ``SparkSession`` a statement builds itself counts too;
+    pyspark is never imported here for the asking."""
+    pyspark = sys.modules.get("pyspark")
+    try:
+        context = pyspark.SparkContext._active_spark_context if pyspark else None
+        return str(context.uiWebUrl) if context is not None and context.uiWebUrl else None
+    except Exception:  # noqa: BLE001 - a dead JVM, a Spark Connect-only pyspark: no UI
+        return None
+
+
 class _Interrupts:
     """SIGINT raises KeyboardInterrupt only while a statement runs; otherwise it is ignored,
     so a cancel that arrives just after a statement finished cannot break the loop."""
@@ -91,7 +122,10 @@ class _LazySpark:
 
             master = os.environ.get("GLUE_MAGICS_SPARK_MASTER", "local[*]")
             app_name = object.__getattribute__(self, "_app_name")
-            session = SparkSession.builder.master(master).appName(app_name).getOrCreate()
+            builder = SparkSession.builder.master(master).appName(app_name)
+            # A free port, not 4040 and up: sessions and other Sparks share this machine (the
+            # endpoint sets SPARK_LOCAL_IP, so the UI listens on loopback only).
+            session = builder.config("spark.ui.port", "0").getOrCreate()
             object.__setattr__(self, "_session", session)
         return session
 
@@ -214,6 +248,7 @@ class Worker:
         self.channel = channel
         self.count = 0
         self.current: int | None = None
+        self.spark_ui: str | None = None  # the last Spark UI told to the endpoint
         self.interrupts = _Interrupts()
         self.namespace: dict[str, Any] = {
             "__name__": "__main__",
@@ -282,6 +317,15 @@ class Worker:
                 result["base64"] = True
         result.update(stdout=out.getvalue(), stderr=err.getvalue())
         return result
+
+    def spark_ui_event(self) -> dict[str, Any] | None:
+        """A ``spark_ui`` event when Spark's UI came or went since the last one, else None."""
+        url = spark_ui_url()
+        if url == self.spark_ui:
+            return None
+        self.spark_ui = url
+        _log(f"Spark UI at {url}" if url else "Spark stopped: no Spark UI")
+        return {"event": "spark_ui", "url": url}
 
     def _execute(self, code: str, filename: str) -> tuple[Any, Rich | None]:
         """Run the statement's chunks in order; the last one gives the result: a value
@@ -442,12 +486,22 @@ def main(argv: list[str] | None = None) -> int:
     commands: queue.Queue[dict[str, Any] | None] = queue.Queue()
     pipe = _command_pipe()
     threading.Thread(target=_read_commands, args=(commands, pipe), daemon=True).start()
+    session = os.environ.get("GLUE_MAGICS_SESSION_ID", "?")
+    _log(f"worker of session {session} ready: pid {os.getpid()}, Python {sys.version.split()[0]}")
     channel.send({"event": "ready", "pid": os.getpid()})
     while True:
         command = commands.get()
         if command is None:
             return 0
-        result = worker.run(int(command["id"]), str(command["code"]))
+        statement_id = int(command["id"])
+        _log(f"statement {statement_id} started")
+        began = time.monotonic()
+        result = worker.run(statement_id, str(command["code"]))
+        outcome = "ok" if result.get("status") == "ok" else f"raised {result.get('error_name')}"
+        _log(f"statement {statement_id} {outcome} in {time.monotonic() - began:.3f} s")
+        spark = worker.spark_ui_event()
+        if spark is not None:  # before the result: GetDashboardUrl knows it once AVAILABLE
+            channel.send(spark)
         channel.send(result)
 
 

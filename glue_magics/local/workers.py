@@ -6,6 +6,11 @@ back as JSON lines on a pipe of their own, so what a statement prints cannot cor
 One reader thread per worker hands each event to the session's :class:`Listener` the
 instant it arrives, then waits for the process and says how it ended.  What the events
 mean for a session is the backend's business; none of it is decided here.
+
+Each worker's stdout and stderr go to a log file of its session (what Glue's system logs
+hold: the driver's own output, Spark's log4j lines once Spark starts), in a private
+directory of this endpoint that :meth:`Workers.close` removes.  Workers bind Spark's UI to
+loopback (``SPARK_LOCAL_IP``, unless the environment sets one).
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
+
+from glue_magics.local.worker import log_line
 
 
 class Listener(Protocol):
@@ -39,9 +48,10 @@ class Listener(Protocol):
 class WorkerProcess:
     """One session's worker: its process and command pipe."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
         self.process = process
         self.pid = process.pid
+        self.log = log  # the endpoint's own handle on the session's log, for its lines
 
     def send(self, statement_id: int, code: str) -> None:
         """Hand the worker a statement; a worker already gone is left to its reader."""
@@ -114,21 +124,34 @@ class Workers:
         self._running: list[WorkerProcess] = []
         self._readers: list[threading.Thread] = []
         self._spawner = concurrent.futures.ThreadPoolExecutor(1, "glue-local-spawn")
+        self._logs: str | None = None  # the directory of the sessions' logs, made at first use
+        self._spawned = 0
 
-    def spawn(self, session_id: str, listener: Listener) -> None:
-        """Start a worker for ``session_id`` soon; ``listener`` hears how it goes."""
-        self._spawner.submit(self._start, session_id, listener)
+    def spawn(self, session_id: str, listener: Listener) -> str:
+        """Start a worker for ``session_id`` soon; ``listener`` hears how it goes.  Returns
+        the path of the session's log, which exists from now on (empty until it starts)."""
+        with self._lock:
+            if self._logs is None:
+                self._logs = tempfile.mkdtemp(prefix="glue-local-logs-")  # mode 0700
+            self._spawned += 1
+            path = os.path.join(self._logs, f"session-{self._spawned}.log")
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._spawner.submit(self._start, session_id, listener, path)
+        return path
 
-    def _start(self, session_id: str, listener: Listener) -> None:
+    def _start(self, session_id: str, listener: Listener, path: str) -> None:
         read_fd, write_fd = os.pipe()
         env = dict(os.environ, GLUE_MAGICS_SESSION_ID=session_id, PYTHONUNBUFFERED="1")
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # Spark's UI and driver on loopback
         argv = [sys.executable, "-m", "glue_magics.local.worker", str(write_fd), str(os.getpid())]
+        log = open(path, "ab", buffering=0)  # kept while the worker lives: its exit line
+        log.write(log_line("INFO", f"starting the worker of session {session_id}", "Endpoint"))
         try:
             process = subprocess.Popen(
                 argv,
                 stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
                 pass_fds=(write_fd,),
                 env=env,
                 start_new_session=True,  # a terminal's Ctrl-C must not reach statements
@@ -136,10 +159,12 @@ class Workers:
         except OSError as exc:
             os.close(read_fd)
             os.close(write_fd)
+            log.write(log_line("ERROR", f"the worker did not start: {exc}", "Endpoint"))
+            log.close()
             listener.not_started(f"worker did not start: {exc}")
             return
         os.close(write_fd)
-        worker = WorkerProcess(process)
+        worker = WorkerProcess(process, log)
         with self._lock:
             self._running.append(worker)
         listener.started(worker)
@@ -162,6 +187,8 @@ class Workers:
                     listener.event(event)
         code = worker.process.wait()
         worker._close_stdin()  # not left to a Popen kept as long as its session
+        worker.log.write(log_line("INFO", f"the worker exited with code {code}", "Endpoint"))
+        worker.log.close()
         with self._lock:
             if worker in self._running:
                 self._running.remove(worker)
@@ -192,6 +219,8 @@ class Workers:
             readers = list(self._readers)
         for thread in readers:
             thread.join(timeout=5)
+        if self._logs is not None:  # the sessions' logs go with the endpoint
+            shutil.rmtree(self._logs, ignore_errors=True)
 
 
 def pid_alive(pid: int) -> bool:

@@ -68,6 +68,11 @@ class Settings:
         True,
         "With stop_on_exit: a small process stops this kernel's sessions if it dies (SIGKILL too).",
     )
+    tag_sessions: bool = _setting(
+        True,
+        "Tag sessions created here (glue-magics:creator, user, host, notebook, kernel): "
+        "how listing your sessions and reconnecting to the last one find them.",
+    )
 
 
 @dataclass
@@ -497,12 +502,13 @@ class PendingOptions:
 
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
         """The effective ``SessionOptions``; raises ``OptionError`` (one line)."""
-        from glue_magics import options
+        from glue_magics import options, tags
 
         return options.SessionOptions.resolve(
             self.layers(line),
             account_id=os.environ.get("GLUE_ACCOUNT_ID") or os.environ.get("AWS_ACCOUNT_ID"),
             partial=partial,
+            auto_tags=tags.session_tags() if self.settings.tag_sessions else None,
         )
 
     def merge(self, new: dict[str, Any]) -> None:

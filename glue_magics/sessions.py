@@ -381,12 +381,6 @@ class SessionManager:
             self.ready = True  # found live (READY or BUSY): code runs without another wait
         return session
 
-    def list_sessions(self) -> list[dict]:
-        """The sessions in the region (all pages), with the current settings' client."""
-        from glue_magics import lifecycle
-
-        return lifecycle.list_sessions(self.client())
-
     def stop(self, session_id: str | None = None) -> str:
         """Stop the given (or current) session, wait (bounded) for STOPPED, report the cost."""
         from glue_magics import lifecycle
@@ -604,31 +598,6 @@ def _statement(client: Any, session_id: str, code: str, reporter: Reporter) -> d
 
 
 # --------------------------------------------------------------------------- what is shown
-
-
-def session_rows(
-    sessions: list[dict], current: str | None, created: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """``%glue_sessions``'s table: one row a session; the current one and those created
-    here are marked."""
-
-    def here(session_id: Any) -> str:
-        if session_id == current:
-            return "current"
-        return "created here" if session_id in created else ""
-
-    return [
-        {
-            "Id": s.get("Id", ""),
-            "Status": s.get("Status", ""),
-            "Created": when(s.get("CreatedOn")),
-            "Worker": s.get("WorkerType", ""),
-            "Workers": s.get("NumberOfWorkers", ""),
-            "Glue": s.get("GlueVersion", ""),
-            "Here": here(s.get("Id")),
-        }
-        for s in sessions
-    ]
 
 
 def spent_text(session: dict, price: float) -> str:

@@ -212,7 +212,7 @@ class GlueMagics(Magics):
     def glue_status(self, line: str = "") -> None:
         """Id, status, progress, sizes, timeouts, elapsed time and the cost so far."""
         session = self.manager.status(line_value(line) or None)
-        rows = sessions.status_rows(session, self.dpu_hour_price)
+        rows = sessions.status_rows(session, self.dpu_hour_price, self.manager.budget.row(session))
         self._display().key_values(rows, title="Glue session")
 
     @line_magic

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from glue_magics.budget import Budget
 from glue_magics.cost import DPU_HOUR_PRICE, Cost
 from glue_magics.steps import Action, NextStep, steps_for
 
@@ -72,6 +73,16 @@ class Settings:
         True,
         "Tag sessions created here (glue-magics:creator, user, host, notebook, kernel): "
         "how listing your sessions and reconnecting to the last one find them.",
+    )
+    budget_usd: float = _setting(
+        0.0,
+        "USD a session may cost: a warning at 80 %, then budget_action; 0: GLUE_BUDGET_USD, "
+        "else none.",
+    )
+    budget_action: str = _setting(
+        "refuse",
+        "Over budget_usd: refuse new statements, or stop the session.",
+        ("refuse", "stop"),
     )
 
 
@@ -188,6 +199,7 @@ class SessionManager:
         self.created = WatchedSessions(self.settings)  # sessions created here (watchdog.py)
         self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
         self.clients = ClientCache(self.settings, self.reporter)
+        self.budget = Budget(self)  # asked before each statement (budget.py)
 
     # ------------------------------------------------------------------ options
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
@@ -436,6 +448,7 @@ class SessionManager:
         from glue_magics.service import GlueError
 
         session_id = self._session_for_code()
+        self.budget.check(session_id)  # warns near it; over it, raises (or stops the session)
         try:
             statement = _statement(self.client_for(session_id), session_id, code, self.reporter)
         except GlueError as exc:
@@ -627,8 +640,11 @@ def when(value: Any) -> str:
     return str(value)
 
 
-def status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
-    """What ``%glue_status`` shows: the facts, and the cost so far from DPUSeconds."""
+def status_rows(
+    session: dict, price: float, budget: tuple[str, Any] | None = None
+) -> list[tuple[str, Any]]:
+    """What ``%glue_status`` shows: the facts, the cost so far from DPUSeconds, and the
+    ``budget`` row (``Budget.row``) when there is a budget."""
     created = session.get("CreatedOn")
     cost = Cost.of_session(session, price)  # estimated until the service fills DPUSeconds
     elapsed = f"{cost.elapsed:.0f} s" if cost.elapsed is not None else ""
@@ -656,6 +672,7 @@ def status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
         ("Execution time", unit("ExecutionTime", " s")),
         ("DPU seconds", session.get("DPUSeconds")),
         ("Cost so far", cost.so_far_text()),
+        budget or ("Budget", None),
         ("Error", session.get("ErrorMessage")),
     ]
     return [(name, value) for name, value in rows if value not in (None, "")]  # only what is known

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from glue_magics.cost import DPU_HOUR_PRICE, Cost
@@ -31,7 +30,7 @@ _STATEMENT_RUNNING = frozenset({"WAITING", "RUNNING", "CANCELLING"})
 # --------------------------------------------------------------------------- durations
 
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
+_PART = r"(\d+(?:\.\d+)?)([dhms])"  # compiled at first use (re caches it), not at import
 DURATION_HELP = "a number and a unit: 90s, 30m, 2h, 1d or 1h30m"
 
 
@@ -39,7 +38,7 @@ def parse_duration(text: str) -> float:
     """Seconds in ``30m``, ``2h``, ``90s``, ``1d``, ``1h30m`` or ``1.5h``; anything else is a
     ``ValueError`` whose one line names the value and the fix."""
     compact = str(text).strip().lower().replace(" ", "")
-    parts = _PART.findall(compact)
+    parts = re.findall(_PART, compact)
     units = [unit for _, unit in parts]
     in_order = units == sorted(units, key=list(_UNITS).index) and len(set(units)) == len(units)
     if not parts or "".join(n + u for n, u in parts) != compact or not in_order:
@@ -68,15 +67,15 @@ def _epoch(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-@dataclass(frozen=True)
 class Listed:
     """One session as listed: the ListSessions entry, its idle time (None when not live or
-    not known), and its cost at the price given."""
+    not known), and its cost at the price given, as of ``now`` (epoch seconds).  A plain
+    class: ``%load_ext`` imports this module, and a dataclass costs it a millisecond."""
 
-    session: Mapping[str, Any]
-    idle: float | None
-    cost: Cost
-    now: float
+    __slots__ = ("session", "idle", "cost", "now")
+
+    def __init__(self, session: Mapping[str, Any], idle: float | None, cost: Cost, now: float):
+        self.session, self.idle, self.cost, self.now = session, idle, cost, now
 
     @property
     def id(self) -> str:

@@ -38,11 +38,13 @@ _CONNECTION_FILE = re.compile(r"kernel-([\w-]+)\.json$")
 
 
 def clean(value: str, most: int | None = None) -> str:
-    """A tag value the service takes: disallowed characters made ``_``; over ``most``
+    """A tag value the service takes: disallowed characters made ``_``, a leading ``aws:``
+    (reserved for AWS: Glue's "Tagging APIs" docs) escaped as ``_aws:``; over ``most``
     characters (the model's TagValue limit), the tail is kept, where a path names its file."""
     text = _NOT_ALLOWED.sub("_", value.strip())
     most = value_limit() if most is None else most
-    return text[len(text) - most :] if len(text) > most else text
+    text = text[len(text) - most :] if len(text) > most else text
+    return "_" + text[: most - 1] if text[:4].lower() == "aws:" else text
 
 
 def _tags_shape() -> Any:

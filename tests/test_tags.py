@@ -34,7 +34,13 @@ def test_the_models_limits_are_what_the_docs_say():
 def test_a_cleaned_value_is_one_the_service_takes(value):
     cleaned = tags.clean(value)
     assert len(cleaned) <= 256 and ALLOWED.fullmatch(cleaned)
+    assert not cleaned.lower().startswith("aws:")  # reserved (Glue's tagging API docs)
     assert tags.clean(cleaned) == cleaned  # the filter finds what the tag holds
+
+
+def test_a_value_never_starts_with_the_reserved_prefix():
+    assert tags.clean("AWS:x") == "_AWS:x" and tags.clean("aws-box") == "aws-box"
+    assert tags.clean("aws:" + "a" * 252) == "_aws:" + "a" * 251  # still 256 at most
 
 
 def test_a_long_path_keeps_its_file_name():

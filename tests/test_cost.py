@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus
+from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus, usd
 
 amounts = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
 maybe = st.none() | amounts | st.integers(min_value=0, max_value=10**9)
@@ -112,5 +112,7 @@ def test_the_table_and_budget_words() -> None:
 
 @given(cost=amounts, limit=amounts.filter(lambda x: x > 0))
 def test_of_budget_is_one_line_with_the_share(cost, limit) -> None:
-    text = Cost(dpu_seconds=cost * 3600, price=1.0).of_budget(limit)
-    assert "\n" not in text and text.endswith(f"({cost / limit:.0%})")
+    used = Cost(dpu_seconds=cost * 3600, price=1.0)
+    text = used.of_budget(limit)
+    assert "\n" not in text and text.startswith(usd(used.so_far) + " of " + usd(limit))
+    assert text.endswith(f"({used.so_far / limit:.0%})")

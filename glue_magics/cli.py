@@ -1,4 +1,4 @@
-"""The ``glue-magics`` command: ``demo``, ``local-endpoint``, ``install-kernel``."""
+"""The ``glue-magics`` command: ``demo``, ``local-endpoint``, ``sessions``, ``install-kernel``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 PACKAGE = Path(__file__).parent
 DEMO_NOTEBOOK = "demo.ipynb"
@@ -77,8 +78,15 @@ def install_kernel(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A parser whose usage errors are one line, the fix included, and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see {self.prog} --help\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="glue-magics", description=__doc__)
+    parser = OneLineParser(prog="glue-magics", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="Run the demo notebook against the embedded endpoint.")
@@ -89,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     from glue_magics.local import cli as local_cli
 
     local_cli.add_parser(sub)
+
+    from glue_magics import sessions_cli
+
+    sessions_cli.add_parser(sub)
 
     kernel = sub.add_parser("install-kernel", help="Install the glue-magics Jupyter kernel.")
     kernel.add_argument("--user", action="store_true", help="Install for this user only.")

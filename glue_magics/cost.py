@@ -32,6 +32,11 @@ def billed_dpus(
     return (number_of_workers or 0) * dpu_per_worker(worker_type or "G.1X")
 
 
+def usd(amount: float) -> str:
+    """ "$8.40", or "$0.0012" below a cent (a small session's cost is still worth reading)."""
+    return f"${amount:.2f}" if amount >= 0.01 else f"${amount:.4f}"
+
+
 def _number(value: Any) -> float | None:
     """``value`` when the service gave a number, else None (absent, or not yet known)."""
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -55,11 +60,13 @@ class Cost:
         cls, session: Mapping[str, Any], price: float = DPU_HOUR_PRICE, now: float | None = None
     ) -> Cost:
         """The cost of a ``GetSession`` reply's ``Session``, ``now`` (epoch seconds) for the
-        estimate while ``DPUSeconds`` is not filled yet."""
-        created = session.get("CreatedOn")
+        estimate while ``DPUSeconds`` is not filled yet (an ended session's ``CompletedOn``
+        ends it)."""
+        created, completed = session.get("CreatedOn"), session.get("CompletedOn")
         elapsed = None
         if hasattr(created, "timestamp"):
-            elapsed = (time.time() if now is None else now) - created.timestamp()
+            end = completed.timestamp() if hasattr(completed, "timestamp") else now
+            elapsed = (time.time() if end is None else end) - created.timestamp()
         return cls(
             dpus=_number(session.get("MaxCapacity")),
             price=price,
@@ -77,6 +84,15 @@ class Cost:
     def estimated(self) -> bool:
         """Whether the cost so far is an estimate (no ``DPUSeconds`` yet)."""
         return self.dpu_seconds is None and self.so_far is not None
+
+    @property
+    def used_dpu_seconds(self) -> float | None:
+        """DPU-seconds used: ``DPUSeconds`` as measured, else elapsed x DPUs."""
+        if self.dpu_seconds is not None:
+            return self.dpu_seconds
+        if self.elapsed is not None and self.dpus is not None:
+            return max(0.0, self.elapsed) * self.dpus
+        return None
 
     @property
     def so_far(self) -> float | None:
@@ -104,8 +120,7 @@ class Cost:
         if self.dpu_seconds is None:
             return ""
         cost = self.dpu_seconds / 3600 * self.price  # measured: so_far without an estimate
-        money = f"${cost:.2f}" if cost >= 0.01 else f"${cost:.4f}"
-        return f"{self.dpu_seconds:g} DPU-seconds, about {money}"
+        return f"{self.dpu_seconds:g} DPU-seconds, about {usd(cost)}"
 
     def so_far_text(self) -> str:
         """ "$0.4400", "~$0.0100 (estimated)" or "n/a": ``%glue_status``'s cost so far."""
@@ -113,6 +128,28 @@ class Cost:
         if cost is None:
             return "n/a"
         return f"~${cost:.4f} (estimated)" if self.estimated else f"${cost:.4f}"
+
+    def brief(self) -> str:
+        """ "$0.11" measured, "~$0.22" estimated, "" unknown: a table's cost column."""
+        cost = self.so_far
+        if cost is None:
+            return ""
+        return ("~" if self.estimated else "") + usd(cost)
+
+    def dpu_seconds_text(self) -> str:
+        """ "900" measured, "~1800" estimated, "" unknown: a table's DPU-seconds column."""
+        used = self.used_dpu_seconds
+        if used is None:
+            return ""
+        return f"{'~' if self.dpu_seconds is None else ''}{used:.0f}"
+
+    def of_budget(self, limit: float) -> str:
+        """ "~$8.40 of $10.00 (84%)": the cost so far against a budget (``%glue_status``)."""
+        cost = self.so_far
+        if cost is None:
+            return f"{usd(limit)} (cost so far not known yet)"
+        share = f" ({cost / limit:.0%})" if limit > 0 else ""
+        return f"{'~' if self.estimated else ''}{usd(cost)} of {usd(limit)}{share}"
 
     def __str__(self) -> str:
         """The cost so far when anything is used, else the rate."""

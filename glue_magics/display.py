@@ -53,6 +53,7 @@ _ADVICE: dict[Action, str] = {
     Action.AUTO_RESTART: "let it restart on its own: %config GlueMagics.auto_restart = True",
     Action.REPLACE: "use %glue_session --force to stop it and create a new one",
     Action.RECONFIGURE: "use %%configure -f to stop it and create a new one with these",
+    Action.BUDGET: "raise the budget with %config GlueMagics.budget_usd = <USD>",
 }
 #: The same for a step about one session (``{id}``), for the actions that take one.
 _ABOUT_ONE: dict[Action, str] = {

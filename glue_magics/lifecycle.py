@@ -524,23 +524,39 @@ def stop_session(
     return str(session.get("Status") or "UNKNOWN")
 
 
-def list_sessions(client: Any, page_size: int | None = None) -> list[dict]:
-    """Every session, following NextToken across all pages (the model has no paginator)."""
-    sessions: list[dict] = []
-    token: str | None = None
+def pages(client: Any, operation: str, **kwargs: Any) -> Iterator[dict]:
+    """Every page of a listing call, following NextToken (Glue's model has no paginators for
+    these); a token seen before ends it, so a server repeating one cannot loop us forever."""
     seen: set[str] = set()
     while True:
-        kwargs: dict[str, Any] = {"MaxResults": page_size} if page_size else {}
-        if token:
-            kwargs["NextToken"] = token
-        page = call(client, "ListSessions", **kwargs)
+        page = call(client, operation, **kwargs)
+        yield page
+        token = page.get("NextToken") or None
+        if not token or token in seen:
+            return
+        seen.add(token)
+        kwargs["NextToken"] = token
+
+
+def list_sessions(
+    client: Any, page_size: int | None = None, tags: dict[str, str] | None = None
+) -> list[dict]:
+    """Every session (those carrying all of ``tags``, when given), over all pages."""
+    kwargs: dict[str, Any] = {"MaxResults": page_size} if page_size else {}
+    if tags:
+        kwargs["Tags"] = tags
+    sessions: list[dict] = []
+    for page in pages(client, "ListSessions", **kwargs):
         sessions.extend(page.get("Sessions") or [])
         if not page.get("Sessions") and page.get("Ids"):
             sessions.extend({"Id": sid} for sid in page["Ids"])
-        token = page.get("NextToken") or None
-        if not token or token in seen:  # a repeated token would loop forever
-            return sessions
-        seen.add(token)
+    return sessions
+
+
+def list_statements(client: Any, session_id: str) -> list[dict]:
+    """Every statement of a session, over all pages."""
+    listed = pages(client, "ListStatements", SessionId=session_id)
+    return [statement for page in listed for statement in page.get("Statements") or []]
 
 
 # --------------------------------------------------------------------------- statements
@@ -606,28 +622,12 @@ def start_statement(
         sleep(delay)
 
 
-def list_statements(client: Any, session_id: str) -> Iterator[dict]:
-    """Every statement of a session, following NextToken across all pages."""
-    token: str | None = None
-    seen: set[str] = set()
-    while True:
-        kwargs: dict[str, Any] = {"SessionId": session_id}
-        if token:
-            kwargs["NextToken"] = token
-        page = call(client, "ListStatements", **kwargs)
-        yield from page.get("Statements") or []
-        token = page.get("NextToken") or None
-        if not token or token in seen:  # a repeated token would loop forever
-            return
-        seen.add(token)
-
-
-def epoch_ms(value: Any) -> float | None:
-    """A statement's ``StartedOn``/``CompletedOn`` in epoch milliseconds (the model's
-    ``long``), or None; a value in seconds, as some implementations send, is scaled."""
+def statement_time(value: Any) -> float | None:
+    """A statement's ``StartedOn``/``CompletedOn`` as epoch seconds: the model types them
+    ``long``, and Glue (as Livy) sends milliseconds; a value too small for that is seconds."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
-    return value * 1000 if value < 1e11 else value
+    return value / 1000 if value >= 1e11 else float(value)
 
 
 def _find_statement(client: Any, session_id: str, code: str, since_ms: float) -> int | None:
@@ -636,8 +636,8 @@ def _find_statement(client: Any, session_id: str, code: str, since_ms: float) ->
     for statement in list_statements(client, session_id):
         if statement.get("Code") != code:
             continue
-        started = epoch_ms(statement.get("StartedOn"))
-        recent = started is None or started >= since_ms - 5000
+        started = statement_time(statement.get("StartedOn"))
+        recent = started is None or started * 1000 >= since_ms - 5000
         if recent and (best is None or int(statement.get("Id", -1)) > best):
             best = int(statement["Id"])
     return best

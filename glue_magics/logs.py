@@ -264,18 +264,18 @@ def history(manager: Any, session_id: str | None) -> tuple[str, list[dict[str, A
 def history_rows(statements: Iterable[dict], now_ms: float) -> list[dict[str, Any]]:
     """A row per statement, by Id: its state, how long it ran (so far, while it runs),
     and the first line of its code."""
-    from glue_magics.lifecycle import epoch_ms
+    from glue_magics.lifecycle import statement_time
 
     rows = []
     for statement in sorted(statements, key=_statement_number):
         state = str(statement.get("State") or "")
-        started = epoch_ms(statement.get("StartedOn"))
-        completed = epoch_ms(statement.get("CompletedOn"))
+        started = statement_time(statement.get("StartedOn"))  # epoch seconds
+        completed = statement_time(statement.get("CompletedOn"))
         took = ""
         if started is not None and completed is not None:
-            took = duration(max(0.0, completed - started) / 1000)
+            took = duration(max(0.0, completed - started))
         elif started is not None and state not in STATEMENT_DONE:
-            took = f"{duration(max(0.0, now_ms - started) / 1000)} so far"
+            took = f"{duration(max(0.0, now_ms / 1000 - started))} so far"
         rows.append(
             {
                 "Id": statement.get("Id", ""),

@@ -20,7 +20,7 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Float, Int, observe
 
-from glue_magics import arguments, logs, sessions, specs
+from glue_magics import arguments, inventory, logs, sessions, specs
 from glue_magics.arguments import line_value
 from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
 from glue_magics.specs import SPECS, OptionSpec
@@ -212,7 +212,7 @@ class GlueMagics(Magics):
     def glue_status(self, line: str = "") -> None:
         """Id, status, progress, sizes, timeouts, elapsed time, the cost so far, the Spark UI."""
         session = self.manager.status(line_value(line) or None)
-        rows = sessions.status_rows(session, self.dpu_hour_price)
+        rows = sessions.status_rows(session, self.dpu_hour_price, self.manager.budget.row(session))
         rows += logs.spark_ui_rows(self.manager, session)  # a live session's, where Glue has one
         self._display().key_values(rows, title="Glue session")
 
@@ -225,16 +225,15 @@ class GlueMagics(Magics):
     @line_magic
     @_one_line_errors
     def glue_sessions(self, line: str = "") -> None:
-        """The sessions in the region (all pages); those this kernel created are marked."""
-        manager = self.manager
-        rows = sessions.session_rows(manager.list_sessions(), manager.session_id, manager.created)
-        self._display().table(rows, title=f"{len(rows)} Glue session(s)")
+        """The sessions in the region (all pages), idle time and cost; ``--mine``: ours, by tag."""
+        rows, title = inventory.magic_table(self.manager, line)
+        self._display().table(rows, title=title)
 
     @line_magic
     @_one_line_errors
     def glue_reconnect(self, line: str = "") -> None:
-        """Attach to an existing session, waiting for READY if it is still provisioning."""
-        self.manager.reconnect(line_value(line))
+        """Attach to a session (``--last``: this notebook's newest live one, found by tag)."""
+        self.manager.reconnect(inventory.reconnect_target(self.manager, line))
 
     # ------------------------------------------------------------------ running code
     @line_cell_magic

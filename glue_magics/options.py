@@ -816,8 +816,11 @@ def _rules(
         )
 
 
-def _build(values: Mapping[str, Any], session_id: str | None) -> dict[str, Any]:
-    """The CreateSession request, members in the model's order."""
+def _build(
+    values: Mapping[str, Any], session_id: str | None, auto_tags: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The CreateSession request, members in the model's order; ``auto_tags`` (ours: who
+    made it, where) join the user's tags where there is room, never replacing one."""
     request: dict[str, Any] = {}
     args: dict[str, str] = dict(values.get("default_arguments", {}))
     for spec in _all_specs():
@@ -841,6 +844,10 @@ def _build(values: Mapping[str, Any], session_id: str | None) -> dict[str, Any]:
         target[spec.path[-1]] = value
     if args:
         request["DefaultArguments"] = args
+    if auto_tags:
+        from glue_magics import tags
+
+        request["Tags"] = tags.fit(request.get("Tags", {}), auto_tags, _shape_at(("Tags",)))
     if session_id is None:
         session_id = values.get("id")
     if session_id is None:
@@ -877,6 +884,7 @@ class SessionOptions:
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
     input_shape: Any = field(default=None, compare=False, repr=False)  # None: botocore's
+    auto_tags: Mapping[str, str] = field(default_factory=dict)  # ours (glue_magics.tags)
 
     @classmethod
     def resolve(
@@ -884,6 +892,7 @@ class SessionOptions:
         layers: Sequence[tuple[str, Mapping[str, Any]]],
         account_id: str | None = None,
         partial: bool = False,
+        auto_tags: Mapping[str, str] | None = None,
     ) -> SessionOptions:
         """Merge sources (highest first; defaults added last), coerce and validate.
 
@@ -891,6 +900,7 @@ class SessionOptions:
         and changes nothing on any wrong value, so callers can keep their old layers.
         ``partial`` checks what is set without requiring a role yet (``%%configure`` and
         ``%glue_config`` before the role is known); such options cannot make a request.
+        ``auto_tags`` are glue-magics' own tags (``glue_magics.tags.session_tags``).
         """
         all_layers = [*layers, ("default", DEFAULTS)]
         coerced = [(source, _coerce_layer(source, layer)) for source, layer in all_layers]
@@ -913,7 +923,7 @@ class SessionOptions:
         _rules(values, sources, rank, account_id)
         # A fixed stand-in for a generated Id keeps validation deterministic.
         stand_in = None if "id" in values else f"{values.get('id_prefix') or 'x'}-{'0' * 32}"
-        _validate_request(_build(values, session_id=stand_in))
+        _validate_request(_build(values, stand_in, auto_tags))
         if stand_in_role:
             del values["role"], sources["role"]
         order = {name: i for i, name in enumerate(s.name for s in _all_specs())}
@@ -922,6 +932,7 @@ class SessionOptions:
             values={n: values[n] for n in ordered},
             sources={n: sources[n] for n in ordered},
             input_shape=_SHAPE.get(),
+            auto_tags=dict(auto_tags or {}),
         )
 
     def layer(self, source: str) -> dict[str, Any]:
@@ -933,7 +944,7 @@ class SessionOptions:
         with using_input_shape(self.input_shape or _input_shape()):
             if session_id is not None:
                 _check_shape(session_id, _shape_at(("Id",)), ("Id",))
-            return _build(self.values, session_id)
+            return _build(self.values, session_id, self.auto_tags)
 
     def client_settings(self) -> dict[str, Any]:
         """region, profile and endpoint_url, only those set: the client's business."""

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from glue_magics.budget import Budget
 from glue_magics.cost import DPU_HOUR_PRICE, Cost
 from glue_magics.steps import Action, NextStep, steps_for
 
@@ -67,6 +68,21 @@ class Settings:
     watchdog: bool = _setting(
         True,
         "With stop_on_exit: a small process stops this kernel's sessions if it dies (SIGKILL too).",
+    )
+    tag_sessions: bool = _setting(
+        True,
+        "Tag sessions created here (glue-magics:creator, user, host, notebook, kernel): "
+        "how listing your sessions and reconnecting to the last one find them.",
+    )
+    budget_usd: float = _setting(
+        0.0,
+        "USD a session may cost: a warning at 80 %, then budget_action; 0: GLUE_BUDGET_USD, "
+        "else none.",
+    )
+    budget_action: str = _setting(
+        "refuse",
+        "Over budget_usd: refuse new statements, or stop the session.",
+        ("refuse", "stop"),
     )
 
 
@@ -189,6 +205,7 @@ class SessionManager:
         self.created = _watched(self.settings)  # sessions created here (watchdog.py)
         self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
         self.clients = ClientCache(self.settings, self.reporter)
+        self.budget = Budget(self)  # asked before each statement (budget.py)
 
     # ------------------------------------------------------------------ options
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
@@ -383,12 +400,6 @@ class SessionManager:
             self.ready = True  # found live (READY or BUSY): code runs without another wait
         return session
 
-    def list_sessions(self) -> list[dict]:
-        """The sessions in the region (all pages), with the current settings' client."""
-        from glue_magics import lifecycle
-
-        return lifecycle.list_sessions(self.client())
-
     def stop(self, session_id: str | None = None) -> str:
         """Stop the given (or current) session, wait (bounded) for STOPPED, report the cost."""
         from glue_magics import lifecycle
@@ -433,6 +444,7 @@ class SessionManager:
         from glue_magics.service import GlueError
 
         session_id = self._session_for_code()
+        self.budget.check(session_id)  # warns near it; over it, raises (or stops the session)
         try:
             statement = _statement(self.client_for(session_id), session_id, code, self.reporter)
         except GlueError as exc:
@@ -493,12 +505,13 @@ class PendingOptions:
 
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
         """The effective ``SessionOptions``; raises ``OptionError`` (one line)."""
-        from glue_magics import options
+        from glue_magics import options, tags
 
         return options.SessionOptions.resolve(
             self.layers(line),
             account_id=os.environ.get("GLUE_ACCOUNT_ID") or os.environ.get("AWS_ACCOUNT_ID"),
             partial=partial,
+            auto_tags=tags.session_tags() if self.settings.tag_sessions else None,
         )
 
     def merge(self, new: dict[str, Any]) -> None:
@@ -599,31 +612,6 @@ def _statement(client: Any, session_id: str, code: str, reporter: Reporter) -> d
 # --------------------------------------------------------------------------- what is shown
 
 
-def session_rows(
-    sessions: list[dict], current: str | None, created: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """``%glue_sessions``'s table: one row a session; the current one and those created
-    here are marked."""
-
-    def here(session_id: Any) -> str:
-        if session_id == current:
-            return "current"
-        return "created here" if session_id in created else ""
-
-    return [
-        {
-            "Id": s.get("Id", ""),
-            "Status": s.get("Status", ""),
-            "Created": when(s.get("CreatedOn")),
-            "Worker": s.get("WorkerType", ""),
-            "Workers": s.get("NumberOfWorkers", ""),
-            "Glue": s.get("GlueVersion", ""),
-            "Here": here(s.get("Id")),
-        }
-        for s in sessions
-    ]
-
-
 def spent_after(client: Any, session_id: str, price: float) -> str:
     """ ", after 12 min: 3600 DPU-seconds, about $0.44" once the service has the figures."""
     from glue_magics import lifecycle
@@ -665,8 +653,11 @@ def when(value: Any) -> str:
     return str(value)
 
 
-def status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
-    """What ``%glue_status`` shows: the facts, and the cost so far from DPUSeconds."""
+def status_rows(
+    session: dict, price: float, budget: tuple[str, Any] | None = None
+) -> list[tuple[str, Any]]:
+    """What ``%glue_status`` shows: the facts, the cost so far from DPUSeconds, and the
+    ``budget`` row (``Budget.row``) when there is a budget."""
     created = session.get("CreatedOn")
     cost = Cost.of_session(session, price)  # estimated until the service fills DPUSeconds
     elapsed = f"{cost.elapsed:.0f} s" if cost.elapsed is not None else ""
@@ -694,6 +685,7 @@ def status_rows(session: dict, price: float) -> list[tuple[str, Any]]:
         ("Execution time", unit("ExecutionTime", " s")),
         ("DPU seconds", session.get("DPUSeconds")),
         ("Cost so far", cost.so_far_text()),
+        budget or ("Budget", None),
         ("Error", session.get("ErrorMessage")),
     ]
     return [(name, value) for name, value in rows if value not in (None, "")]  # only what is known

@@ -43,6 +43,7 @@ class Action(enum.Enum):
     AUTO_RESTART = "auto_restart", "turn on auto_restart"
     REPLACE = "replace", "stop it and create a new one"
     RECONFIGURE = "reconfigure", "stop it and create a new one with these options"
+    BUDGET = "budget", "raise the budget (budget_usd, or GLUE_BUDGET_USD)"
 
     @property
     def takes_id(self) -> bool:

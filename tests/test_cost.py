@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus
+from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus, usd
 
 amounts = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
 maybe = st.none() | amounts | st.integers(min_value=0, max_value=10**9)
@@ -93,3 +93,26 @@ def test_importing_cost_stays_light() -> None:
     code = "import sys, glue_magics.cost; print('boto3' in sys.modules, 'IPython' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_table_and_budget_words() -> None:
+    created = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    now = created.timestamp() + 360
+    live = Cost.of_session({"MaxCapacity": 5, "CreatedOn": created}, now=now)
+    assert live.used_dpu_seconds == 1800 and live.dpu_seconds_text() == "~1800"
+    assert live.brief() == "~$0.22" and live.of_budget(0.25) == "~$0.22 of $0.25 (88%)"
+    measured = Cost(dpu_seconds=10)
+    assert measured.brief() == "$0.0012" and measured.dpu_seconds_text() == "10"
+    assert Cost().brief() == "" and Cost().dpu_seconds_text() == ""
+    assert Cost().of_budget(10) == "$10.00 (cost so far not known yet)"
+    # an ended session's time ends at CompletedOn, however late it is listed
+    ended = {"MaxCapacity": 5, "CreatedOn": created, "CompletedOn": created + dt.timedelta(60)}
+    assert Cost.of_session(ended, now=now + 10**6).elapsed == 60 * 86400
+
+
+@given(cost=amounts, limit=amounts.filter(lambda x: x > 0))
+def test_of_budget_is_one_line_with_the_share(cost, limit) -> None:
+    used = Cost(dpu_seconds=cost * 3600, price=1.0)
+    text = used.of_budget(limit)
+    assert "\n" not in text and text.startswith(usd(used.so_far) + " of " + usd(limit))
+    assert text.endswith(f"({used.so_far / limit:.0%})")

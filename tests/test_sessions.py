@@ -561,7 +561,8 @@ def test_a_session_that_ends_while_waited_for_is_forgotten(fresh_endpoint, glue_
 
 
 def test_status_marks_a_live_current_session_ready_and_lists_it(endpoint, managers):
-    from glue_magics.sessions import session_rows, status_rows
+    from glue_magics.inventory import magic_table
+    from glue_magics.sessions import status_rows
 
     manager = manager_for(endpoint)
     managers.append(manager)
@@ -573,7 +574,7 @@ def test_status_marks_a_live_current_session_ready_and_lists_it(endpoint, manage
     assert manager.ready
     rows = dict(status_rows(manager.status(), 0.44))
     assert rows["Id"] == session_id and rows["Status"] == "READY"
-    listed = session_rows(manager.list_sessions(), manager.session_id, manager.created)
+    listed, _ = magic_table(manager)
     assert {"Id": session_id, "Here": "current"}.items() <= next(
         row for row in listed if row["Id"] == session_id
     ).items()

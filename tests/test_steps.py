@@ -68,6 +68,7 @@ def test_an_error_reads_as_a_sentence_without_the_display():
 # Modules below the display: no magic's name in any string they build (docstrings and
 # comments may name magics).  options.py's %%configure messages are about the user's input.
 BELOW_DISPLAY = ["service", "lifecycle", "sessions", "results", "cost", "steps", "states"]
+BELOW_DISPLAY += ["budget", "inventory", "tags"]
 
 
 @pytest.mark.parametrize("module", BELOW_DISPLAY)

@@ -11,21 +11,23 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-import traitlets
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Float, Int, observe
 
-from glue_magics import arguments, inventory, logs, sessions, specs
+from glue_magics import arguments, lazy_module, sessions, specs
 from glue_magics.arguments import line_value
 from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
-from glue_magics.specs import SPECS, OptionSpec
+from glue_magics.specs import SPECS
 
-__all__ = ["GlueMagics", "Shown", "option_traits"]
+inventory = lazy_module("glue_magics.inventory")  # loaded when a magic first needs it
+logs = lazy_module("glue_magics.logs")
+
+__all__ = ["GlueMagics", "Shown"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,21 +54,6 @@ def _one_line_errors(fn: F) -> F:
     return mapped  # type: ignore[return-value]
 
 
-_TRAIT_OF_KIND = {"str": "Unicode", "args": "Unicode", "int": "Int", "float": "Float",
-                  "bool": "Bool", "list": "List", "dict": "Dict", "json": "Any"}  # fmt: skip
-
-
-def option_traits(table: Sequence[OptionSpec] = SPECS) -> dict[str, Any]:
-    """A trait per session option of the table; ``None`` means "not set here", so lower
-    sources show through (``%config GlueMagics.role = ...`` is the "config" source)."""
-    return {
-        spec.name: getattr(traitlets, _TRAIT_OF_KIND[spec.kind])(
-            default_value=None, allow_none=True, help=spec.help
-        ).tag(config=True)
-        for spec in table
-    }
-
-
 def setting_traits() -> dict[str, Any]:
     """A trait per ``sessions.Settings`` field: its default, type, help and choices as there."""
     traits = {}
@@ -91,7 +78,7 @@ class GlueMagics(Magics):
     """
 
     # -- session options, one trait per row of specs.SPECS (see glue_magics.options)
-    locals().update(option_traits())  # the class namespace, as the metaclass will get it
+    locals().update(specs.option_traits())  # the class namespace, as the metaclass will get it
 
     # -- behaviour: the session manager's settings (sessions.Settings), and how waits show --
     progress = Enum(

@@ -233,3 +233,20 @@ def aws_magics(specs: Sequence[OptionSpec] = SPECS) -> dict[str, tuple[str, str 
         for magic, value in spec.aws_values:
             out[magic] = (spec.name, value)
     return out
+
+
+_TRAIT_OF_KIND = {"str": "Unicode", "args": "Unicode", "int": "Int", "float": "Float",
+                  "bool": "Bool", "list": "List", "dict": "Dict", "json": "Any"}  # fmt: skip
+
+
+def option_traits(table: Sequence[OptionSpec] = SPECS) -> dict[str, Any]:
+    """A ``GlueMagics`` trait per session option of the table; ``None`` means "not set
+    here", so lower sources show through (``%config GlueMagics.role = ...`` is "config")."""
+    import traitlets
+
+    return {
+        spec.name: getattr(traitlets, _TRAIT_OF_KIND[spec.kind])(
+            default_value=None, allow_none=True, help=spec.help
+        ).tag(config=True)
+        for spec in table
+    }

@@ -26,9 +26,9 @@ from IPython.utils.capture import capture_output
 import glue_magics
 from glue_magics import arguments, specs
 from glue_magics.kernel import CompatMagics
-from glue_magics.magics import GlueMagics, option_traits
+from glue_magics.magics import GlueMagics
 from glue_magics.model import operation
-from glue_magics.specs import SPECS, OptionSpec
+from glue_magics.specs import SPECS, OptionSpec, option_traits
 
 INPUT = operation("CreateSession").input_shape
 

@@ -28,12 +28,13 @@ STOP_WAIT = 30.0
 
 def add_parser(subparsers: Any) -> None:
     """Add the ``sessions`` subcommand to the ``glue-magics`` command."""
+    summary, _, usage = __doc__.partition("\n\n")  # the module's docstring is the help
     parser = subparsers.add_parser(
         "sessions",
         help="list the sessions in a region with their cost, or stop them",
-        description="List the Glue interactive sessions in a region (all pages) with status, "
-        "age, idle time, DPU-seconds and cost; or stop them: 'stop ID...', 'stop --idle-over "
-        "30m', 'stop --mine'.",
+        description=summary.strip("` ").replace("``", ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="forms:\n" + usage.removeprefix("::\n\n").partition("\n\n")[0],
     )
     parser.add_argument(
         "words", nargs="*", metavar="stop ID", help="'stop', then the ids of sessions to stop"

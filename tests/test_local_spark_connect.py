@@ -332,8 +332,9 @@ def serve(session: dict[str, Any], **settings: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def served() -> Any:
-    """The slow tests' endpoint (tokens of AWS's 30 minutes) and its READY session."""
-    yield from serve({})  # IdleTimeout: 2880 minutes, the default Timeout
+    """The slow tests' endpoint (tokens of AWS's 30 minutes, BUSY while serving a call)
+    and its READY session."""
+    yield from serve({"IdleTimeout": 1440}, busy_status=True)  # a day; Timeout 2 days
 
 
 @pytest.fixture(scope="module")
@@ -527,6 +528,37 @@ def test_results_and_errors_come_back_through_the_proxy(served):
         # Spark's own error, with its class, travels in the trailers the proxy passes on.
         with pytest.raises(AnalysisException, match="TABLE_OR_VIEW_NOT_FOUND"):
             spark.table("no_such_table_here").collect()
+    finally:
+        spark.stop()
+
+
+@pytest.mark.slow
+def test_a_session_serving_a_call_is_busy_not_idle(served):
+    """A Spark Connect call in flight is the session's work: BUSY (with busy_status, as a
+    running statement is), and no idle timeout runs under it."""
+    import threading
+
+    spark = spark_client(served, Holder(served))
+    try:
+        query = threading.Thread(
+            target=lambda: spark.sql("SELECT reflect('java.lang.Thread', 'sleep', 3000L)").collect()
+        )
+        query.start()
+        ep, session = served.endpoint, served.endpoint.backend.sessions[served.session_id]
+        seen = set()
+        while query.is_alive():
+            status = served.glue.get_session(Id=served.session_id)["Session"]["Status"]
+            with ep.backend.lock:  # what would end it: only the hard Timeout while busy
+                reason = session.deadline(ep.settings.minute_seconds)[1]
+            seen.add((status, reason.split(" ")[1]))
+            time.sleep(0.05)
+        query.join()
+        assert ("BUSY", "timed") in seen  # "Session timed out after ...", not "idle for"
+        assert not {r for s, r in seen if s == "BUSY"} - {"timed"}
+        # the call's end (and pyspark's ReleaseExecute after it) reach the endpoint soon after
+        assert wait_status(served.glue, served.session_id, "READY")["Status"] == "READY"
+        with ep.backend.lock:  # idle again: the idle timeout runs from the call's end
+            assert session.deadline(ep.settings.minute_seconds)[1].startswith("Session idle")
     finally:
         spark.stop()
 

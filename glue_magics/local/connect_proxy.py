@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from glue_magics.local.worker import Channel, die_with_parent, spark_master
+from glue_magics.local.worker import Channel, die_with_parent, pid_alive, spark_master
 
 TOKEN_HEADER = "x-aws-proxy-auth"
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -79,6 +79,18 @@ _UPSTREAM_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 500),
 ]
+
+
+def private_dir(prefix: str) -> Path:
+    """A new private temporary directory named for this process (``PREFIX<pid>-...``).
+
+    Those of processes that have ended go first: a program killed with SIGKILL (its
+    endpoint was) could not remove its own, and a JVM's may hold shuffle files."""
+    for old in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        pid = old.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
 
 
 class Failure(Exception):
@@ -307,7 +319,7 @@ class SessionServer:
         self.channel = channel
         self.key = bytes.fromhex(config["key"])
         self.secret = secrets.token_urlsafe(32)  # the JVM's own: never leaves this program
-        self.workdir = Path(tempfile.mkdtemp(prefix="glue-magics-connect-"))
+        self.workdir = private_dir("glue-magics-connect-")
         self.log = self.workdir / "spark.log"
         self.jvm: subprocess.Popen[bytes] | None = None
         self.server: Any = None

@@ -25,12 +25,11 @@ import datetime
 import ipaddress
 import secrets
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glue_magics.local.connect_proxy import mint_token
+from glue_magics.local.connect_proxy import mint_token, private_dir
 
 if TYPE_CHECKING:
     from glue_magics.local.settings import EndpointSettings
@@ -119,7 +118,7 @@ class Certificates:
             .add_extension(usage, critical=True)
             .sign(key, hashes.SHA256())
         )
-        directory = Path(tempfile.mkdtemp(prefix="glue-magics-ca-"))
+        directory = private_dir("glue-magics-ca-")
         (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
         self._dir, self._ca, self._ca_key = directory, ca, key
 

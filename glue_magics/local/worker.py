@@ -392,6 +392,22 @@ def _parse(text: str, start: int, filename: str) -> ast.Module:
     return ast.increment_lineno(tree, start - 1)
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process; a zombie (ended, not yet reaped) is not, and
+    another user's is (we may not signal it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc here: kill(0) is all we can know
+        return True
+
+
 def die_with_parent(parent_pid: int) -> None:
     """Ask Linux to SIGKILL us when the parent thread that forked us ends (also run as a
     ``preexec_fn``, so a child the worker starts dies with the worker)."""

@@ -21,6 +21,10 @@ import sys
 import threading
 from typing import Any, Protocol
 
+from glue_magics.local.worker import pid_alive
+
+__all__ = ["Listener", "WorkerProcess", "Workers", "parse_event", "pid_alive"]
+
 
 class Listener(Protocol):
     """What a worker's supervisor tells the session it belongs to (on other threads)."""
@@ -236,16 +240,3 @@ class Workers:
                     worker.process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     pass
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` is a live process; a zombie (ended, not yet reaped) is not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:  # no /proc here: kill(0) is all we can know
-        return True

@@ -653,6 +653,22 @@ def test_stop_session_ends_the_jvm_the_proxy_and_their_files(served):
 
 
 @pytest.mark.slow
+def test_a_server_that_does_not_answer_in_time_fails_the_session_in_one_line(
+    fresh_endpoint, glue_client
+):
+    ep = fresh_endpoint(connect_start_seconds=0.5)  # no JVM answers that soon
+    glue = glue_client(ep)
+    session_id = create_spark(glue)
+    session = wait_status(glue, session_id, "FAILED")
+    message = session["ErrorMessage"]
+    assert "\n" not in message
+    assert re.fullmatch(
+        r"the Spark Connect server did not answer within 0.5 s|Java is not installed.*", message
+    )
+    assert wait_gone(ep.worker_pids() + ep.spark_connect_pids()) == []
+
+
+@pytest.mark.slow
 def test_a_killed_endpoint_takes_its_jvms_with_it(glue_client):
     """SIGKILL leaves no chance to clean up: the parent-death signal ends the session's
     program, and then its JVM."""

@@ -40,6 +40,7 @@ LAYERS = (
     "logs",
     "validation",
     "backend",
+    "spark_connect",
     "models",
     "workers",
     "outputs",
@@ -48,8 +49,9 @@ LAYERS = (
     "exceptions",
 )
 #: Modules beside the layers: the fault table (read by the server), the worker's own
-#: program (a child process; imports nothing of ours) and the package's lazy names.
-ASIDE = ("faults", "worker", "__init__")
+#: program (a child process; imports nothing of ours), a Spark Connect session's program
+#: (a child process; imports only the worker's helpers) and the package's lazy names.
+ASIDE = ("faults", "worker", "connect_proxy", "__init__")
 
 
 def imports(path: Path) -> list[tuple[str, set[str]]]:
@@ -86,6 +88,8 @@ def test_each_layer_imports_only_the_layers_below_it():
             if name in LAYERS:
                 assert LAYERS.index(name) > position, f"{layer} imports {name}, a layer above it"
     assert imports(LOCAL / "worker.py") == []  # the child program runs without the package
+    # nor does a Spark Connect session's, but for the worker's helpers
+    assert [m for m, _ in imports(LOCAL / "connect_proxy.py")] == ["glue_magics.local.worker"]
 
 
 def parse(*flags: str) -> argparse.Namespace:

@@ -4,9 +4,10 @@
 on first use, so the worker processes (``python -m glue_magics.local.worker``) start
 without the server.  The layers, each knowing only the ones below it: ``server`` (HTTP)
 -> ``responses`` (validate, unpack, render) -> ``logs`` (the system logs' expiring links)
--> ``backend`` (sessions and statements, ``models``) -> ``workers`` (one process per
-session, running ``worker``, its output the session's log) and ``result_store`` (large
-outputs in S3, shaped by ``outputs``).
+-> ``backend`` (sessions and statements, ``models``; Spark Connect sessions' certificates
+and tokens in ``spark_connect``) -> ``workers`` (one process per session, running
+``worker``, or ``connect_proxy`` for a Spark Connect session; its output the session's
+log) and ``result_store`` (large outputs in S3, shaped by ``outputs``).
 """
 
 from __future__ import annotations

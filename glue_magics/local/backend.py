@@ -18,19 +18,30 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from glue_magics.local import spark_connect
+from glue_magics.local.connect_proxy import JVM_STOP_SECONDS
 from glue_magics.local.exceptions import (
     AlreadyExists,
     EntityNotFound,
     IdempotentParameterMismatch,
+    IllegalSessionState,
     InvalidInput,
+    OperationNotSupported,
     ServiceError,
     SessionNotFound,
 )
-from glue_magics.local.models import Session, SessionRequest, Statement
+from glue_magics.local.models import (
+    SPARK_CONNECT,
+    SPARK_CONNECT_REGIONS,
+    Session,
+    SessionRequest,
+    SparkConnect,
+    Statement,
+)
 from glue_magics.local.outputs import ended_output, shape_output
 from glue_magics.local.result_store import ResultStore
 from glue_magics.local.settings import EndpointSettings
-from glue_magics.local.workers import WorkerProcess, Workers
+from glue_magics.local.workers import WorkerProcess, Workers, pid_alive
 
 T = TypeVar("T")
 #: ListSessions' page when MaxResults is not given; ListStatements' page (it has none).
@@ -41,6 +52,8 @@ MAX_TAGS = 50
 #: Statements to hand to workers once the lock is released (a full pipe must not stall
 #: every request).
 Sends = list[tuple[WorkerProcess, Statement]]
+#: A Spark Connect session's program may take this long to end its JVM before it is killed.
+CONNECT_GRACE_SECONDS = JVM_STOP_SECONDS + 5
 
 
 def _token(after: int) -> str:
@@ -87,6 +100,7 @@ class Backend:
         self.sessions_created = 0
         self.closed = False
         self.workers = Workers()
+        self.certificates = spark_connect.Certificates()
         # Started with the first session: an endpoint that never serves (or whose port is
         # taken) leaves no thread behind.
         self._reaper: threading.Thread | None = None
@@ -150,14 +164,25 @@ class Backend:
 
     # ----------------------------------------------------------------- sessions
     def create_session(self, request: SessionRequest) -> dict[str, Any]:
-        """Create a session and start its worker; its ``Session`` as the reply shows it."""
+        """Create a session and start its worker (a statement worker, or a Spark Connect
+        session's server and proxy); its ``Session`` as the reply shows it."""
         with self.lock:
             existing = self.sessions.get(request.id)
             if existing is not None:
                 if existing.request.members == request.members:
                     raise AlreadyExists(request.id)
                 raise IdempotentParameterMismatch(request.id)
+        connect = request.session_type == SPARK_CONNECT
+        if connect and self.settings.region not in SPARK_CONNECT_REGIONS:
+            # "Region availability" (interactive-sessions-spark-connect), in the words the
+            # model gives this error: "The operation is not available in the region."
+            raise OperationNotSupported(
+                f"SessionType SPARK_CONNECT is not available in the region "
+                f"{self.settings.region}; use one of {', '.join(SPARK_CONNECT_REGIONS)}"
+            )
         session = Session.create(request, time.time(), self.settings.provision_seconds)
+        if connect:
+            session.connect = SparkConnect(key=spark_connect.new_key())
         with self.lock:
             if request.id in self.sessions:  # lost a race with the same Id
                 raise AlreadyExists(request.id)
@@ -175,7 +200,15 @@ class Backend:
             session.number = self.sessions_created
             self.wake.notify_all()
             wire = session.to_wire(time.time(), self.settings)
-        log_path = self.workers.spawn(session.id, SessionWorker(self, session))
+        if connect:
+            log_path = self.workers.spawn(
+                session.id,
+                ConnectWorker(self, session),
+                program=spark_connect.PROGRAM,
+                grace=CONNECT_GRACE_SECONDS,
+            )
+        else:
+            log_path = self.workers.spawn(session.id, SessionWorker(self, session))
         with self.lock:
             session.log_path = log_path
         return wire
@@ -243,10 +276,58 @@ class Backend:
                 )
             return session.spark_ui
 
+    def get_session_endpoint(self, session_id: str) -> dict[str, Any]:
+        """A READY Spark Connect session's Url and a new token (``SessionEndpoint``).
+
+        Errors: a session that does not exist is EntityNotFoundException; one not READY
+        (still PROVISIONING, or ended) is IllegalSessionStateException, the two codes
+        sagemaker-studio's Glue client reads as "session gone or not in ready state".  A
+        LIVY session is InvalidInputException: the model lists it, with
+        OperationNotSupportedException, and nothing public says which the service sends,
+        so this is our choice.  A new token each call; earlier ones stay valid until they
+        expire.  Asking is not activity: it does not hold off the idle timeout.
+        """
+        now = time.time()
+        with self.lock:
+            session = self._get(session_id)
+            if session.connect is None:
+                raise InvalidInput(
+                    f"Session {session.id} is a LIVY session; GetSessionEndpoint is for "
+                    "sessions created with SessionType SPARK_CONNECT"
+                )
+            status = session.status(now)
+            if status != "READY":
+                raise IllegalSessionState(
+                    f"Session {session.id} is {status}; GetSessionEndpoint needs a READY session"
+                )
+            expires = round(now + self.settings.connect_token_seconds, 3)
+            return {
+                "Url": session.connect.url(),
+                "AuthToken": spark_connect.mint_token(session.connect.key, expires),
+                "AuthTokenExpirationTime": expires,
+            }
+
     # ----------------------------------------------------------------- statements
+    def _statement_session(self, session_id: str, operation: str) -> Session:
+        """The session named, if it takes statements (under the lock).
+
+        "Statement APIs (RunStatement, CancelStatement, GetStatement, and ListStatements)
+        are not supported for Spark Connect sessions" (interactive-sessions-spark-connect).
+        The service's error for it is not public: InvalidInputException, which all four
+        operations list, is our choice."""
+        session = self._get(session_id)
+        if session.connect is not None:
+            raise InvalidInput(
+                f"Session {session.id} is a SPARK_CONNECT session; {operation} is not "
+                "supported for it (statements are for LIVY sessions): connect with "
+                "GetSessionEndpoint and pyspark's Spark Connect client"
+            )
+        return session
+
     def run_statement(self, session_id: str, code: str) -> int:
         """Queue ``code`` in a READY session; the statement's Id."""
         with self.lock:
+            self._statement_session(session_id, "RunStatement")
             session = self._ready(session_id, "statements need a READY session")
             statement = Statement(id=session.next_statement, code=code)
             session.next_statement += 1
@@ -257,8 +338,10 @@ class Backend:
         _send(sends)
         return statement.id
 
-    def _statement(self, session_id: str, statement_id: int) -> tuple[Session, Statement]:
-        session = self._get(session_id)
+    def _statement(
+        self, session_id: str, statement_id: int, operation: str
+    ) -> tuple[Session, Statement]:
+        session = self._statement_session(session_id, operation)
         statement = session.statements.get(statement_id)
         if statement is None:
             raise EntityNotFound(f"Statement {statement_id} not found in session {session.id}")
@@ -266,14 +349,15 @@ class Backend:
 
     def get_statement(self, session_id: str, statement_id: int) -> dict[str, Any]:
         with self.lock:
-            return self._statement(session_id, statement_id)[1].to_wire()
+            return self._statement(session_id, statement_id, "GetStatement")[1].to_wire()
 
     def list_statements(
         self, session_id: str, next_token: str | None
     ) -> tuple[list[dict[str, Any]], str]:
         after = _after(next_token)
         with self.lock:
-            statements = list(self._get(session_id).statements.values())
+            session = self._statement_session(session_id, "ListStatements")
+            statements = list(session.statements.values())
             page, token = _page(statements, lambda s: s.id, after, STATEMENT_PAGE)
             return [s.to_wire() for s in page], token
 
@@ -281,7 +365,7 @@ class Backend:
         """A waiting statement is CANCELLED now; a running one CANCELLING until its worker
         takes the interrupt (or is killed for ignoring it)."""
         with self.lock:
-            session, statement = self._statement(session_id, statement_id)
+            session, statement = self._statement(session_id, statement_id, "CancelStatement")
             if statement.state == "WAITING":
                 session.queue.remove(statement.id)
                 statement.finish("CANCELLED", time.time())
@@ -355,15 +439,28 @@ class Backend:
 
     # ----------------------------------------------------------------- shutdown
     def worker_pids(self) -> list[int]:
-        """Process ids of the worker processes still alive."""
+        """Process ids of the worker processes still alive (Spark Connect sessions'
+        programs included)."""
         return self.workers.pids()
 
+    def spark_connect_pids(self) -> list[int]:
+        """Process ids of the Spark Connect sessions' JVMs still alive."""
+        with self.lock:
+            pids = [s.connect.jvm_pid for s in self.sessions.values() if s.connect is not None]
+        return [pid for pid in pids if pid is not None and pid_alive(pid)]
+
     def close(self) -> None:
-        """End every worker and wait for them, so none outlives the endpoint."""
+        """End every worker and JVM and wait for them, so none outlives the endpoint."""
         with self.lock:
             self.closed = True
             self.wake.notify_all()
         self.workers.close()
+        # A program killed after its grace leaves its JVM to the parent-death signal: wait
+        # for that too (bounded), so nothing is left when this returns.
+        deadline = time.monotonic() + 5
+        while self.spark_connect_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.certificates.close()
         if self._reaper is not None:
             self._reaper.join(timeout=5)
 
@@ -453,3 +550,71 @@ class SessionWorker:
             session.running = None
             session.last_activity = statement.completed_on or time.time()
             return self.backend.pump(session)
+
+
+class ConnectWorker:
+    """A Spark Connect session's side of its program (:mod:`connect_proxy`): hands it its
+    configuration, and turns its events into the session's state."""
+
+    def __init__(self, backend: Backend, session: Session) -> None:
+        self.backend = backend
+        self.session = session
+        assert session.connect is not None
+        self.connect = session.connect
+
+    def started(self, worker: WorkerProcess) -> None:
+        backend = self.backend
+        try:
+            config = spark_connect.session_config(
+                self.session.id, self.connect.key, backend.certificates, backend.settings
+            )
+        except RuntimeError as exc:
+            config = None
+            self.failed(str(exc))
+        with backend.lock:
+            self.session.worker = worker
+            if self.session.ended_status is not None or backend.closed:
+                worker.kill()
+                return
+        if config is not None:
+            worker.command(config)
+
+    def not_started(self, reason: str) -> None:
+        self.failed(reason)
+
+    def failed(self, reason: str) -> None:
+        with self.backend.lock:
+            if self.session.ended_status is None:
+                self.backend.end(self.session, "FAILED", time.time(), reason)
+
+    def event(self, event: dict[str, Any]) -> None:
+        kind, now = event.get("event"), time.time()
+        if kind == "failed":
+            self.failed(str(event.get("reason") or "the Spark Connect server failed"))
+            return
+        with self.backend.lock:
+            connect, session = self.connect, self.session
+            if kind == "spawned":
+                connect.jvm_pid = int(event["pid"])
+            elif kind == "ready" and session.ended_status is None:
+                connect.host, connect.port = str(event["host"]), int(event["port"])
+                connect.server_port = int(event["server_port"])
+                connect.ready = True
+                session.ready_at = max(session.ready_at, now)
+                self.backend.wake.notify_all()  # the idle deadline starts now
+            elif kind == "calls":
+                connect.calls = max(0, int(event["active"]))
+                session.last_activity = now
+                self.backend.wake.notify_all()
+
+    def exited(self, code: int) -> None:
+        backend, session = self.backend, self.session
+        with backend.lock:
+            if session.ended_status is None and not backend.closed:
+                backend.end(
+                    session,
+                    "FAILED",
+                    time.time(),
+                    f"The session's Spark Connect process exited unexpectedly (code {code})",
+                )
+            backend.wake.notify_all()

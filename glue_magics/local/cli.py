@@ -19,6 +19,8 @@ SECONDS = (
     ("provision_seconds", "time a new session spends PROVISIONING"),
     ("minute_seconds", "seconds per minute of Timeout/IdleTimeout, to scale them down"),
     ("stop_seconds", "time a stopped session spends STOPPING"),
+    ("connect_token_seconds", "life of the tokens GetSessionEndpoint issues (Spark Connect)"),
+    ("connect_start_seconds", "time a Spark Connect server may take to answer before FAILED"),
 )
 
 
@@ -110,6 +112,16 @@ def add_parser(subparsers: Any) -> None:
         help="answer only requests signed with a key pair generated for this run and printed "
         "at start, whatever credentials the environment has",
     )
+    parser.add_argument(
+        "--connect-port",
+        type=int,
+        default=DEFAULTS.connect_port,
+        metavar="PORT",
+        help="port of each Spark Connect session's TLS proxy: 443 (as AWS's recipe connects "
+        "to; each session on an address of its own in 127.0.0.0/8) or 0 for a free port on "
+        "127.0.0.1 that the session's Url names; 443 falls back to 0 where it cannot be "
+        "bound (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(func=run)
@@ -177,6 +189,14 @@ def run(args: argparse.Namespace) -> int:
     print(credentials_note(endpoint), flush=True)
     if args.fault:
         print(f"Faults: {faults!r}", flush=True)
+    try:
+        print(
+            f"Spark Connect sessions: TLS from {endpoint.connect_ca_file} "
+            "(trust it, e.g. GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=that file)",
+            flush=True,
+        )
+    except RuntimeError as exc:  # no cryptography: statement sessions only
+        print(f"Spark Connect sessions: unavailable ({exc})", flush=True)
     if args.results_bucket:
         print(
             f"Results over {args.result_inline_limit} bytes go to "

@@ -31,6 +31,23 @@ class InvalidInput(ServiceError):
         super().__init__("InvalidInputException", message)
 
 
+class IllegalSessionState(ServiceError):
+    """A session in a state the operation cannot act on (GetSessionEndpoint before READY).
+
+    sagemaker-studio's Glue interceptor reads this code, with EntityNotFoundException, as
+    "session gone or not in ready state" (``utils/spark/session/glue/interceptors.py``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("IllegalSessionStateException", message)
+
+
+class OperationNotSupported(ServiceError):
+    """What the model documents as "The operation is not available in the region"."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("OperationNotSupportedException", message)
+
+
 class EntityNotFound(ServiceError):
     """A session, statement or tagged resource that does not exist (or no longer does)."""
 

@@ -22,13 +22,50 @@ if TYPE_CHECKING:
     from glue_magics.local.settings import EndpointSettings
     from glue_magics.local.workers import WorkerProcess
 
-GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
+GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0", "5.1")
 DEFAULT_GLUE_VERSION = "5.0"
 COMMAND_NAMES = ("glueetl", "gluestreaming", "glueray")
 DEFAULT_TIMEOUT_MINUTES = 2880
 DEFAULT_WORKER_TYPE, DEFAULT_WORKERS = "G.1X", 5
 #: Members of a CreateSession request that GetSession sends back as they were given.
-ECHOED = ("Description", "Connections", "SecurityConfiguration")
+ECHOED = ("Description", "Connections", "SecurityConfiguration", "SessionType")
+
+# Spark Connect sessions (SessionType, botocore's Glue model: LIVY | SPARK_CONNECT).  The
+# rules are AWS's "Using Spark Connect with AWS Glue interactive sessions" page
+# (interactive-sessions-spark-connect), "Considerations and limitations" and "Region
+# availability"; how the service words a refusal is not public, so the messages are ours.
+LIVY, SPARK_CONNECT = "LIVY", "SPARK_CONNECT"
+#: "Spark Connect is available for AWS Glue interactive sessions running AWS Glue version
+#: 5.1 and later."
+SPARK_CONNECT_MIN_VERSION = "5.1"
+#: The Spark command.  Every example AWS gives uses ``glueetl``; Ray is not Spark, and
+#: streaming sessions are not named: refusing ``glueray`` and ``gluestreaming`` is our
+#: choice, not a documented rule.
+SPARK_CONNECT_COMMANDS = ("glueetl",)
+#: "Fine-grained access control through Lake Formation is not supported for Spark Connect
+#: sessions" (sagemaker-studio forces this argument to "false" for them).
+LAKE_FORMATION_FGAC = "--enable-lakeformation-fine-grained-access"
+#: "Region availability": where the service offers Spark Connect sessions.
+SPARK_CONNECT_REGIONS = (
+    "ap-south-1",  # Mumbai
+    "ap-northeast-2",  # Seoul
+    "ap-southeast-1",  # Singapore
+    "ap-southeast-2",  # Sydney
+    "ap-northeast-1",  # Tokyo
+    "ca-central-1",
+    "eu-central-1",  # Frankfurt
+    "eu-west-1",  # Ireland
+    "eu-west-2",  # London
+    "eu-west-3",  # Paris
+    "eu-north-1",  # Stockholm
+    "sa-east-1",  # Sao Paulo
+    "us-east-2",
+    "us-east-1",
+    "us-west-2",
+)
+#: "The session typically takes 20-30 seconds to reach READY state" (the connecting page):
+#: what Progress rises against while a Spark Connect server starts.
+SPARK_CONNECT_TYPICAL_START_SECONDS = 30.0
 
 
 @dataclass
@@ -66,6 +103,10 @@ class Statement:
         return out
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
 @dataclass(frozen=True)
 class SessionRequest:
     """CreateSession's arguments, read from a body the model has validated.
@@ -86,6 +127,7 @@ class SessionRequest:
     default_arguments: dict[str, str]
     tags: dict[str, str]
     members: dict[str, Any]
+    session_type: str = LIVY
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> SessionRequest:
@@ -104,6 +146,7 @@ class SessionRequest:
             default_arguments=dict(members.get("DefaultArguments", {})),
             tags=dict(members.get("Tags", {})),
             members=members,
+            session_type=members.get("SessionType", LIVY),
         )
 
     def settle(self) -> tuple[str, float, str | None, int | None]:
@@ -133,7 +176,48 @@ class SessionRequest:
             raise InvalidInput(f"MaxCapacity {capacity} must be greater than 0")
         if capacity is None and worker_type is None:
             worker_type, workers = DEFAULT_WORKER_TYPE, DEFAULT_WORKERS
+        if self.session_type == SPARK_CONNECT:
+            self._spark_connect(version, name)
         return version, billed_dpus(capacity, worker_type, workers), worker_type, workers
+
+    def _spark_connect(self, version: str, command: str) -> None:
+        """The documented limits of a SPARK_CONNECT session (see SPARK_CONNECT_* above)."""
+        if _version(version) < _version(SPARK_CONNECT_MIN_VERSION):
+            given = "" if "GlueVersion" in self.members else " (the default)"
+            raise InvalidInput(
+                f"SessionType SPARK_CONNECT needs GlueVersion {SPARK_CONNECT_MIN_VERSION} or "
+                f"later; GlueVersion is '{version}'{given}"
+            )
+        if command not in SPARK_CONNECT_COMMANDS:
+            raise InvalidInput(
+                f"SessionType SPARK_CONNECT needs Command.Name "
+                f"{' or '.join(SPARK_CONNECT_COMMANDS)}; Command.Name is '{command}'"
+            )
+        if self.default_arguments.get(LAKE_FORMATION_FGAC, "").lower() == "true":
+            raise InvalidInput(
+                f"Lake Formation fine-grained access control is not supported for Spark "
+                f"Connect sessions; remove DefaultArguments {LAKE_FORMATION_FGAC} or set it "
+                "to false"
+            )
+
+
+@dataclass
+class SparkConnect:
+    """A Spark Connect session's server, as its program reports it."""
+
+    key: bytes  # the HMAC key of its tokens
+    host: str | None = None
+    port: int | None = None
+    jvm_pid: int | None = None
+    server_port: int | None = None  # the JVM's own, on 127.0.0.1: only the proxy gets in
+    ready: bool = False
+    calls: int = 0  # gRPC calls in flight: the session is busy, not idle
+
+    def url(self) -> str:
+        """``sc://HOST`` on port 443, as the service's Url (AWS's recipe adds ``:443``);
+        ``sc://HOST:PORT`` on any other port."""
+        host = f"[{self.host}]" if self.host and ":" in self.host else self.host
+        return f"sc://{host}" if self.port == 443 else f"sc://{host}:{self.port}"
 
 
 @dataclass
@@ -155,10 +239,11 @@ class Session:
     queue: collections.deque[int] = field(default_factory=collections.deque)
     running: int | None = None
     next_statement: int = 1
-    worker: WorkerProcess | None = None
+    worker: WorkerProcess | None = None  # the statement worker, or the Spark Connect program
     worker_ready: bool = False
     log_path: str | None = None  # its system log: what its worker (and Spark) wrote
     spark_ui: str | None = None  # its Spark UI, while Spark runs in it (GetDashboardUrl)
+    connect: SparkConnect | None = None  # a SPARK_CONNECT session's server
 
     @classmethod
     def create(cls, request: SessionRequest, now: float, provision_seconds: float) -> Session:
@@ -182,14 +267,20 @@ class Session:
         return self.request.id
 
     def busy(self) -> bool:
-        return self.running is not None or bool(self.queue)
+        """Running a statement (or holding queued ones), or serving a Spark Connect call."""
+        calls = self.connect.calls if self.connect is not None else 0
+        return self.running is not None or bool(self.queue) or calls > 0
+
+    def starting(self) -> bool:
+        """A Spark Connect session whose server has not answered yet."""
+        return self.connect is not None and not self.connect.ready
 
     def status(self, now: float) -> str:
         if self.ended_status is not None:
             if self.ended_at is not None and now < self.ended_at:
                 return "STOPPING"
             return self.ended_status
-        if now < self.ready_at:
+        if now < self.ready_at or self.starting():
             return "PROVISIONING"
         return "READY"
 
@@ -199,7 +290,7 @@ class Session:
             return None
         hard = self.created_on + self.request.timeout * minute_seconds
         reason = f"Session timed out after {self.request.timeout} minutes"
-        if self.busy():
+        if self.busy() or self.starting():
             return hard, reason
         idle = max(self.last_activity, self.ready_at)
         idle += self.request.idle_timeout * minute_seconds
@@ -243,8 +334,11 @@ class Session:
         if status == "READY" and settings.busy_status and self.busy():
             status = "BUSY"  # in the model AWS's kernel ships; a live session all the same
         if status == "PROVISIONING":
-            progress = 100.0 * (now - self.created_on) / max(settings.provision_seconds, 1e-9)
-            progress = min(100.0, max(0.0, progress))
+            expected, most = settings.provision_seconds, 100.0
+            if self.connect is not None:  # unknown: rise towards the usual, stop short
+                expected, most = max(expected, SPARK_CONNECT_TYPICAL_START_SECONDS), 95.0
+            progress = 100.0 * (now - self.created_on) / max(expected, 1e-9)
+            progress = min(most, max(0.0, progress))
         else:
             progress = 100.0
         command = dict(self.request.command)

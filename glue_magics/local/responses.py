@@ -66,6 +66,7 @@ class Responses:
             "ListSessions": self.list_sessions,
             "StopSession": self.stop_session,
             "DeleteSession": self.delete_session,
+            "GetSessionEndpoint": self.get_session_endpoint,
             "RunStatement": self.run_statement,
             "GetStatement": self.get_statement,
             "ListStatements": self.list_statements,
@@ -113,6 +114,9 @@ class Responses:
     def delete_session(self, body: Body) -> Body:
         self.backend.delete_session(body["Id"])
         return {"Id": body["Id"]}
+
+    def get_session_endpoint(self, body: Body) -> Body:
+        return {"SparkConnect": self.backend.get_session_endpoint(body["SessionId"])}
 
     # ----------------------------------------------------------------- statements
     def run_statement(self, body: Body) -> Body:

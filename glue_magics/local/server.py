@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from glue_magics.local import auth
@@ -248,8 +249,11 @@ class LocalEndpoint:
     ``s3://<bucket>/glue-magics/<session>/<statement>/`` as ``result.json``, ``stdout.txt``
     and ``stderr.txt`` (PutObject to ``s3_endpoint_url``, or the S3 botocore finds) and
     Output.Data is MimeType ``text/uri-list`` with their URIs, as the service sends.
-    ``busy_status`` makes a READY session report BUSY while a statement waits or runs;
-    ``statement_states="completed"`` answers COMPLETED/FAILED instead of Livy's AVAILABLE.
+    ``busy_status`` makes a READY session report BUSY while a statement waits or runs (or
+    a Spark Connect call is served); ``statement_states="completed"`` answers
+    COMPLETED/FAILED instead of Livy's AVAILABLE.  ``SessionType="SPARK_CONNECT"`` sessions
+    run Spark's own Spark Connect server behind a token-checking TLS proxy (see
+    :mod:`glue_magics.local.spark_connect`); :attr:`connect_ca_file` is what clients trust.
 
     It answers only requests signed (SigV4) by ``credentials`` (see
     :func:`glue_magics.local.auth.resolve`): a client it hands them to, or one with the same
@@ -354,8 +358,22 @@ class LocalEndpoint:
         return self.backend.sessions_created
 
     def worker_pids(self) -> list[int]:
-        """Process ids of the worker processes still alive."""
+        """Process ids of the worker processes still alive (a Spark Connect session's
+        program included)."""
         return self.backend.worker_pids()
+
+    def spark_connect_pids(self) -> list[int]:
+        """Process ids of the Spark Connect sessions' JVMs still alive."""
+        return self.backend.spark_connect_pids()
+
+    @property
+    def connect_ca_file(self) -> Path:
+        """The certificate (PEM) of the authority that signs the Spark Connect sessions'
+        TLS certificates: a client trusts it to connect with ``use_ssl=true`` and
+        verification on (``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH``, or
+        ``grpc.ssl_channel_credentials(root_certificates=...)``).  Made at first use; it
+        needs ``cryptography`` (the spark-connect extra); removed when the endpoint stops."""
+        return self.backend.certificates.ca_file
 
     # ----------------------------------------------------------------- requests
     def dispatch(self, target: str, operation: str, raw: bytes) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Every check runs when it is built, so a bad setting raises before any thread sta
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +21,13 @@ DEFAULT_RESULT_INLINE_LIMIT = 256 * 1024
 #: (Output.Status "error"), as Livy does; "completed" answers COMPLETED and FAILED, the
 #: other states AWS's Glue kernel handles (BaseKernel._construct_reply_content).
 STATEMENT_STATE_MODES = ("livy", "completed")
+#: How long a Spark Connect session's auth token lives: AWS's own client says Glue's are
+#: "valid for ~30 minutes" (sagemaker-studio, ``utils/spark/session/glue/interceptors.py``),
+#: and apache/spark PR 56496 names "AWS Athena Spark Connect with 30-min auth tokens".
+DEFAULT_CONNECT_TOKEN_SECONDS = 30 * 60.0
+#: The port a Spark Connect session's proxy listens on: the one AWS's recipe appends to the
+#: Url ("interactive-sessions-spark-connect-connecting": ``f"{Url}:443/;use_ssl=true;..."``).
+DEFAULT_CONNECT_PORT = 443
 #: S3's rules for a bucket name (AWS docs, "General purpose bucket naming rules"): 3-63
 #: characters of a-z, 0-9, '.' and '-', a letter or digit at each end, no '..'.
 _BUCKET = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -35,7 +43,12 @@ class EndpointSettings:
     bytes go (through ``s3_endpoint_url``, or the S3 botocore finds); ``busy_status``: a
     READY session reports BUSY while a statement waits or runs; ``statement_states``: one
     of :data:`STATEMENT_STATE_MODES`; ``cancel_grace_seconds``: how long a cancelled
-    statement may ignore SIGINT before its worker is killed.
+    statement may ignore SIGINT before its worker is killed.  Spark Connect sessions:
+    ``connect_token_seconds`` is the life of the tokens GetSessionEndpoint issues;
+    ``connect_port`` the port each session's proxy takes (443, on an address of its own in
+    127.0.0.0/8, as AWS's recipe connects to; 0 for a free port on 127.0.0.1, which the Url
+    then names); ``connect_start_seconds`` how long Spark's server may take to answer before
+    the session is FAILED.
 
     Requests must be signed (SigV4) by the endpoint's credentials: with
     ``generate_credentials`` a pair made for this run; else those of ``profile``, or of the
@@ -60,6 +73,9 @@ class EndpointSettings:
     result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT
     profile: str | None = None
     generate_credentials: bool = False
+    connect_token_seconds: float = DEFAULT_CONNECT_TOKEN_SECONDS
+    connect_port: int = DEFAULT_CONNECT_PORT
+    connect_start_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host) and not self.allow_remote:
@@ -75,6 +91,17 @@ class EndpointSettings:
             )
         for name in ("provision_seconds", "minute_seconds", "stop_seconds"):
             object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("connect_token_seconds", "connect_start_seconds"):
+            value = float(getattr(self, name))
+            if not 0 < value < math.inf:
+                raise ValueError(f"{name.replace('_', ' ')} {value:g} must be above 0 and finite")
+            object.__setattr__(self, name, value)
+        port = self.connect_port
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(
+                f"connect port {port!r} is not a port; use 0-65535 (443 as AWS's recipe "
+                "connects to, 0 for any free port)"
+            )
         object.__setattr__(self, "busy_status", bool(self.busy_status))
         object.__setattr__(self, "generate_credentials", bool(self.generate_credentials))
         if self.profile is not None and (not isinstance(self.profile, str) or not self.profile):

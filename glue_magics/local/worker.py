@@ -49,7 +49,7 @@ class Rich(NamedTuple):
     encoded: bool = False
 
 
-class _Channel:
+class Channel:
     """Writes events to the endpoint; one write per event so lines never interleave."""
 
     def __init__(self, fd: int) -> None:
@@ -107,6 +107,11 @@ class _Interrupts:
             raise KeyboardInterrupt
 
 
+def spark_master() -> str:
+    """The Spark master of the local sessions' Spark (``GLUE_MAGICS_SPARK_MASTER``)."""
+    return os.environ.get("GLUE_MAGICS_SPARK_MASTER", "local[*]")
+
+
 class _LazySpark:
     """``spark`` for statements: the SparkSession is built at first use, so sessions start
     fast and pay for the JVM only when they need it."""
@@ -120,9 +125,8 @@ class _LazySpark:
         if session is None:
             from pyspark.sql import SparkSession
 
-            master = os.environ.get("GLUE_MAGICS_SPARK_MASTER", "local[*]")
             app_name = object.__getattribute__(self, "_app_name")
-            builder = SparkSession.builder.master(master).appName(app_name)
+            builder = SparkSession.builder.master(spark_master()).appName(app_name)
             # A free port, not 4040 and up: sessions and other Sparks share this machine (the
             # endpoint sets SPARK_LOCAL_IP, so the UI listens on loopback only).
             session = builder.config("spark.ui.port", "0").getOrCreate()
@@ -244,7 +248,7 @@ class Worker:
     """Executes statements like Livy's REPL: stdout, then the repr of a last expression,
     and ``%`` magic lines (``%table``, ``%json``, ``%matplot``, ``%plotly``)."""
 
-    def __init__(self, channel: _Channel) -> None:
+    def __init__(self, channel: Channel) -> None:
         self.channel = channel
         self.count = 0
         self.current: int | None = None
@@ -432,8 +436,25 @@ def _parse(text: str, start: int, filename: str) -> ast.Module:
     return ast.increment_lineno(tree, start - 1)
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL us when the parent thread that forked us ends."""
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process; a zombie (ended, not yet reaped) is not, and
+    another user's is (we may not signal it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc here: kill(0) is all we can know
+        return True
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL us when the parent thread that forked us ends (also run as a
+    ``preexec_fn``, so a child the worker starts dies with the worker)."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -479,8 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result_fd, parent_pid = int(args[0]), int(args[1])
     os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: %matplot draws off screen
-    _die_with_parent(parent_pid)
-    channel = _Channel(result_fd)
+    die_with_parent(parent_pid)
+    channel = Channel(result_fd)
     worker = Worker(channel)
     signal.signal(signal.SIGINT, worker.interrupts.handler)
     commands: queue.Queue[dict[str, Any] | None] = queue.Queue()

@@ -1,8 +1,10 @@
 """The worker processes of the local endpoint: spawn, read events, interrupt, reap, kill.
 
-One ``python -m glue_magics.local.worker`` per session (the child program, in
-:mod:`glue_magics.local.worker`): commands go in as JSON lines on its stdin, events come
-back as JSON lines on a pipe of their own, so what a statement prints cannot corrupt them.
+One process per session: ``python -m glue_magics.local.worker`` for a statement session
+(:mod:`glue_magics.local.worker`), ``python -m glue_magics.local.connect_proxy`` for a
+Spark Connect one (:mod:`glue_magics.local.connect_proxy`).  Commands go in as JSON lines on
+its stdin, events come back as JSON lines on a pipe of their own, so what a statement
+prints cannot corrupt them.
 One reader thread per worker hands each event to the session's :class:`Listener` the
 instant it arrives, then waits for the process and says how it ended.  What the events
 mean for a session is the backend's business; none of it is decided here.
@@ -26,7 +28,9 @@ import tempfile
 import threading
 from typing import IO, Any, Protocol
 
-from glue_magics.local.worker import log_line
+from glue_magics.local.worker import log_line, pid_alive
+
+__all__ = ["Listener", "WorkerProcess", "Workers", "parse_event", "pid_alive"]
 
 
 class Listener(Protocol):
@@ -45,17 +49,29 @@ class Listener(Protocol):
         """The worker's event pipe closed and the process ended with ``code``."""
 
 
-class WorkerProcess:
-    """One session's worker: its process and command pipe."""
+#: The statement sessions' program.
+WORKER_PROGRAM = "glue_magics.local.worker"
 
-    def __init__(self, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+
+class WorkerProcess:
+    """One session's worker: its process and command pipe.  ``grace``: how long it may take
+    to end once its stdin closes before it is killed (0: killed at once)."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], log: IO[bytes], grace: float = 0.0
+    ) -> None:
         self.process = process
         self.pid = process.pid
         self.log = log  # the endpoint's own handle on the session's log, for its lines
+        self.grace = grace
 
     def send(self, statement_id: int, code: str) -> None:
         """Hand the worker a statement; a worker already gone is left to its reader."""
-        payload = json.dumps({"id": statement_id, "code": code}) + "\n"
+        self.command({"id": statement_id, "code": code})
+
+    def command(self, message: dict[str, Any]) -> None:
+        """One JSON line on the worker's stdin; a worker already gone is left to its reader."""
+        payload = json.dumps(message) + "\n"
         stdin = self.process.stdin
         if stdin is None:
             return
@@ -74,12 +90,22 @@ class WorkerProcess:
                 pass
 
     def kill(self) -> None:
-        """End the worker now (closing its stdin first ends it cleanly if it is idle)."""
+        """End the worker: close its stdin (an idle worker then ends cleanly) and kill it,
+        at once or, with a ``grace``, if it has not ended by then."""
         if self.process.poll() is not None:
             return
         self._close_stdin()
+        if self.grace > 0:
+            timer = threading.Timer(self.grace, self._kill_now)
+            timer.daemon = True
+            timer.start()
+        else:
+            self._kill_now()
+
+    def _kill_now(self) -> None:
         try:
-            self.process.kill()
+            if self.process.poll() is None:
+                self.process.kill()
         except OSError:
             pass
 
@@ -127,23 +153,32 @@ class Workers:
         self._logs: str | None = None  # the directory of the sessions' logs, made at first use
         self._spawned = 0
 
-    def spawn(self, session_id: str, listener: Listener) -> str:
-        """Start a worker for ``session_id`` soon; ``listener`` hears how it goes.  Returns
-        the path of the session's log, which exists from now on (empty until it starts)."""
+    def spawn(
+        self,
+        session_id: str,
+        listener: Listener,
+        program: str = WORKER_PROGRAM,
+        grace: float = 0.0,
+    ) -> str:
+        """Start ``python -m PROGRAM`` for ``session_id`` soon; ``listener`` hears how it
+        goes; ``grace``: see :class:`WorkerProcess`.  Returns the path of the session's log,
+        which exists from now on (empty until it starts)."""
         with self._lock:
             if self._logs is None:
                 self._logs = tempfile.mkdtemp(prefix="glue-local-logs-")  # mode 0700
             self._spawned += 1
             path = os.path.join(self._logs, f"session-{self._spawned}.log")
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        self._spawner.submit(self._start, session_id, listener, path)
+        self._spawner.submit(self._start, session_id, listener, path, program, grace)
         return path
 
-    def _start(self, session_id: str, listener: Listener, path: str) -> None:
+    def _start(
+        self, session_id: str, listener: Listener, path: str, program: str, grace: float
+    ) -> None:
         read_fd, write_fd = os.pipe()
         env = dict(os.environ, GLUE_MAGICS_SESSION_ID=session_id, PYTHONUNBUFFERED="1")
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # Spark's UI and driver on loopback
-        argv = [sys.executable, "-m", "glue_magics.local.worker", str(write_fd), str(os.getpid())]
+        argv = [sys.executable, "-m", program, str(write_fd), str(os.getpid())]
         log = open(path, "ab", buffering=0)  # kept while the worker lives: its exit line
         log.write(log_line("INFO", f"starting the worker of session {session_id}", "Endpoint"))
         try:
@@ -164,7 +199,7 @@ class Workers:
             listener.not_started(f"worker did not start: {exc}")
             return
         os.close(write_fd)
-        worker = WorkerProcess(process, log)
+        worker = WorkerProcess(process, log, grace)
         with self._lock:
             self._running.append(worker)
         listener.started(worker)
@@ -204,17 +239,14 @@ class Workers:
     def close(self) -> None:
         """End every worker and wait for them and their readers.  The caller has made
         sure no new session asks for one (a start already queued still runs, and its
-        ``started`` must kill what it is given)."""
+        ``started`` must kill what it is given).
+
+        The spawner thread ends last: the workers' parent-death signal follows it, and
+        would SIGKILL a worker still ending gracefully (a Spark Connect session's program
+        stopping its JVM)."""
+        self._end(self._snapshot())
         self._spawner.shutdown(wait=True)
-        with self._lock:
-            running = list(self._running)
-        for worker in running:
-            worker.kill()
-        for worker in running:
-            try:
-                worker.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+        self._end(self._snapshot())
         with self._lock:
             readers = list(self._readers)
         for thread in readers:
@@ -222,15 +254,20 @@ class Workers:
         if self._logs is not None:  # the sessions' logs go with the endpoint
             shutil.rmtree(self._logs, ignore_errors=True)
 
+    def _snapshot(self) -> list[WorkerProcess]:
+        with self._lock:
+            return list(self._running)
 
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` is a live process; a zombie (ended, not yet reaped) is not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:  # no /proc here: kill(0) is all we can know
-        return True
+    @staticmethod
+    def _end(workers: list[WorkerProcess]) -> None:
+        for worker in workers:
+            worker.kill()
+        for worker in workers:
+            try:
+                worker.process.wait(timeout=worker.grace + 5)
+            except subprocess.TimeoutExpired:
+                worker._kill_now()
+                try:
+                    worker.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass

@@ -88,10 +88,23 @@ def interrupt_main_when(condition: Callable[[], bool]) -> threading.Thread:
     return thread
 
 
-def running(client: Any, session_id: str) -> Callable[[], bool]:
-    """The session has a RUNNING statement."""
-    return lambda: any(
-        s["State"] == "RUNNING" for s in client.list_statements(SessionId=session_id)["Statements"]
+def polled(ep: Any) -> Callable[[], bool]:
+    """The client has asked GetStatement since now: RunStatement has answered, so a Ctrl-C
+    lands in the wait for the statement (a RUNNING statement alone can be seen while the
+    client still reads RunStatement's answer)."""
+    before = ep.calls["GetStatement"]
+    return lambda: ep.calls["GetStatement"] > before
+
+
+def running(client: Any, session_id: str, ep: Any) -> Callable[[], bool]:
+    """The session has a RUNNING statement, and the client waits for it."""
+    asked = polled(ep)
+    return lambda: (
+        asked()
+        and any(
+            s["State"] == "RUNNING"
+            for s in client.list_statements(SessionId=session_id)["Statements"]
+        )
     )
 
 
@@ -236,7 +249,8 @@ def test_stuck_statement_cancel_times_out_then_the_session_is_failed(fresh_endpo
         "import pathlib, signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
         f"pathlib.Path({str(marker)!r}).touch()\ntime.sleep(30)"
     )
-    interrupt_main_when(marker.exists)
+    asked = polled(ep)
+    interrupt_main_when(lambda: marker.exists() and asked())
     with pytest.raises(StatementCancelled) as info:
         lifecycle.run_statement(client, req["Id"], stuck, cancel_wait=0.2)
     assert info.value.code == "CancelPending"
@@ -338,7 +352,7 @@ def test_statement_output_and_no_get_session_while_running(endpoint, client, rea
 
 
 def test_ctrl_c_cancels_the_statement(endpoint, client, ready):
-    interrupt_main_when(running(make_glue(endpoint.url), ready))
+    interrupt_main_when(running(make_glue(endpoint.url), ready, endpoint))
     with pytest.raises(StatementCancelled) as info:
         lifecycle.run_statement(client, ready, "import time\ntime.sleep(30)")
     assert info.value.code == "CANCELLED"

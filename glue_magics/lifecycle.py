@@ -6,14 +6,20 @@ No IPython here: the magics pass ``on_update`` callbacks that hand a small view
 Both waits use one poll scheduler (:class:`PollScheduler`) with two plans.  It is
 prompt (poll densely when the end is near) and frugal (poll sparsely when it is far,
 and never beyond a call budget).  Where the service reports ``Progress`` the scheduler
-fits a rate to it and predicts when the wait ends; without it, it backs off.
+fits a rate to it and predicts when the wait ends; without it, it backs off.  It plans
+when a poll should *reach* the service, and sends it half a round trip earlier: the
+round trip is measured on the calls as they happen (:class:`RoundTrip`, one per client).
+One call is in flight at a time, so polls never come closer than a round trip.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import statistics
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -112,14 +118,42 @@ def _number(value: Any, low: float, high: float) -> float:
 # --------------------------------------------------------------------------- polling
 
 
+class RoundTrip:
+    """The round trip of one client's calls, measured as they happen: the median of the
+    last few, so one slow call (botocore retrying inside it, a busy moment) does not sway
+    it.  0 until a call has been timed."""
+
+    def __init__(self, keep: int = 7) -> None:
+        self._samples: deque[float] = deque(maxlen=keep)
+        self.seconds = 0.0
+
+    def add(self, seconds: float) -> None:
+        """Record one call that took ``seconds`` from sending to its answer."""
+        if math.isfinite(seconds) and seconds >= 0.0:
+            self._samples.append(seconds)
+            self.seconds = statistics.median(self._samples)
+
+
+_ROUND_TRIPS: weakref.WeakKeyDictionary[Any, RoundTrip] = weakref.WeakKeyDictionary()
+
+
+def round_trip(client: Any) -> RoundTrip:
+    """The round trip of ``client``'s calls, kept as long as the client lives."""
+    try:
+        return _ROUND_TRIPS.setdefault(client, RoundTrip())
+    except TypeError:  # a client that cannot be weakly referenced: measured per wait
+        return RoundTrip()
+
+
 @dataclass(frozen=True)
 class PollPlan:
     """How one kind of wait polls.  All times in seconds.
 
-    Without progress the delay is ``first``, then ``growth * elapsed``, capped at ``cap``.
-    With a progress-based ETA it is the time to ``eta - window`` (at most ``sparse_cap``)
-    and ``dense`` inside the window.  Calls never exceed
-    ``burst + rate * elapsed``.
+    Without progress the delay is ``first``, then the larger of ``growth * elapsed`` and
+    ``first + cap * (elapsed / ramp) ** 2``, capped at ``cap`` (so from ``ramp`` seconds
+    on, one poll per ``cap``).  With a progress-based ETA it is the time to
+    ``eta - window`` (at most ``sparse_cap``) and ``dense`` inside the window.  Calls
+    never exceed ``burst + rate * elapsed``.
     """
 
     first: float
@@ -131,6 +165,12 @@ class PollPlan:
     burst: float = math.inf
     rate: float = math.inf
     full: float = 1.0  # the progress value that means "done"
+    ramp: float = math.inf
+
+    def backoff(self, elapsed: float) -> float:
+        """The delay between polls without progress to go by, ``elapsed`` s into the wait."""
+        ramped = self.first + self.cap * (elapsed / self.ramp) ** 2
+        return min(self.cap, max(self.growth * elapsed, ramped))
 
 
 #: A session comes up in seconds to minutes; at most ~1 GetSession/s on average.
@@ -138,12 +178,14 @@ SESSION_PLAN = PollPlan(
     first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.3, sparse_cap=2.0,
     burst=8.0, rate=0.7, full=100.0,
 )  # fmt: skip
-#: Statements are often sub-second: poll at a fixed fraction (10 %) of the elapsed time,
-#: so a short one returns within milliseconds of its end, and a long one settles at one
+#: Statements are often sub-second: poll every ``first`` seconds (or back to back, when
+#: the round trip is longer), so a short one's end is seen within milliseconds plus about
+#: half a round trip; then ever sparser, so from ``ramp`` (3 s) on a statement costs one
 #: GetStatement a second (the API's rate limits are shared by everyone in the account).
 STATEMENT_PLAN = PollPlan(
-    first=0.01, growth=0.1, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0
-)
+    first=0.008, growth=0.0, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0,
+    ramp=3.0,
+)  # fmt: skip
 #: After a poll failed for good (botocore's retries spent): the next is 0.5 s later, then
 #: doubling per failure in a row, at most 8 s apart (botocore already backed off within).
 FAILED_POLL_BACKOFF = (0.5, 8.0)
@@ -173,9 +215,10 @@ class PollScheduler:
     then stretches to ``1/rate`` — so erratic progress costs latency, never calls.
     """
 
-    def __init__(self, plan: PollPlan, start: float) -> None:
+    def __init__(self, plan: PollPlan, start: float, rtt: RoundTrip | None = None) -> None:
         self.plan = plan
         self.start = start
+        self.rtt = rtt if rtt is not None else RoundTrip()
         self.calls = 0
         self.last_poll = start
         self._first: tuple[float, float] | None = None  # (time, progress) the fit starts at
@@ -206,12 +249,12 @@ class PollScheduler:
         return t1 + max(0.0, self.plan.full - p1) / rate
 
     def next_poll_at(self) -> float:
-        """Clock time of the next poll."""
+        """Clock time at which to send the next poll: half a round trip before it should
+        reach the service (``last_poll`` is when the last one did, the middle of its call)."""
         plan = self.plan
         now = self.last_poll
         elapsed = now - self.start
-        backoff = plan.first if self.calls <= 1 else max(plan.first, plan.growth * elapsed)
-        delay = min(plan.cap, backoff)
+        delay = min(plan.cap, plan.first) if self.calls <= 1 else plan.backoff(elapsed)
         eta = self.eta()
         if eta is not None and self._first is not None and self._last is not None:
             # hop straight to the start of the dense window (each hop refines the ETA),
@@ -221,7 +264,7 @@ class PollScheduler:
             hop = min(longest, max(plan.dense, until_window))
             span = self._last[0] - self._first[0]
             delay = min(hop, max(delay, span))
-        at = now + delay
+        at = now + delay - self.rtt.seconds / 2
         if math.isfinite(plan.rate):
             # budget: after this poll, calls + 1 <= burst + rate * elapsed
             earliest = self.start + (self.calls + 1 - plan.burst) / plan.rate
@@ -239,6 +282,8 @@ def _wait(
     timeout: float,
     tick: float = 0.1,
     patience: float | None = None,
+    rtt: RoundTrip | None = None,
+    start: float | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, bool]:
@@ -246,7 +291,10 @@ def _wait(
 
     ``on_tick(item, elapsed)`` runs after every poll and every ``tick`` seconds between
     polls.  A last poll is made at the timeout.  Sleeps are short (``tick``), so a
-    KeyboardInterrupt arrives promptly; nothing here catches it.
+    KeyboardInterrupt arrives promptly; nothing here catches it.  Each answered poll's
+    round trip goes to ``rtt`` (the client's, :func:`round_trip`; by default this wait's
+    own), which the schedule reads; ``start`` is when what is waited for began (clock
+    time; default now).
 
     A poll that fails with a transient :class:`GlueError` (throttling, 5xx, a lost
     connection, after botocore's own retries) does not end the wait: polling goes on,
@@ -254,9 +302,10 @@ def _wait(
     nothing but failures; then that error is raised with ``last_item`` (the last answer,
     or None) on it, so the caller can tell the truth about what it was waiting for.
     """
-    start = clock()
-    scheduler = PollScheduler(plan, start)
-    deadline = start + timeout
+    start = clock() if start is None else start
+    rtt = rtt if rtt is not None else RoundTrip()
+    scheduler = PollScheduler(plan, start, rtt)
+    deadline = clock() + timeout
     item: T | None = None
     failing_since: float | None = None
     failures = 0
@@ -277,6 +326,7 @@ def _wait(
         else:
             item, got = got_item, clock()
             failures, failing_since = 0, None
+            rtt.add(got - sent)
             scheduler.observe((sent + got) / 2, progress(item))
             if on_tick is not None:
                 on_tick(item, got - start)
@@ -421,6 +471,7 @@ def wait_ready(
             on_tick=tick_cb,
             timeout=timeout,
             tick=tick,
+            rtt=round_trip(client),
             clock=clock,
             sleep=sleep,
         )
@@ -642,10 +693,14 @@ def run_statement(
     error, which is then explained (one GetSession, only on that path).  A
     KeyboardInterrupt cancels the statement and raises :class:`StatementCancelled`.
     """
+    rtt = round_trip(client)
+    sent = time.monotonic()
     try:
         statement_id = start_statement(client, session_id, code)
     except GlueError as exc:
         raise _explain_statement_error(client, session_id, exc) from None
+    got = time.monotonic()
+    rtt.add(got - sent)
 
     tick_cb = None
     if on_update is not None:
@@ -662,6 +717,8 @@ def run_statement(
             on_tick=tick_cb,
             timeout=math.inf,
             patience=STATEMENT_PATIENCE,
+            rtt=rtt,
+            start=(sent + got) / 2,  # the service started it about when RunStatement came
         )
     except KeyboardInterrupt:
         raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None

@@ -20,6 +20,11 @@ SECONDS = (
     ("minute_seconds", "seconds per minute of Timeout/IdleTimeout, to scale them down"),
     ("stop_seconds", "time a stopped session spends STOPPING"),
 )
+#: The network the endpoint plays, in milliseconds, each a flag of its name: (setting, help).
+MILLISECONDS = (
+    ("latency_ms", "round trip of every request, as a region that far away would take"),
+    ("jitter_ms", "up to this much more per request, at random"),
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -39,7 +44,7 @@ def add_parser(subparsers: Any) -> None:
         default=DEFAULT_PORT,
         help="port; 0 picks a free one (default %(default)s)",
     )
-    for name, text in SECONDS:
+    for name, text in SECONDS + MILLISECONDS:
         parser.add_argument(
             "--" + name.replace("_", "-"),
             type=float,

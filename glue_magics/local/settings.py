@@ -20,6 +20,8 @@ DEFAULT_RESULT_INLINE_LIMIT = 256 * 1024
 #: (Output.Status "error"), as Livy does; "completed" answers COMPLETED and FAILED, the
 #: other states AWS's Glue kernel handles (BaseKernel._construct_reply_content).
 STATEMENT_STATE_MODES = ("livy", "completed")
+#: The longest ``latency_ms`` or ``jitter_ms``: a minute, beyond any real network.
+MAX_LATENCY_MS = 60_000.0
 #: S3's rules for a bucket name (AWS docs, "General purpose bucket naming rules"): 3-63
 #: characters of a-z, 0-9, '.' and '-', a letter or digit at each end, no '..'.
 _BUCKET = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -35,7 +37,9 @@ class EndpointSettings:
     bytes go (through ``s3_endpoint_url``, or the S3 botocore finds); ``busy_status``: a
     READY session reports BUSY while a statement waits or runs; ``statement_states``: one
     of :data:`STATEMENT_STATE_MODES`; ``cancel_grace_seconds``: how long a cancelled
-    statement may ignore SIGINT before its worker is killed.
+    statement may ignore SIGINT before its worker is killed; ``latency_ms``: the round trip
+    of a network to the service (a request is handled half of it after it came and
+    answered the other half later), plus up to ``jitter_ms`` more at random.
     """
 
     host: str = "127.0.0.1"
@@ -53,6 +57,8 @@ class EndpointSettings:
     results_bucket: str | None = None
     s3_endpoint_url: str | None = None
     result_inline_limit: int = DEFAULT_RESULT_INLINE_LIMIT
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host) and not self.allow_remote:
@@ -68,6 +74,14 @@ class EndpointSettings:
             )
         for name in ("provision_seconds", "minute_seconds", "stop_seconds"):
             object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("latency_ms", "jitter_ms"):
+            value = float(getattr(self, name))
+            if not 0.0 <= value <= MAX_LATENCY_MS:  # NaN fails too
+                raise ValueError(
+                    f"{name} {value:g} is not from 0 to {MAX_LATENCY_MS:g} milliseconds; "
+                    "give one such as 50"
+                )
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "busy_status", bool(self.busy_status))
         if self.results_bucket:
             self._check_results()

@@ -1,0 +1,311 @@
+"""Per-cell latency over a network's round trip: our kernel and AWS's Glue kernel (figures only).
+
+Both kernels run as real Jupyter kernels (jupyter_client) against one local endpoint that
+answers every request ``R`` ms later (``LocalEndpoint(latency_ms=R)``: half on the way
+in, half on the way back), for R = 0, 50 and 150 ms.  A cell is ``time.sleep(t)`` for
+t = 0.05, 0.2, 1 and 5 s; the two kernels take turns, cell by cell, so both see the same
+load.  Printed per kernel, R and t: the median added latency (wall time from execute
+request to idle, minus t) with its range, and the calls one cell made (the endpoint
+counts them: ``ep.calls``).
+
+Then where a 0.2 s cell's added time goes at R = 0 (ours only), from timestamps on both
+sides of the wire: the endpoint's (when each request reached it, when the worker
+started and finished the statement) and the kernel's own (probes wrapped around
+``SessionManager.run``, the Glue calls and the ``%%glue`` magic by a ``%%local`` cell
+before the runs).  A plain ipykernel running ``time.sleep(0.2)`` itself is the floor
+every kernel pays (ZeroMQ, ipykernel, IPython).
+
+AWS's kernel (aws-glue-sessions 1.0.9, unchanged) runs from the venv the tests make once
+(tests/peer_kernel.py); ``--no-peer`` leaves it out.  The machine is shared: the load
+average is printed with the figures, so run it when ``uptime`` is low, several times.
+
+    python benchmarks/bench_latency.py                  # the README table (about 5 min)
+    python benchmarks/bench_latency.py --rtts 0 --durations 0.2 --runs 9 --no-peer
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench_kernels import Cell, Kernel, install_ours, ours_env
+
+from glue_magics.local import LocalEndpoint
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from peer_kernel import install_peer, loopback_env, peer_env, peer_venv  # noqa: E402
+
+RTTS = (0.0, 50.0, 150.0)
+DURATIONS = (0.05, 0.2, 1.0, 5.0)
+#: The calls a cell makes, as the table names them.
+COUNTED = {"RunStatement": "Run", "GetStatement": "Get", "GetSession": "Session"}
+
+#: Installed in our kernel by a ``%%local`` cell: time stamps (time.time()) of what the
+#: kernel does for a cell, read back after it as JSON.  Wrappers only: no behaviour changes.
+PROBES = r"""%%local
+import time as _bench_time
+import glue_magics.lifecycle as _bench_lifecycle
+import glue_magics.sessions as _bench_sessions
+_bench_marks = []
+def _bench_wrap(name, fn):
+    def wrapped(*args, **kwargs):
+        _bench_marks.append((name + ">", _bench_time.time()))
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _bench_marks.append((name + "<", _bench_time.time()))
+    return wrapped
+_bench_call = _bench_lifecycle.call
+_bench_lifecycle.call = lambda client, op, **kw: _bench_wrap(op, _bench_call)(client, op, **kw)
+_bench_sessions.SessionManager.run = _bench_wrap("run", _bench_sessions.SessionManager.run)
+_bench_cells = get_ipython().magics_manager.magics["cell"]
+_bench_cells["glue"] = _bench_wrap("magic", _bench_cells["glue"])
+"""
+MARKS = "%%local\nprint(__import__('json').dumps(_bench_marks)); _bench_marks.clear()"
+
+
+# ------------------------------------------------------------------ the endpoint's side
+class Arrivals:
+    """When each request reached the endpoint's operation (``dispatch``), by operation."""
+
+    def __init__(self, ep: LocalEndpoint) -> None:
+        self.seen: list[tuple[str, float]] = []
+        dispatch = ep.dispatch
+
+        def timed(target: str, operation: str, raw: bytes) -> dict:
+            self.seen.append((operation, time.time()))
+            return dispatch(target, operation, raw)
+
+        ep.dispatch = timed  # type: ignore[method-assign]
+
+
+def statement_times(ep: LocalEndpoint, session_id: str) -> tuple[float, float]:
+    """(started_on, completed_on) of the session's newest statement, epoch seconds."""
+    with ep.backend.lock:
+        session = ep.backend.sessions[session_id]
+        newest = max(session.statements.values(), key=lambda s: s.id)
+        return float(newest.started_on or 0.0), float(newest.completed_on or 0.0)
+
+
+# ------------------------------------------------------------------ one kernel's runs
+@dataclass
+class Row:
+    added: list[float] = field(default_factory=list)  # seconds
+    calls: list[dict[str, int]] = field(default_factory=list)
+
+
+class Runner:
+    """One kernel on the endpoint: its session started, cells run and counted."""
+
+    def __init__(self, label: str, kernel: Kernel, ep: LocalEndpoint) -> None:
+        self.label, self.kernel, self.ep = label, kernel, ep
+        self.rows: dict[float, Row] = {}
+
+    def ok(self, code: str) -> Cell:
+        cell = self.kernel.execute(code, timeout=300)
+        if cell.status != "ok":
+            raise RuntimeError(f"{self.label}: {code!r} failed: {cell.text()[-600:]}")
+        return cell
+
+    def cell(self, t: float) -> Cell:
+        before = {op: self.ep.calls[op] for op in self.ep.calls}
+        cell = self.ok(f"time.sleep({t})")
+        calls = {op: n - before.get(op, 0) for op, n in self.ep.calls.items()}
+        row = self.rows.setdefault(t, Row())
+        row.added.append(cell.wall - t)
+        row.calls.append({op: n for op, n in calls.items() if n})
+        return cell
+
+
+def start(label: str, spec: Any, name: str, env: dict[str, str], ep: Any, logs: Path) -> Runner:
+    kernel = Kernel(name, spec, env, logs / f"{label}-{int(ep.settings.latency_ms)}.log")
+    runner = Runner(label, kernel, ep)
+    runner.ok("import time")  # creates the session and waits for it: not measured
+    runner.ok("import time")
+    return runner
+
+
+def run_rtt(rtt: float, specs: dict[str, tuple[Any, str, Any]], args: Any, logs: Path) -> dict:
+    """Every kernel's cells at one round trip, taking turns cell by cell."""
+    print(f"  R = {rtt:g} ms ...", file=sys.stderr, flush=True)
+    with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1, latency_ms=rtt) as ep:
+        runners = [
+            start(label, spec, name, env_for(ep.url), ep, logs)
+            for label, (spec, name, env_for) in specs.items()
+        ]
+        try:
+            for t in args.durations:
+                for _ in range(args.runs if t < 1 else args.long_runs):
+                    for runner in runners:
+                        runner.cell(t)
+        finally:
+            for runner in runners:
+                runner.kernel.shutdown()
+    return {runner.label: runner.rows for runner in runners}
+
+
+# ------------------------------------------------------------------ where the time goes
+PARTS = (
+    ("to the kernel", "execute request sent -> kernel busy (ZeroMQ, ipykernel)"),
+    ("kernel routing", "busy -> SessionManager.run (IPython, route_to_session, %%glue)"),
+    ("RunStatement out", "-> RunStatement reaches the endpoint (botocore, HTTP)"),
+    ("endpoint + worker", "-> statement done, less t (backend, worker pipe, exec, events)"),
+    ("polling wait", "-> the GetStatement that sees it done reaches the endpoint"),
+    ("GetStatement back", "-> its answer is parsed in the kernel (endpoint, HTTP, botocore)"),
+    ("results + display", "-> the %%glue magic returns (results.py, display.py)"),
+    ("kernel after", "-> kernel idle (IPython, ipykernel)"),
+    ("to the frontend", "-> the idle reaches the frontend"),
+)
+
+
+def parts_of(cell: Cell, t: float, marks: list, arrivals: list, completed: float) -> list:
+    """The added time of one cell, cut at the time stamps of both sides (seconds); the
+    parts add up to the cell's wall time less ``t``."""
+    stamps = dict(marks)  # the last of each name
+    busy = next(
+        m["header"]["date"].timestamp()
+        for m in cell.messages
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "busy"
+    )
+    points = [
+        cell.sent,
+        busy,
+        stamps["run>"],
+        next(at for op, at in arrivals if op == "RunStatement"),
+        completed,
+        [at for op, at in arrivals if op == "GetStatement"][-1],
+        stamps["GetStatement<"],
+        stamps["magic<"],
+        cell.kernel_idle,
+        cell.idle,
+    ]
+    cuts = [b - a for a, b in zip(points, points[1:], strict=False)]
+    cuts[3] -= t  # the statement's own time is not added time
+    return cuts
+
+
+def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], list[float]]:
+    """Ours at R = 0, a 0.2 s cell cut into parts; and a plain ipykernel's floor."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    t = 0.2
+    print("  parts at R = 0 ...", file=sys.stderr, flush=True)
+    with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1) as ep:
+        arrivals = Arrivals(ep)
+        runner = start("ours-parts", spec, "glue_magics", ours_env(ep.url), ep, logs)
+        plain = KernelSpecManager()
+        floor_kernel = Kernel("python3", plain, loopback_env(ep.url), logs / "python3.log")
+        try:
+            runner.ok(PROBES)
+            session_id = runner.ok("%session_id").text().strip()
+            runner.ok(MARKS)
+            floor_kernel.execute("import time")
+            cuts, floor = [], []
+            for _ in range(args.parts_runs):
+                arrivals.seen.clear()
+                cell = runner.ok(f"time.sleep({t})")
+                seen = list(arrivals.seen)
+                marks = json.loads(runner.ok(MARKS).text())
+                _, completed = statement_times(ep, session_id)
+                cuts.append(parts_of(cell, t, marks, seen, completed))
+                floor.append(floor_kernel.execute(f"time.sleep({t})").wall - t)
+        finally:
+            runner.kernel.shutdown()
+            floor_kernel.shutdown()
+    return cuts, floor
+
+
+# ------------------------------------------------------------------ report
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def calls_text(calls: list[dict[str, int]]) -> str:
+    """Median calls per cell, all of them, with the counted operations named."""
+    med = statistics.median
+    total = med(sum(c.values()) for c in calls)
+    each = ", ".join(
+        f"{med(c.get(op, 0) for c in calls):g} {name}"
+        for op, name in COUNTED.items()
+        if any(op in c for c in calls)
+    )
+    return f"{total:g} ({each})"
+
+
+def report(results: dict[float, dict], labels: list[str], load: tuple) -> None:
+    med = statistics.median
+    print(
+        f"\nAdded latency per cell (median, range) and calls per cell (median); load average "
+        f"{load[0]:.2f} before, {load[1]:.2f} after (1 min), 2 cores\n"
+    )
+    head = "| R | t |" + "".join(f" {label}: added | {label}: calls |" for label in labels)
+    print(head)
+    print("|" + "---|" * (2 + 2 * len(labels)))
+    for rtt, by_label in results.items():
+        for t in next(iter(by_label.values())):
+            line = f"| {rtt:g} ms | {t:g} s |"
+            for label in labels:
+                row = by_label[label][t]
+                added = sorted(row.added)
+                line += (
+                    f" {ms(med(added))} ({ms(added[0])}-{ms(added[-1])}) "
+                    f"| {calls_text(row.calls)} |"
+                )
+            print(line)
+    print("\n(calls: all, then Run = RunStatement, Get = GetStatement, Session = GetSession)")
+
+
+def report_parts(cuts: list[list[float]], floor: list[float]) -> None:
+    med = statistics.median
+    total = [sum(c) for c in cuts]
+    print(
+        f"\nWhere a 0.2 s cell's added time goes, ours at R = 0 ({len(cuts)} runs, medians; "
+        f"total {ms(med(total))}, range {ms(min(total))}-{ms(max(total))})\n"
+    )
+    for i, (name, what) in enumerate(PARTS):
+        values = [c[i] for c in cuts]
+        print(f"  {name:<18} {med(values) * 1000:6.1f} ms  {what}")
+    print(
+        f"\n  floor: a plain ipykernel (python3) running time.sleep(0.2) itself adds "
+        f"{med(floor) * 1000:.1f} ms (range {ms(min(floor))}-{ms(max(floor))})"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rtts", type=float, nargs="*", default=list(RTTS), help="ms")
+    parser.add_argument("--durations", type=float, nargs="*", default=list(DURATIONS))
+    parser.add_argument("--runs", type=int, default=7, help="runs per t below 1 s")
+    parser.add_argument("--long-runs", type=int, default=3, help="runs per t of 1 s and more")
+    parser.add_argument("--parts-runs", type=int, default=15, help="0: no parts")
+    parser.add_argument("--no-peer", action="store_true", help="leave AWS's kernel out")
+    parser.add_argument("--peer-python", help="python of another venv with aws-glue-sessions")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    load_before = os.getloadavg()[0]
+    try:
+        ours = install_ours(root)
+        specs: dict[str, tuple[Any, str, Any]] = {"ours": (ours, "glue_magics", ours_env)}
+        if not args.no_peer:
+            peer = install_peer(root, args.peer_python or peer_venv())
+            specs["aws"] = (peer, "glue_pyspark", peer_env)
+        results = {rtt: run_rtt(rtt, specs, args, root) for rtt in args.rtts}
+        cuts, floor = measure_parts(ours, args, root) if args.parts_runs else ([], [])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    report(results, list(specs), (load_before, os.getloadavg()[0]))
+    if cuts:
+        report_parts(cuts, floor)
+
+
+if __name__ == "__main__":
+    main()

@@ -137,7 +137,8 @@ def start(label: str, spec: Any, name: str, env: dict[str, str], ep: Any, logs: 
 def run_rtt(rtt: float, specs: dict[str, tuple[Any, str, Any]], args: Any, logs: Path) -> dict:
     """Every kernel's cells at one round trip, taking turns cell by cell."""
     print(f"  R = {rtt:g} ms ...", file=sys.stderr, flush=True)
-    with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1, latency_ms=rtt) as ep:
+    network = {"latency_ms": rtt, "jitter_ms": args.jitter_ms}
+    with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1, **network) as ep:
         runners = [
             start(label, spec, name, env_for(ep.url), ep, logs)
             for label, (spec, name, env_for) in specs.items()
@@ -241,11 +242,12 @@ def calls_text(calls: list[dict[str, int]]) -> str:
     return f"{total:g} ({each})"
 
 
-def report(results: dict[float, dict], labels: list[str], load: tuple) -> None:
+def report(results: dict[float, dict], labels: list[str], load: tuple, jitter: float) -> None:
     med = statistics.median
+    network = f", jitter up to {jitter:g} ms" if jitter else ""
     print(
-        f"\nAdded latency per cell (median, range) and calls per cell (median); load average "
-        f"{load[0]:.2f} before, {load[1]:.2f} after (1 min), 2 cores\n"
+        f"\nAdded latency per cell (median, range) and calls per cell (median){network}; "
+        f"load average {load[0]:.2f} before, {load[1]:.2f} after (1 min), 2 cores\n"
     )
     head = "| R | t |" + "".join(f" {label}: added | {label}: calls |" for label in labels)
     print(head)
@@ -287,6 +289,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7, help="runs per t below 1 s")
     parser.add_argument("--long-runs", type=int, default=3, help="runs per t of 1 s and more")
     parser.add_argument("--parts-runs", type=int, default=15, help="0: no parts")
+    parser.add_argument(
+        "--jitter-ms", type=float, default=0.0, help="up to this much more per request"
+    )
     parser.add_argument("--no-peer", action="store_true", help="leave AWS's kernel out")
     parser.add_argument("--peer-python", help="python of another venv with aws-glue-sessions")
     args = parser.parse_args(argv)
@@ -302,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
         cuts, floor = measure_parts(ours, args, root) if args.parts_runs else ([], [])
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    report(results, list(specs), (load_before, os.getloadavg()[0]))
+    report(results, list(specs), (load_before, os.getloadavg()[0]), args.jitter_ms)
     if cuts:
         report_parts(cuts, floor)
 

@@ -186,6 +186,8 @@ STATEMENT_PLAN = PollPlan(
     first=0.008, growth=0.0, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0,
     ramp=3.0,
 )  # fmt: skip
+#: How long after a predicted end a poll aimed at it arrives.
+ETA_MARGIN = 0.01
 #: After a poll failed for good (botocore's retries spent): the next is 0.5 s later, then
 #: doubling per failure in a row, at most 8 s apart (botocore already backed off within).
 FAILED_POLL_BACKOFF = (0.5, 8.0)
@@ -262,6 +264,11 @@ class PollScheduler:
             until_window = eta - plan.window - now
             longest = plan.cap if self._stalled else plan.sparse_cap
             hop = min(longest, max(plan.dense, until_window))
+            soonest = max(plan.dense, self.rtt.seconds)  # one call in flight at a time
+            if until_window <= soonest < eta - now:
+                # the window starts before the next poll could come: it lands just after
+                # the predicted end instead (a moment early would cost another poll)
+                hop = eta - now + ETA_MARGIN
             span = self._last[0] - self._first[0]
             delay = min(hop, max(delay, span))
         at = now + delay - self.rtt.seconds / 2
@@ -718,7 +725,7 @@ def run_statement(
             timeout=math.inf,
             patience=STATEMENT_PATIENCE,
             rtt=rtt,
-            start=(sent + got) / 2,  # the service started it about when RunStatement came
+            start=got - rtt.seconds / 2,  # when RunStatement (its last try) reached Glue
         )
     except KeyboardInterrupt:
         raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None

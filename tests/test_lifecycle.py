@@ -418,6 +418,16 @@ def test_session_polling_notices_ready_promptly_when_progress_is_linear(duration
     assert noticed - duration <= 0.5
 
 
+@settings(max_examples=20, deadline=None)
+@given(rtt=st.floats(0.0, 0.3))
+def test_ready_is_seen_half_a_round_trip_after_it_when_progress_predicts_it(rtt):
+    """Polls sent half a round trip early reach Glue as READY comes: the answer is then
+    only the way back (rtt / 2) late, on average over where READY falls."""
+    durations = [2 + 0.37 * k for k in range(300)]  # 2 s to 2 minutes
+    late = [simulate(SESSION_PLAN, d, "linear", rtt, [0.0])[1] - d for d in durations]
+    assert sum(late) / len(late) <= rtt / 2 + 0.06
+
+
 @settings(max_examples=100, deadline=None)
 @given(duration=st.floats(0.01, 0.3), rtt=st.floats(0.0005, 0.005))
 def test_statement_polling_adds_little_to_short_statements(duration, rtt):

@@ -12,8 +12,8 @@ Then where a 0.2 s cell's added time goes at R = 0 (ours only), from timestamps 
 sides of the wire: the endpoint's (when each request reached it, when the worker
 started and finished the statement) and the kernel's own (probes wrapped around
 ``SessionManager.run``, the Glue calls and the ``%%glue`` magic by a ``%%local`` cell
-before the runs).  A plain ipykernel running ``time.sleep(0.2)`` itself is the floor
-every kernel pays (ZeroMQ, ipykernel, IPython).
+before the runs).  A plain ipykernel running ``time.sleep(0.2)`` itself, cut the same
+way, is the floor every kernel pays (ZeroMQ, ipykernel, IPython).
 
 AWS's kernel (aws-glue-sessions 1.0.9, unchanged) runs from the venv the tests make once
 (tests/peer_kernel.py); ``--no-peer`` leaves it out.  The machine is shared: the load
@@ -155,47 +155,68 @@ def run_rtt(rtt: float, specs: dict[str, tuple[Any, str, Any]], args: Any, logs:
 
 
 # ------------------------------------------------------------------ where the time goes
+#: (name, what it spans, the plain ipykernel's part it compares with: index or None).
 PARTS = (
-    ("to the kernel", "execute request sent -> kernel busy (ZeroMQ, ipykernel)"),
-    ("kernel routing", "busy -> SessionManager.run (IPython, route_to_session, %%glue)"),
-    ("RunStatement out", "-> RunStatement reaches the endpoint (botocore, HTTP)"),
-    ("endpoint + worker", "-> statement done, less t (backend, worker pipe, exec, events)"),
-    ("polling wait", "-> the GetStatement that sees it done reaches the endpoint"),
-    ("GetStatement back", "-> its answer is parsed in the kernel (endpoint, HTTP, botocore)"),
-    ("results + display", "-> the %%glue magic returns (results.py, display.py)"),
-    ("kernel after", "-> kernel idle (IPython, ipykernel)"),
-    ("to the frontend", "-> the idle reaches the frontend"),
+    ("to the kernel", "execute request sent -> kernel busy (ZeroMQ, ipykernel)", 0),
+    ("kernel routing", "busy -> SessionManager.run (IPython, route_to_session, %%glue)", 1),
+    ("RunStatement out", "-> RunStatement reaches the endpoint (botocore, HTTP)", None),
+    ("endpoint + worker", "-> statement done, less t (backend, worker pipe, exec, events)", None),
+    ("polling wait", "-> the GetStatement that sees it done reaches the endpoint", None),
+    ("GetStatement back", "-> its answer is parsed in the kernel (endpoint, HTTP, botocore)", None),
+    ("results + display", "-> the %%glue magic returns (results.py, display.py)", None),
+    ("kernel after", "-> kernel idle (IPython, ipykernel)", 2),
+    ("to the frontend", "-> the idle reaches the frontend", 3),
 )
+#: The plain ipykernel's cell: the code stamps when it starts and ends.
+PLAIN = "_bench_start = time.time(); time.sleep({t}); _bench_end = time.time()"
 
 
-def parts_of(cell: Cell, t: float, marks: list, arrivals: list, completed: float) -> list:
-    """The added time of one cell, cut at the time stamps of both sides (seconds); the
-    parts add up to the cell's wall time less ``t``."""
-    stamps = dict(marks)  # the last of each name
-    busy = next(
+def busy_at(cell: Cell) -> float:
+    """The kernel's time stamp on the busy status of the cell."""
+    return next(
         m["header"]["date"].timestamp()
         for m in cell.messages
         if m["msg_type"] == "status" and m["content"]["execution_state"] == "busy"
     )
-    points = [
-        cell.sent,
-        busy,
-        stamps["run>"],
-        next(at for op, at in arrivals if op == "RunStatement"),
-        completed,
-        [at for op, at in arrivals if op == "GetStatement"][-1],
-        stamps["GetStatement<"],
-        stamps["magic<"],
-        cell.kernel_idle,
-        cell.idle,
-    ]
-    cuts = [b - a for a, b in zip(points, points[1:], strict=False)]
+
+
+def cut(points: list[float]) -> list[float]:
+    return [b - a for a, b in zip(points, points[1:], strict=False)]
+
+
+def parts_of(cell: Cell, t: float, marks: list, arrivals: list, completed: float) -> list:
+    """The added time of one cell of ours, cut at the time stamps of both sides (seconds);
+    the parts add up to the cell's wall time less ``t``."""
+    stamps = dict(marks)  # the last of each name
+    cuts = cut(
+        [
+            cell.sent,
+            busy_at(cell),
+            stamps["run>"],
+            next(at for op, at in arrivals if op == "RunStatement"),
+            completed,
+            [at for op, at in arrivals if op == "GetStatement"][-1],
+            stamps["GetStatement<"],
+            stamps["magic<"],
+            cell.kernel_idle,
+            cell.idle,
+        ]
+    )
     cuts[3] -= t  # the statement's own time is not added time
     return cuts
 
 
-def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], list[float]]:
-    """Ours at R = 0, a 0.2 s cell cut into parts; and a plain ipykernel's floor."""
+def plain_parts(kernel: Kernel, t: float) -> list[float]:
+    """The same cuts of a plain ipykernel running the sleep itself: to the kernel, busy ->
+    code starts, code ends -> idle, idle -> frontend; and its whole added time."""
+    cell = kernel.execute(PLAIN.format(t=t))
+    start, end = json.loads(kernel.execute("print([_bench_start, _bench_end])").text())
+    cuts = cut([cell.sent, busy_at(cell), start]) + cut([end, cell.kernel_idle, cell.idle])
+    return [*cuts, cell.wall - t]
+
+
+def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], list[list[float]]]:
+    """Ours at R = 0, a 0.2 s cell cut into parts; and a plain ipykernel's."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     t = 0.2
@@ -203,26 +224,25 @@ def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], 
     with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1) as ep:
         arrivals = Arrivals(ep)
         runner = start("ours-parts", spec, "glue_magics", ours_env(ep.url), ep, logs)
-        plain = KernelSpecManager()
-        floor_kernel = Kernel("python3", plain, loopback_env(ep.url), logs / "python3.log")
+        plain = Kernel("python3", KernelSpecManager(), loopback_env(ep.url), logs / "plain.log")
         try:
             runner.ok(PROBES)
             session_id = runner.ok("%session_id").text().strip()
             runner.ok(MARKS)
-            floor_kernel.execute("import time")
-            cuts, floor = [], []
+            plain.execute("import time, json")
+            ours, theirs = [], []
             for _ in range(args.parts_runs):
                 arrivals.seen.clear()
                 cell = runner.ok(f"time.sleep({t})")
                 seen = list(arrivals.seen)
                 marks = json.loads(runner.ok(MARKS).text())
                 _, completed = statement_times(ep, session_id)
-                cuts.append(parts_of(cell, t, marks, seen, completed))
-                floor.append(floor_kernel.execute(f"time.sleep({t})").wall - t)
+                ours.append(parts_of(cell, t, marks, seen, completed))
+                theirs.append(plain_parts(plain, t))
         finally:
             runner.kernel.shutdown()
-            floor_kernel.shutdown()
-    return cuts, floor
+            plain.shutdown()
+    return ours, theirs
 
 
 # ------------------------------------------------------------------ report
@@ -266,19 +286,21 @@ def report(results: dict[float, dict], labels: list[str], load: tuple, jitter: f
     print("\n(calls: all, then Run = RunStatement, Get = GetStatement, Session = GetSession)")
 
 
-def report_parts(cuts: list[list[float]], floor: list[float]) -> None:
+def report_parts(ours: list[list[float]], plain: list[list[float]]) -> None:
     med = statistics.median
-    total = [sum(c) for c in cuts]
+    total = [sum(c) for c in ours]
+    floor = [p[-1] for p in plain]
     print(
-        f"\nWhere a 0.2 s cell's added time goes, ours at R = 0 ({len(cuts)} runs, medians; "
-        f"total {ms(med(total))}, range {ms(min(total))}-{ms(max(total))})\n"
+        f"\nWhere a 0.2 s cell's added time goes at R = 0 ({len(ours)} runs, medians in ms), "
+        "ours and a plain ipykernel (python3) running time.sleep(0.2) itself\n"
     )
-    for i, (name, what) in enumerate(PARTS):
-        values = [c[i] for c in cuts]
-        print(f"  {name:<18} {med(values) * 1000:6.1f} ms  {what}")
+    print("| part | ours | plain ipykernel | spans |\n|---|---|---|---|")
+    for i, (name, what, same) in enumerate(PARTS):
+        theirs = f"{med(p[same] for p in plain) * 1000:.1f}" if same is not None else ""
+        print(f"| {name} | {med(c[i] for c in ours) * 1000:.1f} | {theirs} | {what} |")
     print(
-        f"\n  floor: a plain ipykernel (python3) running time.sleep(0.2) itself adds "
-        f"{med(floor) * 1000:.1f} ms (range {ms(min(floor))}-{ms(max(floor))})"
+        f"| added in all | {med(total) * 1000:.1f} ({ms(min(total))}-{ms(max(total))}) | "
+        f"{med(floor) * 1000:.1f} ({ms(min(floor))}-{ms(max(floor))}) | wall time less 0.2 s |"
     )
 
 
@@ -304,12 +326,12 @@ def main(argv: list[str] | None = None) -> None:
             peer = install_peer(root, args.peer_python or peer_venv())
             specs["aws"] = (peer, "glue_pyspark", peer_env)
         results = {rtt: run_rtt(rtt, specs, args, root) for rtt in args.rtts}
-        cuts, floor = measure_parts(ours, args, root) if args.parts_runs else ([], [])
+        cuts, plain = measure_parts(ours, args, root) if args.parts_runs else ([], [])
     finally:
         shutil.rmtree(root, ignore_errors=True)
     report(results, list(specs), (load_before, os.getloadavg()[0]), args.jitter_ms)
     if cuts:
-        report_parts(cuts, floor)
+        report_parts(cuts, plain)
 
 
 if __name__ == "__main__":

@@ -151,7 +151,8 @@ class PollPlan:
 
     Without progress the delay is ``first``, then the larger of ``growth * elapsed`` and
     ``first + cap * (elapsed / ramp) ** 2``, capped at ``cap`` (so from ``ramp`` seconds
-    on, one poll per ``cap``).  With a progress-based ETA it is the time to
+    on, one poll per ``cap``).  With ``steps``, polls land on round times since the
+    start instead (:meth:`landing`).  With a progress-based ETA it is the time to
     ``eta - window`` (at most ``sparse_cap``) and ``dense`` inside the window.  Calls
     never exceed ``burst + rate * elapsed``.
     """
@@ -166,11 +167,26 @@ class PollPlan:
     rate: float = math.inf
     full: float = 1.0  # the progress value that means "done"
     ramp: float = math.inf
+    steps: tuple[float, ...] = ()  # round spacings, finest first, each dividing the next
 
     def backoff(self, elapsed: float) -> float:
         """The delay between polls without progress to go by, ``elapsed`` s into the wait."""
         ramped = self.first + self.cap * (elapsed / self.ramp) ** 2
         return min(self.cap, max(self.growth * elapsed, ramped))
+
+    def landing(self, start: float, last: float, delay: float, trip: float) -> float:
+        """When the next poll should reach the service, the last one having reached it at
+        ``last``: ``delay`` later, or with ``steps`` on the grid of the step nearest
+        ``delay``: a moment (:data:`GRID_MARGIN`, and a quarter of the round trip
+        ``trip``) after each multiple of it since ``start``, so what lasts a round time
+        (a sleep, a fixed wait) is seen by the poll just after it.  Each step divides the
+        next, so a coarser grid keeps to the points of the finer one.  A step no longer
+        than the round trip is no grid: polls go back to back."""
+        step = min(self.steps, key=lambda s: abs(math.log(s / delay)), default=0.0)
+        if step <= trip:
+            return last + delay
+        offset = start + GRID_MARGIN + trip / 4
+        return offset + step * math.ceil((last + step / 5 - offset) / step - 1e-9)
 
 
 #: A session comes up in seconds to minutes; at most ~1 GetSession/s on average.
@@ -178,16 +194,21 @@ SESSION_PLAN = PollPlan(
     first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.3, sparse_cap=2.0,
     burst=8.0, rate=0.7, full=100.0,
 )  # fmt: skip
-#: Statements are often sub-second: poll every ``first`` seconds (or back to back, when
-#: the round trip is longer), so a short one's end is seen within milliseconds plus about
-#: half a round trip; then ever sparser, so from ``ramp`` (3 s) on a statement costs one
+#: Statements are often sub-second: poll every 10 ms (or back to back, when the round
+#: trip is longer), so a short one's end is seen within milliseconds plus about half a
+#: round trip; then ever sparser, so from ``ramp`` (3 s) on a statement costs one
 #: GetStatement a second (the API's rate limits are shared by everyone in the account).
+#: Polls land on round times since the statement started: multiples of 10 ms, 50 ms,
+#: 100 ms, 500 ms, then of 1 s.
 STATEMENT_PLAN = PollPlan(
     first=0.008, growth=0.0, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0,
-    ramp=3.0,
+    ramp=3.0, steps=(0.01, 0.05, 0.1, 0.5, 1.0),
 )  # fmt: skip
 #: How long after a predicted end a poll aimed at it arrives.
 ETA_MARGIN = 0.01
+#: How long after a round time since the start a poll on the grid arrives, over no round
+#: trip: the service's own lag behind the code (about a millisecond here) and the clock's.
+GRID_MARGIN = 0.005
 #: After a poll failed for good (botocore's retries spent): the next is 0.5 s later, then
 #: doubling per failure in a row, at most 8 s apart (botocore already backed off within).
 FAILED_POLL_BACKOFF = (0.5, 8.0)
@@ -257,21 +278,24 @@ class PollScheduler:
         now = self.last_poll
         elapsed = now - self.start
         delay = min(plan.cap, plan.first) if self.calls <= 1 else plan.backoff(elapsed)
+        trip = self.rtt.seconds
         eta = self.eta()
-        if eta is not None and self._first is not None and self._last is not None:
+        if eta is None or self._first is None or self._last is None:
+            delay = plan.landing(self.start, now, delay, trip) - now
+        else:
             # hop straight to the start of the dense window (each hop refines the ETA),
             # but trust a prediction no further ahead than the span it was fitted on
             until_window = eta - plan.window - now
             longest = plan.cap if self._stalled else plan.sparse_cap
             hop = min(longest, max(plan.dense, until_window))
-            soonest = max(plan.dense, self.rtt.seconds)  # one call in flight at a time
+            soonest = max(plan.dense, trip)  # one call in flight at a time
             if until_window <= soonest < eta - now:
                 # the window starts before the next poll could come: it lands just after
                 # the predicted end instead (a moment early would cost another poll)
                 hop = eta - now + ETA_MARGIN
             span = self._last[0] - self._first[0]
             delay = min(hop, max(delay, span))
-        at = now + delay - self.rtt.seconds / 2
+        at = now + delay - trip / 2
         if math.isfinite(plan.rate):
             # budget: after this poll, calls + 1 <= burst + rate * elapsed
             earliest = self.start + (self.calls + 1 - plan.burst) / plan.rate

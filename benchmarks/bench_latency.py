@@ -2,11 +2,12 @@
 
 Both kernels run as real Jupyter kernels (jupyter_client) against one local endpoint that
 answers every request ``R`` ms later (``LocalEndpoint(latency_ms=R)``: half on the way
-in, half on the way back), for R = 0, 50 and 150 ms.  A cell is ``time.sleep(t)`` for
+in, half on the way back), for R = 0, 50 and 150 ms; the endpoint runs in a process of
+its own, as the service is never in the frontend's.  A cell is ``time.sleep(t)`` for
 t = 0.05, 0.2, 1 and 5 s; the two kernels take turns, cell by cell, so both see the same
 load.  Printed per kernel, R and t: the median added latency (wall time from execute
 request to idle, minus t) with its range, and the calls one cell made (the endpoint
-counts them: ``ep.calls``).
+counts them: ``LocalEndpoint.calls``).
 
 Then where a 0.2 s cell's added time goes at R = 0 (ours only), from timestamps on both
 sides of the wire: the endpoint's (when each request reached it, when the worker
@@ -38,8 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from bench_kernels import Cell, Kernel, install_ours, ours_env
-
-from glue_magics.local import LocalEndpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from peer_kernel import install_peer, loopback_env, peer_env, peer_venv  # noqa: E402
@@ -74,26 +73,63 @@ MARKS = "%%local\nprint(__import__('json').dumps(_bench_marks)); _bench_marks.cl
 
 
 # ------------------------------------------------------------------ the endpoint's side
-class Arrivals:
-    """When each request reached the endpoint's operation (``dispatch``), by operation."""
+def _serve(conn: Any, settings: dict[str, Any]) -> None:
+    """The child process: a LocalEndpoint that stamps when each request reaches its
+    operation (``dispatch``), answering the parent's questions over ``conn``."""
+    from glue_magics.local import LocalEndpoint
 
-    def __init__(self, ep: LocalEndpoint) -> None:
-        self.seen: list[tuple[str, float]] = []
-        dispatch = ep.dispatch
+    ep = LocalEndpoint(**settings).start()
+    seen: list[tuple[str, float]] = []
+    dispatch = ep.dispatch
 
-        def timed(target: str, operation: str, raw: bytes) -> dict:
-            self.seen.append((operation, time.time()))
-            return dispatch(target, operation, raw)
+    def timed(target: str, operation: str, raw: bytes) -> dict:
+        seen.append((operation, time.time()))
+        return dispatch(target, operation, raw)
 
-        ep.dispatch = timed  # type: ignore[method-assign]
+    ep.dispatch = timed  # type: ignore[method-assign]
+    conn.send(ep.url)
+    while True:
+        what, session_id = conn.recv()
+        if what == "calls":
+            conn.send(dict(ep.calls))
+        elif what == "arrivals":
+            conn.send(list(seen))
+            seen.clear()
+        elif what == "statement":  # (started_on, completed_on) of its newest, epoch s
+            with ep.backend.lock:
+                statements = ep.backend.sessions[session_id].statements
+                newest = statements[max(statements)]
+                conn.send((newest.started_on, newest.completed_on))
+        else:
+            ep.stop()
+            conn.send(None)
+            return
 
 
-def statement_times(ep: LocalEndpoint, session_id: str) -> tuple[float, float]:
-    """(started_on, completed_on) of the session's newest statement, epoch seconds."""
-    with ep.backend.lock:
-        session = ep.backend.sessions[session_id]
-        newest = max(session.statements.values(), key=lambda s: s.id)
-        return float(newest.started_on or 0.0), float(newest.completed_on or 0.0)
+class Service:
+    """The local endpoint in a process of its own, as the service is: sharing no
+    interpreter (and no GIL) with the frontend that drives the kernels."""
+
+    def __init__(self, **settings: Any) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, settings), daemon=True)
+        self._process.start()
+        self.url: str = self._conn.recv()
+        self.latency_ms = float(settings.get("latency_ms", 0.0))
+
+    def ask(self, what: str, session_id: str = "") -> Any:
+        self._conn.send((what, session_id))
+        return self._conn.recv()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ask("stop")
+        self._process.join(10)
 
 
 # ------------------------------------------------------------------ one kernel's runs
@@ -106,8 +142,8 @@ class Row:
 class Runner:
     """One kernel on the endpoint: its session started, cells run and counted."""
 
-    def __init__(self, label: str, kernel: Kernel, ep: LocalEndpoint) -> None:
-        self.label, self.kernel, self.ep = label, kernel, ep
+    def __init__(self, label: str, kernel: Kernel, service: Service) -> None:
+        self.label, self.kernel, self.service = label, kernel, service
         self.rows: dict[float, Row] = {}
 
     def ok(self, code: str) -> Cell:
@@ -117,18 +153,20 @@ class Runner:
         return cell
 
     def cell(self, t: float) -> Cell:
-        before = {op: self.ep.calls[op] for op in self.ep.calls}
+        before = self.service.ask("calls")
         cell = self.ok(f"time.sleep({t})")
-        calls = {op: n - before.get(op, 0) for op, n in self.ep.calls.items()}
+        calls = {op: n - before.get(op, 0) for op, n in self.service.ask("calls").items()}
         row = self.rows.setdefault(t, Row())
         row.added.append(cell.wall - t)
         row.calls.append({op: n for op, n in calls.items() if n})
         return cell
 
 
-def start(label: str, spec: Any, name: str, env: dict[str, str], ep: Any, logs: Path) -> Runner:
-    kernel = Kernel(name, spec, env, logs / f"{label}-{int(ep.settings.latency_ms)}.log")
-    runner = Runner(label, kernel, ep)
+def start(
+    label: str, spec: Any, name: str, env: dict[str, str], service: Service, logs: Path
+) -> Runner:
+    kernel = Kernel(name, spec, env, logs / f"{label}-{int(service.latency_ms)}.log")
+    runner = Runner(label, kernel, service)
     runner.ok("import time")  # creates the session and waits for it: not measured
     runner.ok("import time")
     return runner
@@ -138,9 +176,9 @@ def run_rtt(rtt: float, specs: dict[str, tuple[Any, str, Any]], args: Any, logs:
     """Every kernel's cells at one round trip, taking turns cell by cell."""
     print(f"  R = {rtt:g} ms ...", file=sys.stderr, flush=True)
     network = {"latency_ms": rtt, "jitter_ms": args.jitter_ms}
-    with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1, **network) as ep:
+    with Service(provision_seconds=0.5, stop_seconds=0.1, **network) as service:
         runners = [
-            start(label, spec, name, env_for(ep.url), ep, logs)
+            start(label, spec, name, env_for(service.url), service, logs)
             for label, (spec, name, env_for) in specs.items()
         ]
         try:
@@ -221,10 +259,10 @@ def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], 
 
     t = 0.2
     print("  parts at R = 0 ...", file=sys.stderr, flush=True)
-    with LocalEndpoint(provision_seconds=0.5, stop_seconds=0.1) as ep:
-        arrivals = Arrivals(ep)
-        runner = start("ours-parts", spec, "glue_magics", ours_env(ep.url), ep, logs)
-        plain = Kernel("python3", KernelSpecManager(), loopback_env(ep.url), logs / "plain.log")
+    with Service(provision_seconds=0.5, stop_seconds=0.1) as service:
+        runner = start("ours-parts", spec, "glue_magics", ours_env(service.url), service, logs)
+        env = loopback_env(service.url)
+        plain = Kernel("python3", KernelSpecManager(), env, logs / "plain.log")
         try:
             runner.ok(PROBES)
             session_id = runner.ok("%session_id").text().strip()
@@ -232,11 +270,11 @@ def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], 
             plain.execute("import time, json")
             ours, theirs = [], []
             for _ in range(args.parts_runs):
-                arrivals.seen.clear()
+                service.ask("arrivals")
                 cell = runner.ok(f"time.sleep({t})")
-                seen = list(arrivals.seen)
+                seen = service.ask("arrivals")
                 marks = json.loads(runner.ok(MARKS).text())
-                _, completed = statement_times(ep, session_id)
+                _, completed = service.ask("statement", session_id)
                 ours.append(parts_of(cell, t, marks, seen, completed))
                 theirs.append(plain_parts(plain, t))
         finally:

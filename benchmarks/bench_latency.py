@@ -9,7 +9,7 @@ load.  Printed per kernel, R and t: the median added latency (wall time from exe
 request to idle, minus t) with its range, and the calls one cell made (the endpoint
 counts them: ``LocalEndpoint.calls``).
 
-Then where a 0.2 s cell's added time goes at R = 0 (ours only), from timestamps on both
+Then where a 0.2 s cell's added time goes at R = 0 (ours; ``--parts-rtt``), from time stamps on both
 sides of the wire: the endpoint's (when each request reached it, when the worker
 started and finished the statement) and the kernel's own (probes wrapped around
 ``SessionManager.run``, the Glue calls and the ``%%glue`` magic by a ``%%local`` cell
@@ -254,12 +254,13 @@ def plain_parts(kernel: Kernel, t: float) -> list[float]:
 
 
 def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], list[list[float]]]:
-    """Ours at R = 0, a 0.2 s cell cut into parts; and a plain ipykernel's."""
+    """Ours at R = ``args.parts_rtt``, a 0.2 s cell cut into parts; and a plain ipykernel's."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     t = 0.2
-    print("  parts at R = 0 ...", file=sys.stderr, flush=True)
-    with Service(provision_seconds=0.5, stop_seconds=0.1) as service:
+    print(f"  parts at R = {args.parts_rtt:g} ms ...", file=sys.stderr, flush=True)
+    network = {"latency_ms": args.parts_rtt, "jitter_ms": args.jitter_ms}
+    with Service(provision_seconds=0.5, stop_seconds=0.1, **network) as service:
         runner = start("ours-parts", spec, "glue_magics", ours_env(service.url), service, logs)
         env = loopback_env(service.url)
         plain = Kernel("python3", KernelSpecManager(), env, logs / "plain.log")
@@ -324,13 +325,13 @@ def report(results: dict[float, dict], labels: list[str], load: tuple, jitter: f
     print("\n(calls: all, then Run = RunStatement, Get = GetStatement, Session = GetSession)")
 
 
-def report_parts(ours: list[list[float]], plain: list[list[float]]) -> None:
+def report_parts(ours: list[list[float]], plain: list[list[float]], rtt: float) -> None:
     med = statistics.median
     total = [sum(c) for c in ours]
     floor = [p[-1] for p in plain]
     print(
-        f"\nWhere a 0.2 s cell's added time goes at R = 0 ({len(ours)} runs, medians in ms), "
-        "ours and a plain ipykernel (python3) running time.sleep(0.2) itself\n"
+        f"\nWhere a 0.2 s cell's added time goes at R = {rtt:g} ms ({len(ours)} runs, medians "
+        "in ms), ours and a plain ipykernel (python3) running time.sleep(0.2) itself\n"
     )
     print("| part | ours | plain ipykernel | spans |\n|---|---|---|---|")
     for i, (name, what, same) in enumerate(PARTS):
@@ -349,6 +350,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7, help="runs per t below 1 s")
     parser.add_argument("--long-runs", type=int, default=3, help="runs per t of 1 s and more")
     parser.add_argument("--parts-runs", type=int, default=15, help="0: no parts")
+    parser.add_argument("--parts-rtt", type=float, default=0.0, help="R of the parts, ms")
     parser.add_argument(
         "--jitter-ms", type=float, default=0.0, help="up to this much more per request"
     )
@@ -369,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(root, ignore_errors=True)
     report(results, list(specs), (load_before, os.getloadavg()[0]), args.jitter_ms)
     if cuts:
-        report_parts(cuts, plain)
+        report_parts(cuts, plain, args.parts_rtt)
 
 
 if __name__ == "__main__":

@@ -368,7 +368,8 @@ def _wait(
             at = min(scheduler.next_poll_at(), deadline)
         while (now := clock()) < at:
             sleep(min(tick, at - now))
-            if on_tick is not None and item is not None and clock() < at:
+            # the display moves on between polls, unless one is due (drawing must not delay it)
+            if on_tick is not None and item is not None and clock() < at - tick / 2:
                 on_tick(item, clock() - start)
 
 

@@ -20,7 +20,7 @@ AWS's kernel (aws-glue-sessions 1.0.9, unchanged) runs from the venv the tests m
 (tests/peer_kernel.py); ``--no-peer`` leaves it out.  The machine is shared: the load
 average is printed with the figures, so run it when ``uptime`` is low, several times.
 
-    python benchmarks/bench_latency.py                  # the README table (about 5 min)
+    python benchmarks/bench_latency.py                  # the README table (about 4 min)
     python benchmarks/bench_latency.py --rtts 0 --durations 0.2 --runs 9 --no-peer
 """
 
@@ -369,7 +369,8 @@ def main(argv: list[str] | None = None) -> None:
         cuts, plain = measure_parts(ours, args, root) if args.parts_runs else ([], [])
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    report(results, list(specs), (load_before, os.getloadavg()[0]), args.jitter_ms)
+    if results:
+        report(results, list(specs), (load_before, os.getloadavg()[0]), args.jitter_ms)
     if cuts:
         report_parts(cuts, plain, args.parts_rtt)
 

@@ -90,6 +90,7 @@ class Cell:
     idle: float  # time.time() when the idle status for it arrived
     status: str
     messages: list[dict] = field(default_factory=list)
+    kernel_idle: float = 0.0  # the kernel's own time stamp on that idle status
 
     @property
     def wall(self) -> float:
@@ -137,8 +138,11 @@ class Kernel:
                 idle = time.time()
                 break
             messages.append(msg)
-        reply = self.kc.get_shell_msg(timeout=timeout)["content"]
-        return Cell(sent, idle, reply["status"], messages)
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != msg_id:  # AWS's kernel_info_reply
+            reply = self.kc.get_shell_msg(timeout=timeout)
+        reply = reply["content"]
+        return Cell(sent, idle, reply["status"], messages, msg["header"]["date"].timestamp())
 
     def shutdown(self) -> None:
         self.kc.stop_channels()

@@ -6,6 +6,7 @@ moment to wait_ready's return.  Also printed: GetSession calls and calls per sec
 
     python benchmarks/bench_wait.py            # 30 s once, 5 s three times, 1 s three times
     python benchmarks/bench_wait.py 30 5       # chosen provisioning times
+    python benchmarks/bench_wait.py --latency-ms 150 5 5   # over a 150 ms round trip
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from glue_magics.service import make_client
 ROLE = "arn:aws:iam::123456789012:role/GlueInteractive"
 
 
-def one_wait(provision: float) -> tuple[float, int, float, int]:
+def one_wait(provision: float, latency_ms: float = 0.0) -> tuple[float, int, float, int]:
     """(latency after READY, GetSession calls, wait seconds, progress updates seen)."""
-    with LocalEndpoint(provision_seconds=provision, stop_seconds=0.1) as ep:
+    with LocalEndpoint(provision_seconds=provision, stop_seconds=0.1, latency_ms=latency_ms) as ep:
         client = make_client(endpoint_url=ep.url, credentials=ep.credentials)
         sid = f"bench-{uuid.uuid4().hex[:8]}"
         session = lifecycle.create_session(
@@ -61,7 +62,13 @@ def simulated(provision: float, shape: str, rtt: float = 0.003) -> tuple[float, 
 
 
 def main(argv: list[str]) -> None:
-    plan = [(float(a), 1) for a in argv] or [(30.0, 1), (5.0, 3), (1.0, 3)]
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("provision", type=float, nargs="*", help="provisioning times, s")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="the round trip")
+    args = parser.parse_args(argv)
+    plan = [(p, 1) for p in args.provision] or [(30.0, 1), (5.0, 3), (1.0, 3)]
     print(
         f"{'provision':>9} {'run':>3} {'latency':>9} {'GetSession':>10} {'calls/s':>8} "
         f"{'updates':>7}"
@@ -69,7 +76,7 @@ def main(argv: list[str]) -> None:
     for provision, runs in plan:
         latencies = []
         for run in range(runs):
-            latency, calls, waited, updates = one_wait(provision)
+            latency, calls, waited, updates = one_wait(provision, args.latency_ms)
             latencies.append(latency)
             print(
                 f"{provision:>8g}s {run + 1:>3} {latency * 1000:>7.0f}ms {calls:>10} "

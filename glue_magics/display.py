@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from glue_magics import results
-from glue_magics.states import LIVE_STATES, STATEMENT_SUCCESS
+from glue_magics.states import LIVE_STATES, STATEMENT_DONE, STATEMENT_SUCCESS
 from glue_magics.steps import Action, NextStep, with_steps
 
 MODES = ("auto", "widget", "text", "none")
@@ -563,6 +563,8 @@ class StatementProgress(_Progress):
         except (TypeError, ValueError):
             return
         self._percent = clamp_percent(_to_percent(progress))
+        if self._bar is None and state in STATEMENT_DONE:
+            return  # over before its bar was drawn: nothing to draw, done() follows
         if not self._throttle.due(state):
             return
         if self._bar is None:

@@ -255,6 +255,12 @@ def test_statement_progress_hidden_before_delay_and_removed_after(capsys):
     s.done("AVAILABLE", 0.95)
     assert capsys.readouterr().out == ""  # short statement: no bar at all
 
+    s = display.StatementProgress("text", 11, delay=1.0, min_interval=0)
+    s.update("RUNNING", 0.5, 0.9)
+    s.update("AVAILABLE", 1.0, 1.01)  # over at the delay: no bar drawn just to be removed
+    s.done("AVAILABLE", 1.01)
+    assert not s.shown and capsys.readouterr().out == ""
+
     s = display.StatementProgress("text", 8, delay=1.0, min_interval=0)
     s.update("RUNNING", 0.5, 1.5)
     s.update("RUNNING", 0.75, 2.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import signal
+import statistics
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from glue_magics.lifecycle import (
     SESSION_PLAN,
     STATEMENT_PLAN,
     PollScheduler,
+    RoundTrip,
     SessionFailed,
     SessionView,
     StatementCancelled,
@@ -418,7 +420,7 @@ def simulate(plan, duration, shape, rtt, draws):
     """Run the scheduler on simulated time against a session READY at ``duration``.
 
     Returns (poll times, time the wait noticed READY)."""
-    scheduler = PollScheduler(plan, 0.0)
+    scheduler = PollScheduler(plan, 0.0, measured(rtt))
     now, polls = 0.0, []
     for i in range(100_000):
         at = now + rtt / 2
@@ -461,11 +463,100 @@ def test_session_polling_notices_ready_promptly_when_progress_is_linear(duration
     assert noticed - duration <= 0.5
 
 
+@settings(max_examples=20, deadline=None)
+@given(rtt=st.floats(0.0, 0.3))
+def test_ready_is_seen_half_a_round_trip_after_it_when_progress_predicts_it(rtt):
+    """Polls sent half a round trip early reach Glue as READY comes: the answer is then
+    only the way back (rtt / 2) late, on average over where READY falls."""
+    durations = [2 + 0.37 * k for k in range(300)]  # 2 s to 2 minutes
+    late = [simulate(SESSION_PLAN, d, "linear", rtt, [0.0])[1] - d for d in durations]
+    assert sum(late) / len(late) <= rtt / 2 + 0.06
+
+
 @settings(max_examples=100, deadline=None)
 @given(duration=st.floats(0.01, 0.3), rtt=st.floats(0.0005, 0.005))
 def test_statement_polling_adds_little_to_short_statements(duration, rtt):
     _, noticed = simulate(STATEMENT_PLAN, duration, "none", rtt, [0.0])
     assert noticed - duration <= 0.05
+
+
+def measured(*seconds: float) -> RoundTrip:
+    trip = RoundTrip()
+    for value in seconds:
+        trip.add(value)
+    return trip
+
+
+def statement_wait(duration: float, rtt: float) -> tuple[float, list[float]]:
+    """A statement of ``duration`` s polled on simulated time over a round trip of ``rtt``.
+
+    RunStatement reaches the service at 0 (the statement starts) and is answered at
+    rtt / 2; each poll reaches the service half a round trip after it is sent and is
+    answered half a round trip later; the next is sent after that answer (one in flight),
+    as ``lifecycle._wait`` does.  Returns (the latency added to the statement, counted
+    from sending RunStatement to the answer that said done; when each poll reached the
+    service)."""
+    scheduler = PollScheduler(STATEMENT_PLAN, 0.0, measured(rtt))
+    sent, arrivals = rtt / 2, []
+    while True:
+        arrives = sent + rtt / 2
+        arrivals.append(arrives)
+        if arrives >= duration:
+            return arrives + rtt - duration, arrivals
+        scheduler.observe(arrives, None)
+        sent = max(scheduler.next_poll_at(), sent + rtt)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rtt=st.floats(0.0, 0.25), shortest=st.floats(0.03, 0.2))
+def test_a_short_statement_is_seen_within_one_and_a_half_round_trips(rtt, shortest):
+    """With round trip R, a short statement's end is seen within 1.5 R + 10 ms on
+    average over where it falls between polls (lengths over two poll periods), and
+    2 R + 25 ms at worst (issue 12).  One shorter than R takes two round trips anyway."""
+    start, span = max(shortest, rtt), 2 * max(rtt, 0.05)
+    added = [statement_wait(start + span * i / 200, rtt)[0] for i in range(200)]
+    assert sum(added) / len(added) <= 1.5 * rtt + 0.010
+    assert max(added) <= 2 * rtt + 0.025
+
+
+@settings(max_examples=60, deadline=None)
+@given(rtt=st.floats(0.0, 0.3), duration=st.floats(3.0, 60.0))
+def test_a_long_statement_costs_one_get_statement_a_second(rtt, duration):
+    _, arrivals = statement_wait(duration, rtt)
+    later = [at for at in arrivals if at >= STATEMENT_PLAN.ramp]
+    gaps = [b - a for a, b in zip(later, later[1:], strict=False)]
+    assert all(gap >= STATEMENT_PLAN.cap - 1e-9 for gap in gaps)
+    assert len(arrivals) <= 60 + duration  # the first 3 s are dense, then one a second
+
+
+@pytest.mark.parametrize("rtt", [0.0, 0.003, 0.05])
+@pytest.mark.parametrize("length", [0.05, 0.2, 0.5, 1.0, 2.0, 5.0, 30.0])
+def test_a_statement_of_a_round_length_is_seen_by_the_poll_just_after_it(rtt, length):
+    """Polls land on round times since the start (a moment after): 10 ms apart at first,
+    then 50 ms ... 1 s; what lasts a round time is seen within that moment."""
+    added, _ = statement_wait(length, rtt)
+    assert added <= max(2 * rtt, rtt + lifecycle.GRID_MARGIN + rtt / 4) + 1e-9
+
+
+def test_a_poll_is_sent_half_a_round_trip_before_it_should_reach_the_service():
+    plain, aware = PollScheduler(SESSION_PLAN, 0.0), PollScheduler(SESSION_PLAN, 0.0, measured(0.2))
+    for scheduler in (plain, aware):
+        scheduler.observe(1.0, 10.0)
+        scheduler.observe(2.0, 20.0)
+    assert math.isclose(aware.next_poll_at(), plain.next_poll_at() - 0.1)
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=30))
+def test_the_round_trip_is_the_median_of_the_last_calls(samples):
+    trip = measured(*samples)
+    kept = [x for x in samples if math.isfinite(x) and x >= 0][-7:]
+    assert trip.seconds == (statistics.median(kept) if kept else 0.0)
+
+
+def test_each_client_has_its_own_round_trip(endpoint):
+    one, other = client_for(endpoint), client_for(endpoint)
+    assert lifecycle.round_trip(one) is lifecycle.round_trip(one)
+    assert lifecycle.round_trip(one) is not lifecycle.round_trip(other)
 
 
 def test_scheduler_eta_follows_a_steady_rate():

@@ -109,7 +109,7 @@ def test_every_flag_named_as_a_setting_reaches_it():
         *("--provision-seconds", "0.5", "--minute-seconds", "2", "--stop-seconds", "0.25"),
         *("--results-bucket", "my-bucket", "--s3-endpoint-url", "http://127.0.0.1:9"),
         *("--result-inline-limit", "7", "--statement-states", "completed"),
-        *("--fault", "throttle=0.5", "--seed", "3"),
+        *("--fault", "throttle=0.5", "--seed", "3", "--latency-ms", "50", "--jitter-ms", "5"),
     )
     settings = local_cli.settings_from(args)
     assert dataclasses.asdict(settings) == {
@@ -126,6 +126,8 @@ def test_every_flag_named_as_a_setting_reaches_it():
         "s3_endpoint_url": "http://127.0.0.1:9",
         "result_inline_limit": 7,
         "statement_states": "completed",
+        "latency_ms": 50.0,
+        "jitter_ms": 5.0,
     }
 
 
@@ -145,6 +147,8 @@ def test_a_bad_setting_is_one_line_naming_its_value():
         ({"statement_states": "spark"}, "statement states 'spark' are not known"),
         ({"host": "192.0.2.1"}, "host '192.0.2.1' is not a loopback address"),
         ({"results_bucket": "Caps_Bucket"}, "'Caps_Bucket' is not a valid S3 bucket name"),
+        ({"latency_ms": -1}, "latency_ms -1 is not from 0 to 60000 milliseconds"),
+        ({"jitter_ms": float("nan")}, "jitter_ms nan is not from 0 to 60000 milliseconds"),
     ):
         with pytest.raises(ValueError, match=fragment) as info:
             EndpointSettings(**kwargs)

@@ -22,6 +22,11 @@ SECONDS = (
     ("connect_token_seconds", "life of the tokens GetSessionEndpoint issues (Spark Connect)"),
     ("connect_start_seconds", "time a Spark Connect server may take to answer before FAILED"),
 )
+#: The network the endpoint plays, in milliseconds, each a flag of its name: (setting, help).
+MILLISECONDS = (
+    ("latency_ms", "round trip of every request, as a region that far away would take"),
+    ("jitter_ms", "up to this much more per request, at random"),
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -43,7 +48,7 @@ def add_parser(subparsers: Any) -> None:
         default=DEFAULT_PORT,
         help="port; 0 picks a free one (default %(default)s)",
     )
-    for name, text in SECONDS:
+    for name, text in SECONDS + MILLISECONDS:
         parser.add_argument(
             "--" + name.replace("_", "-"),
             type=float,

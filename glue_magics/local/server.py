@@ -14,6 +14,7 @@ import collections
 import dataclasses
 import http.server
 import json
+import random
 import socket
 import sys
 import threading
@@ -120,6 +121,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else target
         endpoint.count(operation or "<none>")
+        endpoint.travel()  # the request's way to the service (latency_ms)
         fault = endpoint.faults.draw(operation)
         if fault == "drop":
             self.close_connection = True  # no answer at all: the client sees a dead socket
@@ -173,6 +175,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        self.server.endpoint.travel()  # the answer's way back (latency_ms)
         self.send_response(status)
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(data)))
@@ -281,6 +284,7 @@ class LocalEndpoint:
         self.responses = Responses(self.backend, self.log_links)
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
+        self._jitter = random.Random()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -346,6 +350,14 @@ class LocalEndpoint:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def travel(self) -> None:
+        """One way of a network round trip (``latency_ms``, ``jitter_ms``), slept in the
+        request's own thread: half the latency and up to half the jitter each way."""
+        settings = self.settings
+        if settings.latency_ms or settings.jitter_ms:
+            extra = self._jitter.uniform(0.0, settings.jitter_ms) if settings.jitter_ms else 0.0
+            time.sleep((settings.latency_ms + extra) / 2000.0)
 
     # ----------------------------------------------------------------- views
     def count(self, operation: str) -> None:

@@ -28,6 +28,8 @@ DEFAULT_CONNECT_TOKEN_SECONDS = 30 * 60.0
 #: The port a Spark Connect session's proxy listens on: the one AWS's recipe appends to the
 #: Url ("interactive-sessions-spark-connect-connecting": ``f"{Url}:443/;use_ssl=true;..."``).
 DEFAULT_CONNECT_PORT = 443
+#: The longest ``latency_ms`` or ``jitter_ms``: a minute, beyond any real network.
+MAX_LATENCY_MS = 60_000.0
 #: S3's rules for a bucket name (AWS docs, "General purpose bucket naming rules"): 3-63
 #: characters of a-z, 0-9, '.' and '-', a letter or digit at each end, no '..'.
 _BUCKET = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -43,8 +45,10 @@ class EndpointSettings:
     bytes go (through ``s3_endpoint_url``, or the S3 botocore finds); ``busy_status``: a
     READY session reports BUSY while a statement waits or runs; ``statement_states``: one
     of :data:`STATEMENT_STATE_MODES`; ``cancel_grace_seconds``: how long a cancelled
-    statement may ignore SIGINT before its worker is killed.  Spark Connect sessions:
-    ``connect_token_seconds`` is the life of the tokens GetSessionEndpoint issues;
+    statement may ignore SIGINT before its worker is killed; ``latency_ms``: the round trip
+    of a network to the service (a request is handled half of it after it came and
+    answered the other half later), plus up to ``jitter_ms`` more at random.  Spark Connect
+    sessions: ``connect_token_seconds`` is the life of the tokens GetSessionEndpoint issues;
     ``connect_port`` the port each session's proxy takes (443, on an address of its own in
     127.0.0.0/8, as AWS's recipe connects to; 0 for a free port on 127.0.0.1, which the Url
     then names); ``connect_start_seconds`` how long Spark's server may take to answer before
@@ -76,6 +80,8 @@ class EndpointSettings:
     connect_token_seconds: float = DEFAULT_CONNECT_TOKEN_SECONDS
     connect_port: int = DEFAULT_CONNECT_PORT
     connect_start_seconds: float = 300.0
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host) and not self.allow_remote:
@@ -102,6 +108,14 @@ class EndpointSettings:
                 f"connect port {port!r} is not a port; use 0-65535 (443 as AWS's recipe "
                 "connects to, 0 for any free port)"
             )
+        for name in ("latency_ms", "jitter_ms"):
+            value = float(getattr(self, name))
+            if not 0.0 <= value <= MAX_LATENCY_MS:  # NaN fails too
+                raise ValueError(
+                    f"{name} {value:g} is not from 0 to {MAX_LATENCY_MS:g} milliseconds; "
+                    "give one such as 50"
+                )
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "busy_status", bool(self.busy_status))
         object.__setattr__(self, "generate_credentials", bool(self.generate_credentials))
         if self.profile is not None and (not isinstance(self.profile, str) or not self.profile):

@@ -40,11 +40,13 @@ LAYERS = (
     "logs",
     "validation",
     "backend",
+    "statements",
     "spark_connect",
     "models",
     "workers",
     "outputs",
     "result_store",
+    "paging",
     "settings",
     "exceptions",
 )

@@ -11,14 +11,12 @@ statement state the instant they arrive.
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from glue_magics.local import spark_connect
+from glue_magics.local import paging, spark_connect
 from glue_magics.local.connect_proxy import JVM_STOP_SECONDS
 from glue_magics.local.exceptions import (
     AlreadyExists,
@@ -36,56 +34,17 @@ from glue_magics.local.models import (
     Session,
     SessionRequest,
     SparkConnect,
-    Statement,
 )
-from glue_magics.local.outputs import ended_output, shape_output
+from glue_magics.local.outputs import shape_output
 from glue_magics.local.result_store import ResultStore
 from glue_magics.local.settings import EndpointSettings
+from glue_magics.local.statements import Sends, Statements, send
 from glue_magics.local.workers import WorkerProcess, Workers, pid_alive
 
-T = TypeVar("T")
-#: ListSessions' page when MaxResults is not given; ListStatements' page (it has none).
-LIST_PAGE = 1000
-STATEMENT_PAGE = 100
 #: A Glue resource holds at most this many tags (TagResource's limit).
 MAX_TAGS = 50
-#: Statements to hand to workers once the lock is released (a full pipe must not stall
-#: every request).
-Sends = list[tuple[WorkerProcess, Statement]]
 #: A Spark Connect session's program may take this long to end its JVM before it is killed.
 CONNECT_GRACE_SECONDS = JVM_STOP_SECONDS + 5
-
-
-def _token(after: int) -> str:
-    """A NextToken: the page goes on after the item numbered ``after``.  A position in the
-    list would skip an item whenever one before it is deleted between two pages."""
-    return base64.urlsafe_b64encode(f"after:{after}".encode()).decode()
-
-
-def _after(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-        prefix, _, number = text.partition(":")
-        if prefix == "after" and number.isascii() and number.isdigit():
-            return int(number)
-    except (ValueError, UnicodeError):
-        pass
-    raise InvalidInput(f"NextToken '{token[:50]}' is not valid")
-
-
-def _page(items: list[T], number: Callable[[T], int], after: int, size: int) -> tuple[list[T], str]:
-    """The ``size`` items numbered after ``after`` (items in rising order), and the token
-    of the next page ("" when this is the last)."""
-    rest = [item for item in items if number(item) > after]
-    page = rest[:size]
-    return page, _token(number(page[-1])) if len(rest) > size else ""
-
-
-def _send(sends: Sends) -> None:
-    for worker, statement in sends:
-        worker.send(statement.id, statement.code)
 
 
 class Backend:
@@ -101,6 +60,7 @@ class Backend:
         self.closed = False
         self.workers = Workers()
         self.certificates = spark_connect.Certificates()
+        self.statements = Statements(self)  # RunStatement and the rest (statements.py)
         # Started with the first session: an endpoint that never serves (or whose port is
         # taken) leaves no thread behind.
         self._reaper: threading.Thread | None = None
@@ -221,7 +181,7 @@ class Backend:
         self, tags: dict[str, str], next_token: str | None, max_results: int | None
     ) -> tuple[list[dict[str, Any]], str]:
         """The page of sessions carrying every one of ``tags``, and the next page's token."""
-        after = _after(next_token)
+        after = paging.after(next_token)
         now = time.time()
         with self.lock:
             chosen = []
@@ -229,8 +189,8 @@ class Backend:
                 self._refresh(session, now)
                 if all(session.tags.get(k) == v for k, v in tags.items()):
                     chosen.append(session)
-            size = LIST_PAGE if max_results is None else max_results
-            page, token = _page(chosen, lambda s: s.number, after, size)
+            size = paging.LIST_PAGE if max_results is None else max_results
+            page, token = paging.page(chosen, lambda s: s.number, after, size)
             return [s.to_wire(now, self.settings) for s in page], token
 
     def stop_session(self, session_id: str) -> None:
@@ -307,109 +267,6 @@ class Backend:
                 "AuthTokenExpirationTime": expires,
             }
 
-    # ----------------------------------------------------------------- statements
-    def _statement_session(self, session_id: str, operation: str) -> Session:
-        """The session named, if it takes statements (under the lock).
-
-        "Statement APIs (RunStatement, CancelStatement, GetStatement, and ListStatements)
-        are not supported for Spark Connect sessions" (interactive-sessions-spark-connect).
-        The service's error for it is not public: InvalidInputException, which all four
-        operations list, is our choice."""
-        session = self._get(session_id)
-        if session.connect is not None:
-            raise InvalidInput(
-                f"Session {session.id} is a SPARK_CONNECT session; {operation} is not "
-                "supported for it (statements are for LIVY sessions): connect with "
-                "GetSessionEndpoint and pyspark's Spark Connect client"
-            )
-        return session
-
-    def run_statement(self, session_id: str, code: str) -> int:
-        """Queue ``code`` in a READY session; the statement's Id."""
-        with self.lock:
-            self._statement_session(session_id, "RunStatement")
-            session = self._ready(session_id, "statements need a READY session")
-            statement = Statement(id=session.next_statement, code=code)
-            session.next_statement += 1
-            session.statements[statement.id] = statement
-            session.queue.append(statement.id)
-            session.last_activity = time.time()
-            sends = self.pump(session)
-        _send(sends)
-        return statement.id
-
-    def _statement(
-        self, session_id: str, statement_id: int, operation: str
-    ) -> tuple[Session, Statement]:
-        session = self._statement_session(session_id, operation)
-        statement = session.statements.get(statement_id)
-        if statement is None:
-            raise EntityNotFound(f"Statement {statement_id} not found in session {session.id}")
-        return session, statement
-
-    def get_statement(self, session_id: str, statement_id: int) -> dict[str, Any]:
-        with self.lock:
-            return self._statement(session_id, statement_id, "GetStatement")[1].to_wire()
-
-    def list_statements(
-        self, session_id: str, next_token: str | None
-    ) -> tuple[list[dict[str, Any]], str]:
-        after = _after(next_token)
-        with self.lock:
-            session = self._statement_session(session_id, "ListStatements")
-            statements = list(session.statements.values())
-            page, token = _page(statements, lambda s: s.id, after, STATEMENT_PAGE)
-            return [s.to_wire() for s in page], token
-
-    def cancel_statement(self, session_id: str, statement_id: int) -> None:
-        """A waiting statement is CANCELLED now; a running one CANCELLING until its worker
-        takes the interrupt (or is killed for ignoring it)."""
-        with self.lock:
-            session, statement = self._statement(session_id, statement_id, "CancelStatement")
-            if statement.state == "WAITING":
-                session.queue.remove(statement.id)
-                statement.finish("CANCELLED", time.time())
-            elif statement.state == "RUNNING":
-                statement.state = "CANCELLING"
-                threading.Thread(
-                    target=self._interrupt_until_done, args=(session, statement), daemon=True
-                ).start()
-
-    def _interrupt_until_done(self, session: Session, statement: Statement) -> None:
-        """SIGINT the worker, again every 0.2 s while the statement is CANCELLING.
-
-        The worker takes SIGINT only while a statement executes, so a cancel that lands
-        after the statement was sent but before it started would otherwise be lost and end
-        in the kill below.  The worker holds at most this one statement, so a repeat cannot
-        reach another.
-        """
-        grace = self.settings.cancel_grace_seconds
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            with self.lock:
-                if statement.state != "CANCELLING" or session.ended_status is not None:
-                    return
-                if session.worker is not None:
-                    session.worker.interrupt()
-            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-        # It ignored SIGINT (stuck in C code): end the worker, so a cancel never hangs; the
-        # session's state is gone, so it is FAILED.
-        with self.lock:
-            if statement.state != "CANCELLING" or session.ended_status is not None:
-                return
-            if statement.finishing:  # it finished; its result is on the way to S3
-                return
-            statement.output = ended_output(
-                "Cancelled", f"statement {statement.id} ignored the interrupt and was killed"
-            )
-            self.end(
-                session,
-                "FAILED",
-                time.time(),
-                f"Statement {statement.id} did not stop within {grace:g} s of "
-                "CancelStatement; its process was killed",
-            )
-
     # ----------------------------------------------------------------- tags
     def _by_arn(self, arn: str) -> Session:
         prefix = self.settings.arn("")
@@ -465,6 +322,16 @@ class Backend:
             self._reaper.join(timeout=5)
 
 
+def _process_ended(backend: Backend, session: Session, what: str, code: int, **end: Any) -> None:
+    """A session's process ended on its own: the session is FAILED, as the service says of
+    a session whose driver died, unless it had ended already."""
+    with backend.lock:
+        if session.ended_status is None and not backend.closed:
+            message = f"The session's {what} exited unexpectedly (code {code})"
+            backend.end(session, "FAILED", time.time(), message, **end)
+        backend.wake.notify_all()
+
+
 class SessionWorker:
     """One session's side of its worker process: the :class:`~workers.Listener` that turns
     the worker's events into the session's and its statements' state."""
@@ -493,20 +360,10 @@ class SessionWorker:
             event["output"] = shape_output(
                 event, self.session.id, settings.statement_states, self.backend.results
             )
-        _send(self._apply(event))
+        send(self._apply(event))
 
     def exited(self, code: int) -> None:
-        backend, session = self.backend, self.session
-        with backend.lock:
-            if session.ended_status is None and not backend.closed:
-                backend.end(
-                    session,
-                    "FAILED",
-                    time.time(),
-                    f"The session's Python process exited unexpectedly (code {code})",
-                    running_state="ERROR",
-                )
-            backend.wake.notify_all()
+        _process_ended(self.backend, self.session, "Python process", code, running_state="ERROR")
 
     def _finishing(self, event: dict[str, Any]) -> bool:
         """Mark the statement of this result as finishing (a cancel must not kill the
@@ -608,13 +465,4 @@ class ConnectWorker:
                 self.backend.wake.notify_all()
 
     def exited(self, code: int) -> None:
-        backend, session = self.backend, self.session
-        with backend.lock:
-            if session.ended_status is None and not backend.closed:
-                backend.end(
-                    session,
-                    "FAILED",
-                    time.time(),
-                    f"The session's Spark Connect process exited unexpectedly (code {code})",
-                )
-            backend.wake.notify_all()
+        _process_ended(self.backend, self.session, "Spark Connect process", code)

@@ -52,7 +52,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from glue_magics.local.worker import Channel, die_with_parent, pid_alive, spark_master
+from glue_magics.local.worker import (
+    Channel,
+    child_arguments,
+    die_with_parent,
+    pid_alive,
+    spark_master,
+)
 
 TOKEN_HEADER = "x-aws-proxy-auth"
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -542,15 +548,10 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or not all(a.isdigit() for a in args):
-        print(
-            "usage: python -m glue_magics.local.connect_proxy EVENT_FD PARENT_PID "
-            "(started by the local endpoint, not by hand)",
-            file=sys.stderr,
-        )
+    started = child_arguments("glue_magics.local.connect_proxy", "EVENT_FD", argv)
+    if started is None:
         return 2
-    event_fd, parent_pid = int(args[0]), int(args[1])
+    event_fd, parent_pid = started
     die_with_parent(parent_pid)
     channel = Channel(event_fd)
     commands = sys.stdin.buffer

@@ -120,19 +120,19 @@ class Responses:
 
     # ----------------------------------------------------------------- statements
     def run_statement(self, body: Body) -> Body:
-        return {"Id": self.backend.run_statement(body["SessionId"], body["Code"])}
+        return {"Id": self.backend.statements.run(body["SessionId"], body["Code"])}
 
     def get_statement(self, body: Body) -> Body:
-        return {"Statement": self.backend.get_statement(body["SessionId"], body["Id"])}
+        return {"Statement": self.backend.statements.get(body["SessionId"], body["Id"])}
 
     def list_statements(self, body: Body) -> Body:
-        statements, token = self.backend.list_statements(
+        statements, token = self.backend.statements.list(
             body["SessionId"], next_token=body.get("NextToken")
         )
         return _paged("Statements", statements, token)
 
     def cancel_statement(self, body: Body) -> Body:
-        self.backend.cancel_statement(body["SessionId"], body["Id"])
+        self.backend.statements.cancel(body["SessionId"], body["Id"])
         return {}
 
     # ----------------------------------------------------------------- looking inside

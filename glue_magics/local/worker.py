@@ -489,16 +489,25 @@ def _read_commands(commands: queue.Queue[dict[str, Any] | None], pipe: io.Buffer
     os._exit(0)  # stdin closed: the endpoint is gone or ended this session
 
 
-def main(argv: list[str] | None = None) -> int:
+def child_arguments(program: str, fd_name: str, argv: list[str] | None) -> tuple[int, int] | None:
+    """A child program's two arguments (its event pipe's fd, the endpoint's pid), or None
+    after a usage line: the endpoint's child programs are started by it, not by hand."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or not all(a.isdigit() for a in args):
         print(
-            "usage: python -m glue_magics.local.worker RESULT_FD PARENT_PID "
+            f"usage: python -m {program} {fd_name} PARENT_PID "
             "(started by the local endpoint, not by hand)",
             file=sys.stderr,
         )
+        return None
+    return int(args[0]), int(args[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = child_arguments("glue_magics.local.worker", "RESULT_FD", argv)
+    if started is None:
         return 2
-    result_fd, parent_pid = int(args[0]), int(args[1])
+    result_fd, parent_pid = started
     os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: %matplot draws off screen
     die_with_parent(parent_pid)
     channel = Channel(result_fd)

@@ -53,8 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from glue_magics.local.worker import Channel, die_with_parent, pid_alive, spark_master
+from glue_magics.session_types import TOKEN_HEADER
 
-TOKEN_HEADER = "x-aws-proxy-auth"
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 #: How long the JVM may take to end after SIGTERM (Spark's shutdown hooks) before SIGKILL.
 JVM_STOP_SECONDS = 10.0

@@ -9,8 +9,6 @@ named in the options table, ``glue_magics.specs``) set the same options as
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
@@ -20,6 +18,7 @@ from traitlets import TraitError
 
 from glue_magics import __version__, options, specs
 from glue_magics.arguments import line_value
+from glue_magics.routing import cells_stay_local, route_to_session
 
 # AWS Glue kernel's action magics -> ours (its option magics come from specs.aws_magics)
 COMPAT_ACTIONS = {
@@ -28,38 +27,6 @@ COMPAT_ACTIONS = {
     "list_sessions": "glue_sessions",
     "reconnect": "glue_reconnect",
 }
-
-
-def route_to_session(lines: list[str]) -> list[str]:
-    """IPython cleanup transformer: send a plain cell to ``%%glue``.
-
-    Leading ``%`` lines (option magics) stay local and run first; a cell that starts
-    with a cell magic is left alone.
-    """
-    head: list[str] = []
-    rest = list(lines)
-    while rest and (not rest[0].strip() or rest[0].lstrip().startswith(("%", "#"))):
-        if rest[0].lstrip().startswith("%%"):
-            return lines
-        head.append(rest.pop(0))
-    code = "".join(rest)
-    if not code.strip():
-        return lines
-    return [*head, f"get_ipython().run_cell_magic('glue', '', {code!r})\n"]
-
-
-@contextlib.contextmanager
-def cells_stay_local(shell: Any) -> Iterator[None]:
-    """Plain cells run in this kernel, not in the session, while this lasts."""
-    transformers = shell.input_transformers_cleanup
-    routed = route_to_session in transformers
-    if routed:
-        transformers.remove(route_to_session)
-    try:
-        yield
-    finally:
-        if routed:
-            transformers.append(route_to_session)
 
 
 @magics_class

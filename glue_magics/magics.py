@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Enum, Float, Int, observe
+from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
 from glue_magics import arguments, lazy_module, sessions, specs
 from glue_magics.arguments import line_value
@@ -61,7 +61,9 @@ def setting_traits() -> dict[str, Any]:
         help, choices = f.metadata.get("help"), f.metadata.get("choices")
         if help is None:
             continue
-        kind = Enum if choices else {bool: Bool, int: Int, float: Float}[type(f.default)]
+        kind = (
+            Enum if choices else {bool: Bool, int: Int, float: Float, str: Unicode}[type(f.default)]
+        )
         args = (list(choices), f.default) if choices else (f.default,)
         traits[f.name] = kind(*args, help=help).tag(config=True)
     return traits
@@ -108,6 +110,7 @@ class GlueMagics(Magics):
         """The session manager, made at first use (so ``%load_ext`` stays cheap)."""
         if self._manager is None:
             self._manager = SessionManager(self, self._display().Reporter(lambda: self.progress))
+            self._manager.connects.namespace = getattr(self.shell, "user_ns", None)  # `spark`
         return self._manager
 
     @property
@@ -226,10 +229,15 @@ class GlueMagics(Magics):
     @line_cell_magic
     @_one_line_errors
     def glue(self, line: str = "", cell: str | None = None) -> None:
-        """Run the cell in the session (creating one from the pending options if none)."""
+        """Run the cell in the session (creating one from the pending options if none); on a
+        Spark Connect session it runs in this kernel, with `spark` bound to the session."""
         code = cell if cell is not None else line
-        if code.strip():
-            self._display().show_output(self._execute(code).output)
+        if not code.strip():
+            return
+        if self.manager.spark() is not None:  # a Spark Connect session: the cell runs here
+            self.manager.connects.run_in_shell(self.shell, code, self.manager.session_id)
+            return
+        self._display().show_output(self._execute(code).output)
 
     def _execute(self, code: str) -> Any:
         """Run code in the session (``SessionManager.run``); a failed statement shows its
@@ -255,10 +263,16 @@ class GlueMagics(Magics):
         from glue_magics import sql
 
         args = arguments.parse(self.glue_sql, line)
-        result = sql.run(self._execute, cell, args.max_rows)
+        spark = self.manager.spark()  # a Spark Connect session: spark.sql here, pandas over Arrow
+        if spark is not None:
+            with self.manager.connects.interrupting(self.manager.session_id):
+                result, frame = sql.run_connect(spark, cell, args.max_rows, bool(args.output))
+        else:
+            result = sql.run(self._execute, cell, args.max_rows)
+            frame = result.frame() if args.output else None
         self._display().table(result.rows_as_dicts(), columns=result.columns, title=result.title())
         if args.output:
-            self.shell.user_ns[args.output] = result.frame()
+            self.shell.user_ns[args.output] = frame
 
     # ------------------------------------------------------------------ looking inside
     @magic_arguments()

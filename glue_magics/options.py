@@ -73,6 +73,10 @@ class OptionError(ValueError):
 SOURCES = ("line", "configure", "config", "env", "profile", "default")
 _SESSION_TYPES = {"etl": "glueetl", "streaming": "gluestreaming", "ray": "glueray"}
 _COMMAND_TO_TYPE = {v: k for k, v in _SESSION_TYPES.items()}
+#: A Spark Connect session: Command.Name glueetl and SessionType SPARK_CONNECT (its other
+#: names: the model's value, and the flag's spelling ``spark-connect``).
+SPARK_CONNECT = "spark_connect"
+_SESSION_TYPES[SPARK_CONNECT] = "glueetl"
 _WORKER_MIN_GLUE = {"G.4X": (3, 0), "G.8X": (3, 0)}
 _MAX_SHOWN = 60
 
@@ -189,7 +193,7 @@ def _extra_specs() -> tuple[OptionSpec, ...]:
 @functools.lru_cache(maxsize=4)
 def _extra_specs_of(input_shape: Any) -> tuple[OptionSpec, ...]:
     """Specs for request members our table does not know: settable by PascalCase name."""
-    known = {s.path[0] for s in SPECS if s.path}
+    known = {s.path[0] for s in SPECS if s.path} | {m for s in SPECS for m in s.members}
     kinds = {
         "string": "str",
         "integer": "int",
@@ -264,8 +268,8 @@ def _coerce(spec: OptionSpec, value: Any) -> Any:
         text = str(value)
         text = text if name == "description" else text.strip()
         if name == "session_type":
-            low = text.lower()
-            low = _COMMAND_TO_TYPE.get(low, low)
+            low = text.lower().replace("-", "_")
+            low = _COMMAND_TO_TYPE.get(low, "etl" if low == "livy" else low)  # SessionType's
             if low not in _SESSION_TYPES:
                 raise OptionError(
                     f"session_type {_show(text)} is not a session type; "
@@ -690,6 +694,11 @@ def _rules(
     # Ray runs on Z.2X: a defaulted worker type follows the session type.
     if values.get("session_type") == "ray" and "worker_type" in defaulted:
         values["worker_type"] = "Z.2X"
+    # A Spark Connect session needs Glue 5.1: a defaulted version follows the session type.
+    if values.get("session_type") == SPARK_CONNECT and "glue_version" in defaulted:
+        from glue_magics.session_types import SPARK_CONNECT_MIN_VERSION
+
+        values["glue_version"] = SPARK_CONNECT_MIN_VERSION
     # A defaulted idle timeout never exceeds an explicit timeout.
     if "timeout" in values and "idle_timeout" in defaulted:
         values["idle_timeout"] = min(values["idle_timeout"], values["timeout"])
@@ -791,6 +800,8 @@ def _rules(
                 f"glue_version {_show(version_text)} is not supported by interactive sessions; "
                 "it must be greater than 2.0, e.g. 5.0",
             )
+    if session_type == SPARK_CONNECT:
+        _spark_connect_rules(values)
     prefix = values.get("id_prefix")
     if prefix is not None:
         room = _shape_at(("Id",)).metadata.get("max", 255) - 33
@@ -816,6 +827,52 @@ def _rules(
         )
 
 
+def _spark_connect_rules(values: Mapping[str, Any]) -> None:
+    """AWS's documented limits of a Spark Connect session (``glue_magics.session_types``,
+    which the local endpoint checks too)."""
+    _spark_connect_version(values.get("glue_version"))
+    _spark_connect_no_fgac(values.get("default_arguments") or {})
+    _spark_connect_region(values.get("region"), values.get("endpoint_url"))
+
+
+def _spark_connect_version(version_text: str | None) -> None:
+    """ "available for AWS Glue interactive sessions running AWS Glue version 5.1 and later"."""
+    from glue_magics.session_types import SPARK_CONNECT_MIN_VERSION, version_tuple
+
+    version = _version(version_text) if version_text else None
+    if version is not None and version < version_tuple(SPARK_CONNECT_MIN_VERSION):
+        raise _fail(
+            "glue_version",
+            f"session_type 'spark_connect' needs glue_version {SPARK_CONNECT_MIN_VERSION} or "
+            f"later, not {version_text}; set glue_version {SPARK_CONNECT_MIN_VERSION}",
+        )
+
+
+def _spark_connect_no_fgac(args: Mapping[str, str]) -> None:
+    """ "Fine-grained access control through Lake Formation is not supported"."""
+    from glue_magics.session_types import LAKE_FORMATION_FGAC
+
+    if str(args.get(LAKE_FORMATION_FGAC, "")).strip().lower() == "true":
+        raise _fail(
+            "default_arguments",
+            f"session_type 'spark_connect' does not support Lake Formation fine-grained "
+            f"access ({LAKE_FORMATION_FGAC} true); remove it or use session_type etl",
+        )
+
+
+def _spark_connect_region(region: str | None, endpoint_url: str | None) -> None:
+    """ "Region availability" (AWS's own endpoints only: another says for itself)."""
+    from glue_magics.session_types import SPARK_CONNECT_REGIONS
+
+    if region is None or endpoint_url is not None or region in SPARK_CONNECT_REGIONS:
+        return
+    raise _fail(
+        "region",
+        f"session_type 'spark_connect' is not available in region {_show(region)}; "
+        f"use one of {', '.join(SPARK_CONNECT_REGIONS)}",
+    )
+
+
 def _build(
     values: Mapping[str, Any], session_id: str | None, auto_tags: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -835,6 +892,8 @@ def _build(
         if spec.path is None or spec.name == "default_arguments":
             continue
         if spec.name == "session_type":
+            if value == SPARK_CONNECT:
+                request["SessionType"] = _spark_connect_member()
             value = _SESSION_TYPES[value]
         if spec.kind in ("list", "dict") and not value:
             continue
@@ -855,6 +914,20 @@ def _build(
     request["Id"] = session_id
     order = list(_input_shape().members)
     return {k: request[k] for k in sorted(request, key=order.index)}
+
+
+def _spark_connect_member() -> str:
+    """SessionType's value for a Spark Connect session, or one line when this botocore's
+    model has no SessionType (it came in botocore 1.43.23)."""
+    from glue_magics.session_types import EXTRA, SPARK_CONNECT
+
+    if "SessionType" not in _input_shape().members:
+        raise _fail(
+            "session_type",
+            "session_type 'spark_connect' needs botocore 1.43.23 or later (its Glue model "
+            f"has SessionType); {EXTRA}",
+        )
+    return SPARK_CONNECT
 
 
 def _validate_request(request: dict[str, Any]) -> None:

@@ -84,6 +84,11 @@ class Settings:
         "Over budget_usd: refuse new statements, or stop the session.",
         ("refuse", "stop"),
     )
+    connect_ca_file: str = _setting(
+        "",
+        "Spark Connect sessions: a CA certificate (PEM) to trust, e.g. an external local "
+        "endpoint's; '' (or GLUE_CONNECT_CA_FILE): the system's, and the embedded endpoint's.",
+    )
 
 
 @dataclass
@@ -192,6 +197,14 @@ def _watched(settings: Settings) -> Any:
     return WatchedSessions(settings)
 
 
+def _connects(manager: SessionManager) -> Any:
+    """The manager's Spark Connect sessions (``connect.py``: it loads pyspark only when a
+    session connects)."""
+    from glue_magics.connect import ConnectSessions
+
+    return ConnectSessions(manager)
+
+
 class SessionManager:
     """Sessions for one user (one kernel): create, ensure, reconnect, run, stop, close."""
 
@@ -206,6 +219,7 @@ class SessionManager:
         self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
         self.clients = ClientCache(self.settings, self.reporter)
         self.budget = Budget(self)  # asked before each statement (budget.py)
+        self.connects = _connects(self)  # Spark Connect sessions' `spark` (connect.py)
 
     # ------------------------------------------------------------------ options
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
@@ -290,10 +304,12 @@ class SessionManager:
         bar.succeed(time.monotonic() - start, cost or Cost.of_session(session, price).rate())
         self.ready = True
         logs.announce_spark_ui(client, session_id, self.reporter)  # where Glue gives one
+        self.connects.ready(session)  # a Spark Connect session: `spark` is bound now
         return session
 
     def _forget(self, session_id: str) -> None:
         self.attached.pop(session_id, None)  # ended or never was: no client to keep for it
+        self.connects.end(session_id)
         if self.session_id == session_id:
             self.session_id = None
             self.ready = False
@@ -396,6 +412,7 @@ class SessionManager:
         if not session_id:
             raise _error("no session yet", NextStep(Action.CREATE))
         session = lifecycle.get_session(self.client_for(session_id), session_id)
+        self.connects.note(session)
         if session_id == self.session_id and session.get("Status") in lifecycle.LIVE_STATES:
             self.ready = True  # found live (READY or BUSY): code runs without another wait
         return session
@@ -425,6 +442,7 @@ class SessionManager:
 
     def close(self) -> None:
         """Stop the sessions created here (``stop_on_exit``) and the local endpoint."""
+        self.connects.close()
         if self.settings.stop_on_exit:
             for session_id in list(self.created):
                 # No waiting for STOPPED: a kernel being shut down is given only seconds.
@@ -457,6 +475,15 @@ class SessionManager:
             session_id = self.ensure()
             statement = _statement(self.client_for(session_id), session_id, code, self.reporter)
         return results.read_statement(statement, session_id, self.clients_for(session_id).s3)
+
+    def spark(self) -> Any:
+        """The current session, READY; its ``SparkSession`` if it is a Spark Connect
+        session (connected at first use), else None: its code runs as statements."""
+        session_id = self._session_for_code()
+        if not self.connects.is_connect(session_id):
+            return None
+        self.budget.check(session_id)
+        return self.connects.spark(session_id)
 
     def _session_for_code(self) -> str:
         """The READY session code runs in; a dead one is reported (or replaced if auto_restart)."""

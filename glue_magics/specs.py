@@ -59,6 +59,7 @@ class OptionSpec(NamedTuple):
     choices: bool = False  # the values are the model member's enum (%glue_session -h lists them)
     aws_magic: str | None = None  # AWS's Glue kernel's line magic that sets it (%iam_role ARN)
     aws_values: tuple[tuple[str, str], ...] = ()  # its magics that set one value: (%etl, etl)
+    members: tuple[str, ...] = ()  # other request members it sets (session_type: SessionType)
 
 
 ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/GlueRole"
@@ -72,7 +73,8 @@ SPECS: tuple[OptionSpec, ...] = (
         env=("GLUE_ROLE_ARN", "GLUE_IAM_ROLE", "GLUE_ROLE"), example=ROLE_EXAMPLE,
         help="IAM role ARN the session runs as.", aws_magic="iam_role"),
     OptionSpec("session_type", "str", ("Command", "Name"), example="etl",
-        help="etl, streaming or ray.", aws_magic="session_type",
+        help="etl, streaming, ray or spark_connect (Glue 5.1+: a live `spark` here).",
+        aws_magic="session_type", members=("SessionType",),
         aws_values=(("etl", "etl"), ("streaming", "streaming"), ("glue_ray", "ray"))),
     OptionSpec("glue_version", "str", ("GlueVersion",), env=("GLUE_VERSION",), example="5.0",
         help="Glue version, e.g. 5.0.", aws_magic="glue_version"),
@@ -210,6 +212,8 @@ def configure_keys(specs: Sequence[OptionSpec] = SPECS) -> dict[str, str]:
             keys[alias] = spec.name
         if spec.path and (len(spec.path) == 1 or spec.kind == "list"):
             keys[spec.path[0]] = spec.name
+        for member in spec.members:
+            keys[member] = spec.name
         keys.setdefault(flag_dest(spec), spec.name)
     return keys
 

@@ -97,3 +97,35 @@ def run(execute: Callable[[str], Any], query: str, max_rows: int) -> SqlResult:
         return parse(outcome.output.stdout)
     except ValueError as exc:
         raise GlueError(f"could not read the %%glue_sql result: {exc}", "UsageError") from None
+
+
+def run_connect(spark: Any, query: str, max_rows: int, frame: bool) -> tuple[SqlResult, Any]:
+    """``%%glue_sql`` on a Spark Connect session: ``spark.sql`` run here.  With ``frame``
+    (``-o``) the whole result as pandas over Arrow (``toPandas``, no row cap), and the
+    table its first rows; else only ``max_rows`` (+1, to know there are more) are fetched.
+    A Spark error is one line (``GlueError``)."""
+    from glue_magics.service import GlueError
+
+    if not query.strip():
+        raise GlueError("%%glue_sql needs a query in the cell, e.g. SELECT 1", "UsageError")
+    from pyspark.errors import PySparkException
+    from pyspark.logger import PySparkLogger
+
+    # pyspark logs a failed query's error (with its traceback) as it makes the exception;
+    # here the error is the one line below
+    quiet = PySparkLogger.getLogger("SQLQueryContextLogger")
+    was, quiet.disabled = quiet.disabled, True
+    try:
+        df = spark.sql(query.strip().rstrip(";"))
+        if frame:
+            pdf = df.toPandas()
+            rows = pdf.head(max_rows).values.tolist()
+            return SqlResult(list(pdf.columns), rows, len(pdf) > max_rows), pdf
+        got = df.limit(max_rows + 1).collect()
+    except PySparkException as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise GlueError(f"{type(exc).__name__}: {first}", "SparkError") from None
+    finally:
+        quiet.disabled = was
+    rows = [list(row) for row in got[:max_rows]]
+    return SqlResult(list(df.columns), rows, len(got) > max_rows), None

@@ -28,6 +28,7 @@ SHARED = {
     "states": None,
     "shapes": None,
     "cost": None,
+    "session_types": None,  # Spark Connect sessions' documented rules, the header, the port
     # the one loopback check and the one boto3 client builder (for the results bucket)
     "service": {"is_loopback", "make_client"},
 }
@@ -90,8 +91,10 @@ def test_each_layer_imports_only_the_layers_below_it():
             if name in LAYERS:
                 assert LAYERS.index(name) > position, f"{layer} imports {name}, a layer above it"
     assert imports(LOCAL / "worker.py") == []  # the child program runs without the package
-    # nor does a Spark Connect session's, but for the worker's helpers
-    assert [m for m, _ in imports(LOCAL / "connect_proxy.py")] == ["glue_magics.local.worker"]
+    # nor does a Spark Connect session's, but for the worker's helpers and the header's name
+    # (session_types: the standard library only, shared with the client)
+    found = sorted(m for m, _ in imports(LOCAL / "connect_proxy.py"))
+    assert found == ["glue_magics.local.worker", "glue_magics.session_types"]
 
 
 def parse(*flags: str) -> argparse.Namespace:

@@ -743,7 +743,8 @@ MEMBERS: dict[str, tuple[str, str, Any, Any, dict[str, Any]]] = {
 
 def test_members_cover_the_model() -> None:
     members = set(INPUT.members) | {"Command.Name", "Command.PythonVersion"}
-    assert members - {"Command"} == set(MEMBERS) | set(_extras())
+    owned = {m for s in SPECS for m in s.members}  # SessionType: session_type's
+    assert members - {"Command"} == set(MEMBERS) | set(_extras()) | owned
 
 
 def _extras() -> tuple[str, ...]:
@@ -795,7 +796,7 @@ def test_every_member_settable_by_every_source(source: str, member: str, tmp_pat
 
 
 def newer_create_session_shape() -> Any:
-    """The real Glue model plus members a future botocore might add (SessionType...)."""
+    """The real Glue model plus members a future botocore might add (SessionKind...)."""
     import copy
 
     from botocore.model import ServiceModel
@@ -808,7 +809,7 @@ def newer_create_session_shape() -> Any:
     shapes["FutureFlag"] = {"type": "boolean"}
     shapes["FutureCount"] = {"type": "integer", "min": 2, "max": 9}
     members = shapes["CreateSessionRequest"]["members"]
-    members["SessionType"] = {"shape": "FutureSessionType"}
+    members["SessionKind"] = {"shape": "FutureSessionType"}
     members["AutoScale"] = {"shape": "FutureFlag"}
     members["Spares"] = {"shape": "FutureCount"}
     shapes["WorkerType"]["enum"].append("G.12X")
@@ -820,17 +821,17 @@ def test_new_model_members_are_settable_by_pascal_case_name() -> None:
 
     shape = newer_create_session_shape()
     with using_input_shape(shape):
-        assert set(extra_member_names()) == {"SessionType", "AutoScale", "Spares"}
-        parsed = parse_configure('{"SessionType": "ray", "AutoScale": "true", "Spares": "3"}')
+        assert set(extra_member_names()) == {"SessionKind", "AutoScale", "Spares"}
+        parsed = parse_configure('{"SessionKind": "ray", "AutoScale": "true", "Spares": "3"}')
         opts = resolve(("configure", parsed), ("config", {"role": ROLE, "worker_type": "g.12x"}))
         with pytest.raises(OptionError, match=r"^Spares 10 is above the maximum of 9"):
             resolve(("configure", {"Spares": 10}), ("config", {"role": ROLE}))
-        with pytest.raises(OptionError, match=r"^SessionType 'SQL' is not a valid SessionType"):
-            resolve(("line", {"SessionType": "SQL", "role": ROLE}))
-        with pytest.raises(OptionError, match=r"^%%configure key 'SessionTyp' .*SessionType\?"):
-            parse_configure('{"SessionTyp": "RAY"}')
+        with pytest.raises(OptionError, match=r"^SessionKind 'SQL' is not a valid SessionKind"):
+            resolve(("line", {"SessionKind": "SQL", "role": ROLE}))
+        with pytest.raises(OptionError, match=r"^%%configure key 'SessionKin' .*SessionKind\?"):
+            parse_configure('{"SessionKin": "RAY"}')
     request = opts.request(session_id="s")  # keeps the model it was resolved with
-    assert request["SessionType"] == "RAY" and request["AutoScale"] is True
+    assert request["SessionKind"] == "RAY" and request["AutoScale"] is True
     assert request["Spares"] == 3 and request["WorkerType"] == "G.12X"
     assert opts.dpus() == 5 * 12
     validate_parameters(request, shape)
@@ -839,7 +840,7 @@ def test_new_model_members_are_settable_by_pascal_case_name() -> None:
     reference |= {"DefaultArguments", "Connections", "MaxCapacity", "NumberOfWorkers"}
     reference |= {"WorkerType", "SecurityConfiguration", "GlueVersion", "Tags", "RequestOrigin"}
     real = set(operation("CreateSession").input_shape.members)
-    assert set(extra_member_names()) == real - reference
+    assert set(extra_member_names()) == real - reference - {"SessionType"}  # session_type's
 
 
 def test_importing_options_loads_no_botocore() -> None:

@@ -179,6 +179,11 @@ def test_one_line_in_specs_makes_an_option_everywhere(tmp_path):
     source = (package / "specs.py").read_text()
     anchor = "SPECS: tuple[OptionSpec, ...] = (\n"
     assert source.count(anchor) == 1
+    # SessionType is session_type's (spark_connect) since Spark Connect sessions, and the
+    # model has no member left unclaimed: the copy hands it to the new row instead
+    claim = 'members=("SessionType",),'
+    assert source.count(claim) == 1
+    source = source.replace(claim, "")
     (package / "specs.py").write_text(source.replace(anchor, anchor + NEW_ROW))
     script = textwrap.dedent(
         f"""

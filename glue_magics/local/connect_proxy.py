@@ -59,8 +59,8 @@ from glue_magics.local.worker import (
     pid_alive,
     spark_master,
 )
+from glue_magics.session_types import TOKEN_HEADER
 
-TOKEN_HEADER = "x-aws-proxy-auth"
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 #: How long the JVM may take to end after SIGTERM (Spark's shutdown hooks) before SIGKILL.
 JVM_STOP_SECONDS = 10.0

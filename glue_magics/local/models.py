@@ -16,6 +16,15 @@ from typing import TYPE_CHECKING, Any
 from glue_magics.cost import billed_dpus
 from glue_magics.local.exceptions import InvalidInput
 from glue_magics.local.outputs import ended_output
+from glue_magics.session_types import (  # noqa: F401 - re-exported for the endpoint's modules
+    LAKE_FORMATION_FGAC,
+    LIVY,
+    SPARK_CONNECT,
+    SPARK_CONNECT_COMMANDS,
+    SPARK_CONNECT_MIN_VERSION,
+    SPARK_CONNECT_REGIONS,
+    SPARK_CONNECT_TYPICAL_START_SECONDS,
+)
 from glue_magics.states import STOPPED_STATES
 
 if TYPE_CHECKING:
@@ -30,42 +39,8 @@ DEFAULT_WORKER_TYPE, DEFAULT_WORKERS = "G.1X", 5
 #: Members of a CreateSession request that GetSession sends back as they were given.
 ECHOED = ("Description", "Connections", "SecurityConfiguration", "SessionType")
 
-# Spark Connect sessions (SessionType, botocore's Glue model: LIVY | SPARK_CONNECT).  The
-# rules are AWS's "Using Spark Connect with AWS Glue interactive sessions" page
-# (interactive-sessions-spark-connect), "Considerations and limitations" and "Region
-# availability"; how the service words a refusal is not public, so the messages are ours.
-LIVY, SPARK_CONNECT = "LIVY", "SPARK_CONNECT"
-#: "Spark Connect is available for AWS Glue interactive sessions running AWS Glue version
-#: 5.1 and later."
-SPARK_CONNECT_MIN_VERSION = "5.1"
-#: The Spark command.  Every example AWS gives uses ``glueetl``; Ray is not Spark, and
-#: streaming sessions are not named: refusing ``glueray`` and ``gluestreaming`` is our
-#: choice, not a documented rule.
-SPARK_CONNECT_COMMANDS = ("glueetl",)
-#: "Fine-grained access control through Lake Formation is not supported for Spark Connect
-#: sessions" (sagemaker-studio forces this argument to "false" for them).
-LAKE_FORMATION_FGAC = "--enable-lakeformation-fine-grained-access"
-#: "Region availability": where the service offers Spark Connect sessions.
-SPARK_CONNECT_REGIONS = (
-    "ap-south-1",  # Mumbai
-    "ap-northeast-2",  # Seoul
-    "ap-southeast-1",  # Singapore
-    "ap-southeast-2",  # Sydney
-    "ap-northeast-1",  # Tokyo
-    "ca-central-1",
-    "eu-central-1",  # Frankfurt
-    "eu-west-1",  # Ireland
-    "eu-west-2",  # London
-    "eu-west-3",  # Paris
-    "eu-north-1",  # Stockholm
-    "sa-east-1",  # Sao Paulo
-    "us-east-2",
-    "us-east-1",
-    "us-west-2",
-)
-#: "The session typically takes 20-30 seconds to reach READY state" (the connecting page):
-#: what Progress rises against while a Spark Connect server starts.
-SPARK_CONNECT_TYPICAL_START_SECONDS = 30.0
+# Spark Connect sessions: the documented rules are glue_magics.session_types' (shared with
+# the client's checks); how the service words a refusal is not public, so the messages are ours.
 
 
 @dataclass

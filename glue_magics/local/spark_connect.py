@@ -41,6 +41,11 @@ PROGRAM = "glue_magics.local.connect_proxy"
 #: Certificates are issued for this long: longer than any session lives (Timeout is at most
 #: 7 days for a Spark session, CreateSession's API page).
 _VALIDITY = datetime.timedelta(days=30)
+#: Every flag of X.509's KeyUsage extension (cryptography's ``x509.KeyUsage`` takes all).
+_KEY_USAGES = (
+    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+    "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+)  # fmt: skip
 _EXTRA = (
     "Spark Connect sessions need the spark-connect extra: pip install 'glue-magics[spark-connect]'"
 )
@@ -95,17 +100,8 @@ class Certificates:
         now = datetime.datetime.now(datetime.timezone.utc)
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "glue-magics local endpoint CA")])
-        usage = x509.KeyUsage(
-            digital_signature=True,
-            key_cert_sign=True,
-            crl_sign=True,
-            content_commitment=False,
-            key_encipherment=False,
-            data_encipherment=False,
-            key_agreement=False,
-            encipher_only=False,
-            decipher_only=False,
-        )
+        signs = {"digital_signature", "key_cert_sign", "crl_sign"}  # a CA signs, nothing more
+        usage = x509.KeyUsage(**{flag: flag in signs for flag in _KEY_USAGES})
         ca = (
             x509.CertificateBuilder()
             .subject_name(name)

@@ -212,37 +212,35 @@ def test_reconnect_waits_for_a_provisioning_session_and_stop_ends_it(fresh_endpo
     assert until_status(ep, glue_client, "sessions-starting-1", {"STOPPED"}) == "STOPPED"
 
 
-def test_reconnect_to_a_stopped_session_is_one_line_and_not_current(endpoint, glue):
-    glue.create_session(Id="sessions-ended-2", Role=ROLE, Command={"Name": "glueetl"})
-    glue.stop_session(Id="sessions-ended-2")
+@pytest.mark.parametrize(
+    ("session_id", "stopped", "said"),
+    [
+        ("sessions-ended-2", True, "session sessions-ended-2 is STOPP"),
+        ("sessions-nowhere-1", False, "session sessions-nowhere-1 was not found"),
+    ],
+)
+def test_a_failed_reconnect_is_one_line_and_leaves_no_current_session(
+    endpoint, glue, session_id, stopped, said
+):
+    """To a stopped session or one Glue does not know: one line, the wait's bar fails, and
+    the id is neither current nor kept (every later cell would fail on it)."""
+    if stopped:
+        glue.create_session(Id=session_id, Role=ROLE, Command={"Name": "glueetl"})
+        glue.stop_session(Id=session_id)
     reporter = Recorder()
     manager = manager_for(endpoint, reporter)
     with pytest.raises(Shown) as info:
-        manager.reconnect("sessions-ended-2")
+        manager.reconnect(session_id)
     message = str(info.value)
-    assert "session sessions-ended-2 is STOPP" in message and "\n" not in message
+    assert said in message and "\n" not in message
     [bar] = reporter.bars
-    assert bar.calls[-1][0] == "fail" and bar.calls[-1][1] in ("STOPPING", "STOPPED")
+    assert bar.calls[-1][0] == "fail"
+    if stopped:
+        assert bar.calls[-1][1] in ("STOPPING", "STOPPED")
+    else:
+        assert session_id in bar.calls[-1][2]
     assert manager.session_id is None and not manager.ready
-
-
-def test_reconnect_to_an_unknown_session_is_one_line(endpoint):
-    reporter = Recorder()
-    manager = manager_for(endpoint, reporter)
-    with pytest.raises(Shown) as info:
-        manager.reconnect("sessions-nowhere-1")
-    message = str(info.value)
-    assert "session sessions-nowhere-1 was not found" in message and "\n" not in message
-    [bar] = reporter.bars
-    assert bar.calls[-1][0] == "fail" and "sessions-nowhere-1" in bar.calls[-1][2]
-
-
-def test_a_failed_reconnect_to_an_unknown_session_leaves_no_current_session(endpoint):
-    manager = manager_for(endpoint)
-    with pytest.raises(Shown):
-        manager.reconnect("sessions-nowhere-2")
-    assert manager.session_id is None
-    assert "sessions-nowhere-2" not in manager.attached
+    assert session_id not in manager.attached
 
 
 def test_auto_restart_replaces_a_timed_out_session_once(fresh_endpoint, glue_client, managers):

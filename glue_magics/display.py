@@ -45,6 +45,7 @@ _ADVICE: dict[Action, str] = {
     Action.WAIT: "wait for it with %glue_reconnect ID",
     Action.STOP: "give an id: %glue_stop ID",
     Action.STATUS: "check it with %glue_status",
+    Action.SPARK_UI: "%glue_status in a notebook links it",
     Action.LIST: "list sessions with %glue_sessions",
     Action.RERUN: "check the session with %glue_status, then run the cell again",
     Action.QUOTA: "stop unused sessions (%glue_sessions, then %glue_stop ID) or ask AWS for a "
@@ -752,6 +753,23 @@ def key_values(
 ) -> None:
     """Show ``name value [source]`` rows, for ``%glue_status`` and ``%glue_config``."""
     _publish(key_values_bundle(pairs, title))
+
+
+def secret_link(label: str, url: str | None) -> None:
+    """A link that carries a token (the Spark UI's): in a notebook, inside an ipywidgets
+    HTML widget, whose value lives in the frontend and is not written into the saved
+    notebook (JupyterLab and Notebook save widget state only when asked); nowhere else,
+    since printed text is kept in outputs, logs and scrollback."""
+    if not url or not (in_kernel() and _widgets_available()):
+        return
+    import ipywidgets
+    from IPython.display import display
+
+    link = f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">'
+    widget = ipywidgets.HTML(value=f"{link}{html.escape(label)}</a>")
+    # the widget's own bundle has its repr, value and all, as text/plain: saved with the cell
+    view = widget._repr_mimebundle_()["application/vnd.jupyter.widget-view+json"]
+    display({"application/vnd.jupyter.widget-view+json": view, "text/plain": label}, raw=True)
 
 
 def system_log(log: Any) -> None:

@@ -11,10 +11,13 @@ to the display.  Each uses the client the session was made or found with.
   this machine (the local endpoint); a body S3 calls gzip is inflated (the format
   is not documented).  The URL holds a token: it is never shown, nor put in a message.
 - Statements (``%glue_history``): ListStatements, all pages, one row each.
-- Spark UI: GetDashboardUrl with ResourceType SESSION, shown where the service gives one
+- Spark UI: GetDashboardUrl with ResourceType SESSION, offered where the service gives one
   (AWS's docs, "Monitoring Spark Connect sessions": while the session is READY; its link
-  carries a one-time token that the browser exchanges for a cookie).  Any error means
-  "no link", never a failed cell.
+  carries a one-time token that the browser exchanges for a cookie).  botocore's model
+  types the answer ``SensitiveUrl`` (``"sensitive": true``), so the link is never printed
+  nor put in a cell's saved output: a notebook gets it inside a widget (its state is not
+  saved with the notebook unless the user asks), a terminal only the word "available".
+  Any error means "no link", never a failed cell.
 
 Only the standard library is imported at module import (``%load_ext`` imports this).
 """
@@ -319,17 +322,34 @@ def spark_ui(client: Any, session_id: str) -> str | None:
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
+#: What is shown for the Spark UI's link: the link itself is a token (see the docstring).
+SPARK_UI_SHOWN = "available: its link is one-time, so it is not printed"
+
+
 def announce_spark_ui(client: Any, session_id: str, reporter: Any) -> None:
-    """At READY: the Spark UI's link as a line of its own, when the service gives one."""
-    url = spark_ui(client, session_id)
-    if url:
-        reporter.info(f"Spark UI: {url}")
+    """At READY: a line saying the Spark UI is there, when the service gives one."""
+    if spark_ui(client, session_id):
+        from glue_magics.steps import Action, NextStep
+
+        reporter.info(f"Spark UI: {SPARK_UI_SHOWN}", NextStep(Action.SPARK_UI))
 
 
-def spark_ui_rows(manager: Any, session: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """``%glue_status``'s row for a live session's Spark UI, when the service gives one."""
-    session_id = session.get("Id")
-    if not session_id or session.get("Status") not in LIVE_STATES:
-        return []
-    url = spark_ui(manager.client_for(session_id), session_id)
-    return [("Spark UI", url)] if url else []
+@dataclass
+class SparkUI:
+    """A live session's Spark UI for ``%glue_status``: the row shown, and the link, which
+    only the display's link widget may carry."""
+
+    url: str
+
+    @classmethod
+    def of(cls, manager: Any, session: Mapping[str, Any]) -> SparkUI | None:
+        """The session's Spark UI, when it is live and the service gives one."""
+        session_id = session.get("Id")
+        if not session_id or session.get("Status") not in LIVE_STATES:
+            return None
+        url = spark_ui(manager.client_for(session_id), session_id)
+        return cls(url) if url else None
+
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        return [("Spark UI", SPARK_UI_SHOWN)]

@@ -203,8 +203,9 @@ class GlueMagics(Magics):
         """Id, status, progress, sizes, timeouts, elapsed time, the cost so far, the Spark UI."""
         session = self.manager.status(line_value(line) or None)
         rows = sessions.status_rows(session, self.dpu_hour_price, self.manager.budget.row(session))
-        rows += logs.spark_ui_rows(self.manager, session)  # a live session's, where Glue has one
-        self._display().key_values(rows, title="Glue session")
+        ui = logs.SparkUI.of(self.manager, session)  # a live session's, where Glue has one
+        self._display().key_values(rows + (ui.rows if ui else []), title="Glue session")
+        self._display().secret_link("Open the Spark UI", ui and ui.url)
 
     @line_magic
     @_one_line_errors

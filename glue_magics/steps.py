@@ -44,6 +44,7 @@ class Action(enum.Enum):
     REPLACE = "replace", "stop it and create a new one"
     RECONFIGURE = "reconfigure", "stop it and create a new one with these options"
     BUDGET = "budget", "raise the budget (budget_usd, or GLUE_BUDGET_USD)"
+    SPARK_UI = "spark_ui", "open it from the session's status in a notebook"
 
     @property
     def takes_id(self) -> bool:

@@ -263,7 +263,13 @@ def test_spark_ui_only_where_the_service_gives_one(endpoint, scripted):
     assert logs.spark_ui(scripted_glue, "s1") == "https://ui.example/?token=t1"
     reporter = Recorder()
     logs.announce_spark_ui(scripted_glue, "s1", reporter)
-    assert reporter.lines == [("info", "Spark UI: https://ui.example/?token=t1")]
+    # botocore's model types the answer SensitiveUrl ("sensitive": true): never printed
+    [(kind, line)] = reporter.lines
+    assert kind == "info" and "token" not in line and "ui.example" not in line
+    assert line == f"Spark UI: {logs.SPARK_UI_SHOWN}; %glue_status in a notebook links it"
+    ui = logs.SparkUI.of(manager_for(scripted), {"Id": "s1", "Status": "READY"})
+    assert ui.url == "https://ui.example/?token=t1" and "token" not in str(ui.rows)
+    assert logs.SparkUI.of(manager_for(scripted), {"Id": "s1", "Status": "STOPPED"}) is None
     scripted.error("GetDashboardUrl", "OperationNotSupportedException", "not in this region")
     assert logs.spark_ui(scripted_glue, "s1") is None
 

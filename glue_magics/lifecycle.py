@@ -741,10 +741,15 @@ def run_statement(
     """
     rtt = round_trip(client)
     sent = time.monotonic()
+    sent_ms = time.time() * 1000
     try:
         statement_id = start_statement(client, session_id, code)
     except GlueError as exc:
         raise _explain_statement_error(client, session_id, exc) from None
+    except KeyboardInterrupt:
+        # Ctrl-C during RunStatement: the request may have landed; a statement found
+        # running our code since we sent it is cancelled, so nothing runs unseen
+        raise _cancel_unanswered(client, session_id, code, sent_ms, cancel_wait) from None
     got = time.monotonic()
     rtt.add(got - sent)
 
@@ -778,6 +783,39 @@ def run_statement(
             ) from None
         raise _explain_statement_error(client, session_id, exc) from None
     return statement
+
+
+#: How long a statement sent just before a Ctrl-C is looked for: the request may still be on
+#: its way (it travels about half a round trip) when the interrupt lands.
+UNANSWERED_LOOK = 2.0
+
+
+def _cancel_unanswered(
+    client: Any, session_id: str, code: str, sent_ms: float, cancel_wait: float
+) -> StatementCancelled:
+    """Ctrl-C before RunStatement answered: cancel the statement if Glue has it (found by
+    ListStatements, as ``start_statement`` finds one after a lost answer), else say that
+    nothing ran.  RunStatement has no idempotency token, so this is the only way to know."""
+    deadline = time.monotonic() + UNANSWERED_LOOK
+    try:
+        while True:
+            found = _find_statement(client, session_id, code, sent_ms)
+            if found is not None:
+                return _cancel(client, session_id, found, cancel_wait, None)
+            if time.monotonic() >= deadline:
+                return StatementCancelled(
+                    f"interrupted before session {session_id} took the statement; "
+                    f"Glue shows it nowhere after {UNANSWERED_LOOK:g} s, so it did not run",
+                    code="NotSent",
+                )
+            time.sleep(0.2)
+    except GlueError as exc:
+        return StatementCancelled(
+            f"interrupted while session {session_id} was taking the statement, and it could "
+            f"not be looked for ({exc.message}); it may be running",
+            code="CancelFailed",
+            next_steps=(NextStep(Action.STATUS),),
+        )
 
 
 def _cancel(

@@ -363,6 +363,44 @@ def test_ctrl_c_cancels_the_statement(endpoint, client, ready):
     assert lifecycle.run_statement(client, ready, "1 + 1")["State"] == "AVAILABLE"
 
 
+def _ready_on(ep: Any) -> tuple[Any, str]:
+    """A client of ``ep`` and a READY session on it."""
+    glue = make_glue(ep.url)
+    req = request()
+    lifecycle.create_session(glue, req)
+    lifecycle.wait_ready(glue, req["Id"])
+    return glue, req["Id"]
+
+
+def test_ctrl_c_while_run_statement_is_unanswered_cancels_what_landed(fresh_endpoint):
+    # RunStatement has no idempotency token (botocore's model): a Ctrl-C before its answer
+    # must look for the statement, or a cell the user stopped runs on unseen
+    ep = fresh_endpoint(latency_ms=2000)
+    glue, session_id = _ready_on(ep)
+    code = "import time\ntime.sleep(30)"
+    taken = lambda: bool(ep.backend.statements.list(session_id, None)[0])  # noqa: E731
+    interrupt_main_when(taken)  # landed; its answer still on the way back (1 s)
+    with pytest.raises(StatementCancelled) as info:
+        lifecycle.run_statement(glue, session_id, code)
+    assert info.value.code == "CANCELLED", str(info.value)
+    assert_one_line(info.value, "was cancelled", session_id)
+    [statement] = ep.backend.statements.list(session_id, None)[0]
+    assert statement["State"] in ("CANCELLING", "CANCELLED") and statement["Code"] == code
+
+
+def test_ctrl_c_before_run_statement_landed_says_nothing_ran(fresh_endpoint):
+    ep = fresh_endpoint(latency_ms=2000)
+    glue, session_id = _ready_on(ep)
+    ep.faults.set("drop", 1.0, operation="RunStatement")  # every try is lost on its way
+    sent = lambda: ep.calls["RunStatement"] > 0  # noqa: E731
+    interrupt_main_when(sent)  # counted as it arrives, before its 1 s inbound travel
+    with pytest.raises(StatementCancelled) as info:
+        lifecycle.run_statement(glue, session_id, "print('never')")
+    assert info.value.code == "NotSent", str(info.value)
+    assert_one_line(info.value, "did not run", session_id)
+    assert ep.backend.statements.list(session_id, None)[0] == []
+
+
 def test_statement_on_a_stopped_session_is_one_line(endpoint, client, ready):
     lifecycle.stop_session(client, ready)
     with pytest.raises(GlueError) as info:

@@ -182,13 +182,16 @@ def test_statement_shows_a_bar_while_it_runs_then_prints(lab, browser, shots):
     ]
     with opened(lab, browser, shots, "statement", cells) as nb:
         nb.run_all()
-        running = nb.wait_until(BAR_OR_SETTLED, 1, timeout=PATIENCE)
+        nb.wait_until(BAR_OR_SETTLED, 1, timeout=PATIENCE)
         nb.screenshot("running")
-        assert running["bar"], nb.cells()
-        label = running["bar"]["label"].strip()
-        assert re.fullmatch(r"(WAITING|RUNNING) \d+%  [\d.]+ s  statement \d+", label), label
         cell = settled(nb, 1)
         nb.screenshot("done")
+        # Every state the bar showed, recorded in the page as drawn (it may have been up for
+        # under a second on a loaded machine).
+        labels = [s["label"].strip() for s in nb.history(1) if (s["label"] or "").strip()]
+        shown = r"(WAITING|RUNNING|AVAILABLE) \d+%  [\d.]+ s  statement \d+"
+        assert [x for x in labels if not re.fullmatch(shown, x)] == [], labels
+        assert any(x.startswith("RUNNING") for x in labels), labels
         assert cell["bars"] == [], "the bar is removed once the statement succeeded"
         assert stdout_of(cell).split() == ["42"], cell
         assert cell["stderr"] == [], cell

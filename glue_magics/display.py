@@ -385,7 +385,15 @@ class WidgetBar(TextBar):
         color = _COLORS.get(kind)
         if color:
             body = f'<span style="color:{color}">{body}</span>'
-        body = f'<div style="white-space:pre;overflow:hidden;text-overflow:ellipsis">{body}</div>'
+        # Wraps (keeping the double spaces between parts) where the output area is narrower
+        # than the line, down to inside the session id: an ellipsis would cut off the time
+        # and cost (JupyterLab at 800 px with its file browser open).  Lines closer than the
+        # widget's line height; the padding centres one line on the bar as that height did.
+        wrap = (
+            "white-space:pre-wrap;overflow-wrap:anywhere;line-height:1.4;"
+            "padding:calc((var(--jp-widgets-inline-height, 28px) - 1.4em) / 2) 0"
+        )
+        body = f'<div style="{wrap}">{body}</div>'
         if self.text.value != body:
             self.text.value = body
 

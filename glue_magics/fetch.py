@@ -280,15 +280,26 @@ def _frame(raw: bytes, rows: int, columns: list[str], codec: str) -> Fetched:
     pa = _pyarrow()
     try:
         table = pa.ipc.open_stream(pa.py_buffer(raw)).read_all()
+        # a damaged stream can carry offsets past its buffers: checked before any read
+        table.validate(full=True)
     except (pa.ArrowException, ValueError, OSError, EOFError) as exc:
-        first = (str(exc).strip().splitlines() or [""])[0][:100]
-        raise ValueError(f"the Arrow result is not a readable Arrow stream ({first})") from None
+        raise ValueError(
+            f"the Arrow result is not a readable Arrow stream ({_first(exc)})"
+        ) from None
     del raw
     if table.num_rows != rows:
         raise ValueError(f"the Arrow result has {table.num_rows} rows, its header says {rows}")
-    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    try:
+        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    except (pa.ArrowException, ValueError, KeyError, TypeError, IndexError) as exc:
+        # the stream's pandas metadata (index, dtypes) is read here too
+        raise ValueError(f"the Arrow result does not make a DataFrame ({_first(exc)})") from None
     del table  # self_destruct: the table is unusable now, its buffers freed with it
     return Fetched(frame, rows, columns, nbytes, codec)
+
+
+def _first(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:100]
 
 
 def _pyarrow() -> Any:

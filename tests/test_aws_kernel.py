@@ -260,7 +260,8 @@ def test_an_arrow_result_read_by_aws_kernel_is_the_same_frame(aws_s3: Any) -> No
     from glue_magics import fetch
 
     kernel, glue, session_id = aws_s3
-    build = "import pandas as pd\ndf = pd.DataFrame({'i': range(500)})\ndf['s'] = 'r' + df.i.astype(str)"
+    build = "import pandas as pd\ndf = pd.DataFrame({'i': range(500)})\n"
+    build += "df['s'] = 'r' + df.i.astype(str)"
     assert kernel.execute(build).status == "ok"
     reply = kernel.execute(fetch.name_code("df", 10**8))
     assert reply.status == "ok", shown(reply)

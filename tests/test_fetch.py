@@ -16,6 +16,7 @@ import base64
 import contextlib
 import io
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -277,3 +278,34 @@ def test_a_payload_held_in_s3_comes_home(moto_server):
             assert last["Output"]["Data"]["MimeType"] == "text/uri-list"  # it went by S3
         finally:
             k.shutdown()
+
+
+@pytest.fixture
+def no_pyarrow(tmp_path):
+    """A PYTHONPATH on which ``import pyarrow`` fails, as on a Python without it."""
+    (tmp_path / "pyarrow").mkdir()
+    (tmp_path / "pyarrow" / "__init__.py").write_text("raise ImportError('no pyarrow here')\n")
+    return os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+
+
+def test_a_session_without_pyarrow_is_one_line(ep, monkeypatch, no_pyarrow):
+    kept = os.environ.get("PYTHONPATH", "")
+    monkeypatch.setenv("PYTHONPATH", no_pyarrow)  # the next session's worker inherits it
+    k = Kernel(kernel_env(ep.url, GLUE_MAGICS_LOCAL_SPARK="0", PYTHONPATH=kept))
+    try:
+        k.ok("%load_ext glue_magics\n%glue_session")
+        k.ok("%%glue\nimport pandas as pd\ndf = pd.DataFrame({'a': [1]})")
+        one_line(k.execute("%glue_fetch df"), "the session has no pyarrow")
+    finally:
+        k.shutdown()
+
+
+def test_a_kernel_without_pyarrow_is_one_line_before_any_statement(ep, no_pyarrow):
+    k = Kernel(kernel_env(ep.url, GLUE_MAGICS_LOCAL_SPARK="0", PYTHONPATH=no_pyarrow))
+    try:
+        k.ok("%load_ext glue_magics\n%glue_session")
+        before = ep.calls["RunStatement"]
+        one_line(k.execute("%glue_fetch df"), "pyarrow is not installed in this kernel")
+        assert ep.calls["RunStatement"] == before
+    finally:
+        k.shutdown()

@@ -2,7 +2,9 @@
 
 The session runs ``spark.sql`` and prints the first rows as one JSON line behind a
 marker, so the same code works on AWS Glue and on the local endpoint, and the result
-comes back on stdout like any statement output.
+comes back on stdout like any statement output.  Only ``-n`` + 1 rows travel this way;
+with ``-o`` the whole result comes home as Arrow instead (:mod:`glue_magics.fetch`), and
+on a Spark Connect session ``spark.sql`` runs here.
 """
 
 from __future__ import annotations

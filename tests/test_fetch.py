@@ -18,6 +18,7 @@ import io
 import json
 import os
 
+import botocore.session
 import pandas as pd
 import pytest
 from helpers import make_glue, make_s3, s3_endpoint
@@ -226,6 +227,8 @@ def test_glue_fetch_of_a_pandas_frame_in_the_session(kernel, ep):
     [session_id] = glue.list_sessions()["Ids"]
     last = max(glue.list_statements(SessionId=session_id)["Statements"], key=lambda s: s["Id"])
     assert set(last["Output"]["Data"]) == {"TextPlain"}
+    model = botocore.session.get_session().get_service_model("glue")
+    assert set(model.shape_for("StatementOutputData").members) == {"TextPlain"}
     assert fetch.MARKER in last["Output"]["Data"]["TextPlain"]
 
 

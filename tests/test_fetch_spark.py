@@ -122,3 +122,46 @@ def test_a_spark_error_with_o_is_the_sessions_exception(kernel):
     reply = kernel.execute("%%glue_sql -o e\nSELECT * FROM no_such_table", timeout=120)
     assert reply.status == "error" and reply.ename == "AnalysisException"
     assert "TABLE_OR_VIEW_NOT_FOUND" in reply.evalue
+
+
+#: In the session: copies of a DataFrame whose class hides pyspark 4's methods, so the code
+#: takes the path it takes on Glue 4.0/5.0 (Spark 3.3/3.5: ``_collect_as_arrow``) and the
+#: last resort (``toLocalIterator``), with the same real Spark underneath.
+OLDER_SPARK = """
+def older(df, *hidden):
+    class Older(type(df)):
+        def __getattribute__(self, name):
+            if name in hidden:
+                raise AttributeError(name)
+            return super().__getattribute__(name)
+
+    df.__class__ = Older  # df is a new DataFrame object of its own: see below
+    return df
+
+query = "SELECT id AS i, id / 2 AS d, concat('row-', id) AS s FROM range(70000)"
+spark3 = older(spark.sql(query), "toArrow")
+iterated = older(spark.sql(query), "toArrow", "_collect_as_arrow")
+empty3 = older(spark.sql(query).limit(0), "toArrow")
+empty_iterated = older(spark.sql(query).limit(0), "toArrow", "_collect_as_arrow")
+"""
+
+
+def test_the_spark_3_path_and_the_iterator_path_give_the_same_frame(kernel):
+    kernel.ok("%%glue\n" + OLDER_SPARK, timeout=120)
+    for name in ("spark3", "iterated"):
+        reply = kernel.ok(f"%glue_fetch {name}", timeout=300)
+        assert reply.stdout.startswith(f"{name}: 70000 rows x 3 columns"), reply.stdout
+        check = kernel.ok(
+            f"print({name}['i'].sum(), {name}['d'].sum(), {name}['s'].iloc[69999], "
+            f"str({name}['i'].dtype), str({name}['d'].dtype))"
+        )
+        assert check.stdout.split() == [
+            str(70000 * 69999 // 2),
+            str(70000 * 69999 / 4),
+            "row-69999",
+            "int64",
+            "float64",
+        ], name
+    for name in ("empty3", "empty_iterated"):
+        reply = kernel.ok(f"%glue_fetch {name}", timeout=300)
+        assert reply.stdout.startswith(f"{name}: 0 rows x 3 columns"), reply.stdout

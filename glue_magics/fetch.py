@@ -67,8 +67,12 @@ def _gm_home(_gm_get, _gm_limit):
     sql = _sys.modules.get("pyspark.sql")
     if pd is not None and isinstance(obj, pd.Series):
         obj = obj.to_frame()
+    table = None
     if pd is not None and isinstance(obj, pd.DataFrame):
-        table = pa.Table.from_pandas(obj)
+        try:
+            table = pa.Table.from_pandas(obj)
+        except (pa.ArrowException, ValueError, TypeError) as exc:  # mixed types, duplicates
+            return say({{"error": "convert", "detail": type(exc).__name__ + ": " + str(exc)}})
         schema, batches = table.schema, table.to_batches()
     elif sql is not None and isinstance(obj, sql.DataFrame):
         source = "spark" if source == "pandas" else source
@@ -103,7 +107,7 @@ def _gm_home(_gm_get, _gm_limit):
             rows += batch.num_rows
             if sink.tell() > _gm_limit:
                 return say({{"error": "toolarge", "bytes": sink.tell(), "rows": rows}})
-    del batches
+    del batches, table  # only the compressed stream stays
     payload = sink.getvalue()
     say({{"rows": rows, "columns": [str(n) for n in schema.names], "bytes": payload.size,
          "codec": codec or "none", "source": source}}, payload)
@@ -222,6 +226,9 @@ def _problem(head: dict[str, Any], limit_mb: float, name: str) -> str | None:
             f"the session's {name} is a {str(head.get('detail'))[:80]}, not a Spark or pandas "
             "DataFrame, a pandas Series or a DynamicFrame"
         )
+    if error == "convert":
+        detail = (str(head.get("detail")).strip().splitlines() or [""])[0][:160]
+        return f"the session could not make Arrow of {name}: {detail}"
     if error == "toolarge":
         size = head.get("bytes")
         size = _size(size) if isinstance(size, int) else "?"
@@ -259,24 +266,48 @@ def read(text: str, limit_mb: float = 512.0, name: str = "result") -> Fetched:
         raise ValueError("the Arrow result's header has no columns")
     end = text.find("\n", start)
     end = len(text) if end < 0 else end
+    while end > start and text[end - 1] in " \r\t":
+        end -= 1
     expected = 4 * -(-nbytes // 3)
-    if end - start < expected:
+    if end - start != expected:
+        how = "was cut short" if end - start < expected else "is longer than its header says"
         raise ValueError(
-            f"the Arrow result was cut short: {expected} base64 characters were sent, "
+            f"the Arrow result {how}: {expected} base64 characters were sent, "
             f"{max(end - start, 0)} arrived"
         )
+    codec = str(head.get("codec", "?"))
+    return _frame(_decode(text, start, end, nbytes), rows, [str(c) for c in columns], codec)
+
+
+#: base64 characters decoded at a time (a multiple of 4): the text is never copied whole.
+_CHUNK = 4 * 2**20
+
+
+def _decode(text: str, start: int, end: int, nbytes: int) -> bytearray:
+    """``text[start:end]`` decoded from base64 into one buffer of ``nbytes``, a chunk at a
+    time, so the kernel holds the text and the bytes but no second copy of either."""
+    raw = bytearray(nbytes)
+    view, pos = memoryview(raw), 0
     try:
-        raw = binascii.a2b_base64(text[start:end])
+        for at in range(start, end, _CHUNK):
+            piece = binascii.a2b_base64(text[at : min(at + _CHUNK, end)])
+            if pos + len(piece) > nbytes:
+                break
+            view[pos : pos + len(piece)] = piece
+            pos += len(piece)
     except (binascii.Error, ValueError):
         raise ValueError("the Arrow result is not valid base64") from None
-    if len(raw) != nbytes:
-        raise ValueError(f"the Arrow result is {len(raw)} bytes, its header says {nbytes}")
-    return _frame(raw, rows, [str(c) for c in columns], str(head.get("codec", "?")))
+    finally:
+        view.release()
+    if pos != nbytes:
+        raise ValueError(f"the Arrow result does not decode to the {nbytes} bytes its header says")
+    return raw
 
 
-def _frame(raw: bytes, rows: int, columns: list[str], codec: str) -> Fetched:
+def _frame(raw: bytes | bytearray, rows: int, columns: list[str], codec: str) -> Fetched:
+    """pandas from the IPC stream bytes (given, not kept: freed once the stream is read,
+    when it was compressed); the Arrow table is consumed as pandas is made."""
     nbytes = len(raw)
-    """pandas from the IPC stream bytes; the Arrow table is consumed as pandas is made."""
     pa = _pyarrow()
     try:
         table = pa.ipc.open_stream(pa.py_buffer(raw)).read_all()

@@ -249,6 +249,8 @@ def test_glue_fetch_errors_are_one_line(kernel, ep):
     assert ep.calls["RunStatement"] == before  # a bad line never reaches the service
     one_line(kernel.execute("%glue_fetch nope"), "no variable nope")
     one_line(kernel.execute("%glue_fetch x"), "builtins.int")
+    kernel.ok("%%glue\nmixed = pd.DataFrame({'m': [1, 'one']})")
+    one_line(kernel.execute("%glue_fetch mixed"), "could not make Arrow of mixed: Arrow")
 
 
 def test_a_result_above_fetch_max_mb_is_one_line_with_its_size(kernel):

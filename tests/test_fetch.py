@@ -172,6 +172,19 @@ def test_any_glue_fetch_line_is_names_or_one_line(line):
     assert name.isidentifier() and local.isidentifier()
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_any_glue_sql_line_is_a_name_and_a_count_or_one_line(line):
+    try:
+        args = arguments.parse(GlueMagics.glue_sql, line)
+        name = fetch.variable(args.output, "-o") if args.output else None
+    except (UsageError, GlueError) as exc:
+        assert "\n" not in str(exc).strip()
+        return
+    assert name is None or name.isidentifier()
+    assert isinstance(args.max_rows, int) and args.max_rows >= 0
+
+
 def test_glue_fetch_lines():
     assert fetch_line("df") == ("df", "df")
     assert fetch_line("df -o here -n 5") == ("df", "here")

@@ -10,6 +10,7 @@ mean".  Every error is a one-line ``UsageError``.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import textwrap
 from collections.abc import Callable, Sequence
@@ -90,8 +91,17 @@ def parse(magic: Any, line: str) -> Any:
             flags = [opt for action in magic.parser._actions for opt in action.option_strings]
             unknown = [w for w in message.split(":", 1)[1].split() if w.startswith("-")]
             hint = suggest(unknown[0].split("=")[0], flags) if unknown else ""
-            raise UsageError(f"{message}{hint}") from None
-        raise
+            raise UsageError(_one_line(f"{message}{hint}")) from None
+        raise UsageError(_one_line(message)) from None
+
+
+def _one_line(message: str) -> str:
+    """argparse quotes the words it rejects as they are; a word with a newline or another
+    control character (``\\<newline>`` in a line) is shown escaped, so the error is one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], message)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def line_words(line: str) -> list[str]:

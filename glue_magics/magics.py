@@ -240,11 +240,11 @@ class GlueMagics(Magics):
             return
         self._display().show_output(self._execute(code).output)
 
-    def _execute(self, code: str) -> Any:
+    def _execute(self, code: str, max_bytes: int | None = None) -> Any:
         """Run code in the session (``SessionManager.run``); a failed statement shows its
         output (what was printed before the exception, FAILED's streams and reason) and
         fails the cell: with the remote exception (RemoteError) or one line (UsageError)."""
-        outcome = self.manager.run(code)
+        outcome = self.manager.run(code, max_bytes)
         if outcome.failed:
             self._display().show_output(outcome.output)
             if outcome.error is not None:
@@ -255,25 +255,59 @@ class GlueMagics(Magics):
         return outcome
 
     @magic_arguments()
-    @argument("-o", "--output", help="Also store the result in this variable.")
+    @argument("-o", "--output", help="Also store the WHOLE result (pandas) in this variable.")
     @argument("-n", "--max-rows", type=arguments.count, default=20, help="Rows shown.")
     @cell_magic
     @_one_line_errors
     def glue_sql(self, line: str, cell: str) -> None:
-        """Run Spark SQL in the session and show the result as a table."""
-        from glue_magics import sql
+        """Run Spark SQL in the session and show the result as a table; with -o the whole
+        result comes home as compressed Arrow (up to fetch_max_mb), -n only caps the rows shown.
+        """
+        from glue_magics import fetch, sql
 
         args = arguments.parse(self.glue_sql, line)
+        name = fetch.variable(args.output, "-o") if args.output else None
         spark = self.manager.spark()  # a Spark Connect session: spark.sql here, pandas over Arrow
         if spark is not None:
             with self.manager.connects.interrupting(self.manager.session_id):
-                result, frame = sql.run_connect(spark, cell, args.max_rows, bool(args.output))
+                result, frame = sql.run_connect(spark, cell, args.max_rows, bool(name))
+        elif name:
+            result, frame = sql.run_arrow(self._execute, cell, args.max_rows, self.fetch_max_mb)
         else:
-            result = sql.run(self._execute, cell, args.max_rows)
-            frame = result.frame() if args.output else None
+            result, frame = sql.run(self._execute, cell, args.max_rows), None
         self._display().table(result.rows_as_dicts(), columns=result.columns, title=result.title())
-        if args.output:
-            self.shell.user_ns[args.output] = frame
+        if name:
+            self.shell.user_ns[name] = frame
+
+    @magic_arguments()
+    @argument("name", help="The session's variable: a Spark or pandas DataFrame, a Series, ...")
+    @argument("-o", "--output", help="The variable here (default: NAME).")
+    @argument("-n", "--max-rows", type=arguments.count, default=0, help="Rows shown (0: none).")
+    @line_magic
+    @_one_line_errors
+    def glue_fetch(self, line: str = "") -> None:
+        """Bring a DataFrame of the session home as pandas: a Spark or pandas DataFrame, a
+        pandas Series or a DynamicFrame, whole, as compressed Arrow (up to fetch_max_mb).
+        On a Spark Connect session NAME is a variable here and a Spark DataFrame is toPandas'd.
+        """
+        from glue_magics import fetch
+
+        args = arguments.parse(self.glue_fetch, line)
+        name = fetch.variable(args.name, "NAME")
+        local = fetch.variable(args.output, "-o") if args.output else name
+        if self.manager.spark() is not None:  # Spark Connect: the DataFrame is in this kernel
+            with self.manager.connects.interrupting(self.manager.session_id):
+                got = fetch.from_namespace(self.shell.user_ns, name)
+        else:
+            code = fetch.name_code(name, fetch.limit_bytes(self.fetch_max_mb))
+            got = fetch.fetch(self._execute, code, self.fetch_max_mb, name)
+        self.shell.user_ns[local] = got.frame
+        self._display().info_line(got.summary(local))
+        if args.max_rows:
+            from glue_magics.sql import SqlResult
+
+            shown = SqlResult(got.columns, got.head(args.max_rows), False, got.rows)
+            self._display().table(shown.rows_as_dicts(), columns=got.columns, title=shown.title())
 
     # ------------------------------------------------------------------ looking inside
     @magic_arguments()

@@ -84,6 +84,12 @@ class Settings:
         "Over budget_usd: refuse new statements, or stop the session.",
         ("refuse", "stop"),
     )
+    fetch_max_mb: float = _setting(
+        512.0,
+        "Largest result %%glue_sql -o and %glue_fetch bring home, in MB of compressed Arrow; "
+        "a bigger one is refused with its size (the whole result always travels, -n only "
+        "caps the rows shown).",
+    )
     connect_ca_file: str = _setting(
         "",
         "Spark Connect sessions: a CA certificate (PEM) to trust, e.g. an external local "
@@ -453,11 +459,12 @@ class SessionManager:
         self.clients.close()
 
     # ------------------------------------------------------------------ running code
-    def run(self, code: str) -> Any:
+    def run(self, code: str, max_bytes: int | None = None) -> Any:
         """Run code in the current session (made ready first) and read how it ended: a
         ``results.Outcome``, failed or not (the caller shows it), its S3-held results read
-        with the session's own S3 client.  A session found dead by the statement call
-        itself (no GetSession per cell) is an error, or replaced once with auto_restart."""
+        with the session's own S3 client (at most ``max_bytes`` each, else results' cap).
+        A session found dead by the statement call itself (no GetSession per cell) is an
+        error, or replaced once with auto_restart."""
         from glue_magics import results
         from glue_magics.service import GlueError
 
@@ -474,7 +481,8 @@ class SessionManager:
             self.reporter.info(f"{exc.message} (auto_restart: creating a new session)")
             session_id = self.ensure()
             statement = _statement(self.client_for(session_id), session_id, code, self.reporter)
-        return results.read_statement(statement, session_id, self.clients_for(session_id).s3)
+        cap = results.DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+        return results.read_statement(statement, session_id, self.clients_for(session_id).s3, cap)
 
     def spark(self) -> Any:
         """The current session, READY; its ``SparkSession`` if it is a Spark Connect

@@ -2,7 +2,9 @@
 
 The session runs ``spark.sql`` and prints the first rows as one JSON line behind a
 marker, so the same code works on AWS Glue and on the local endpoint, and the result
-comes back on stdout like any statement output.
+comes back on stdout like any statement output.  Only ``-n`` + 1 rows travel this way;
+with ``-o`` the whole result comes home as Arrow instead (:mod:`glue_magics.fetch`), and
+on a Spark Connect session ``spark.sql`` runs here.
 """
 
 from __future__ import annotations
@@ -36,14 +38,23 @@ def code(query: str, max_rows: int) -> str:
 
 @dataclass
 class SqlResult:
+    """The table shown: its first rows; ``fetched`` is how many rows came home (``-o``)."""
+
     columns: list[str]
     rows: list[list[Any]]
     truncated: bool
+    fetched: int | None = None
 
     def rows_as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=False)) for row in self.rows]
 
     def title(self) -> str:
+        """Says what was cut: the rows shown (-n) of those fetched (-o), or that there are
+        more than shown."""
+        if self.fetched is not None:
+            if self.fetched > len(self.rows):
+                return f"{self.fetched} rows fetched, first {len(self.rows)} shown"
+            return f"{self.fetched} row(s) fetched"
         more = " (more rows not shown; raise -n)" if self.truncated else ""
         return f"{len(self.rows)} row(s){more}"
 
@@ -74,17 +85,13 @@ def parse(text: str) -> SqlResult:
     raise ValueError("the session returned no %%glue_sql result")
 
 
-def run(execute: Callable[[str], Any], query: str, max_rows: int) -> SqlResult:
-    """``%%glue_sql``: ``query`` run through ``execute`` (the magics' statement runner, which
-    shows a failure) and its table read back.  An empty query, a session without Spark and
-    an unreadable result are one line each (``GlueError``)."""
+def _needs_spark(run: Callable[[], Any]) -> Any:
+    """``run()``, with a session that has no ``spark`` said in one line (``GlueError``)."""
     from glue_magics.results import RemoteError
     from glue_magics.service import GlueError
 
-    if not query.strip():
-        raise GlueError("%%glue_sql needs a query in the cell, e.g. SELECT 1", "UsageError")
     try:
-        outcome = execute(code(query, max_rows))
+        return run()
     except RemoteError as exc:
         if exc.ename == "NameError" and "spark" in exc.evalue:
             raise GlueError(
@@ -93,10 +100,41 @@ def run(execute: Callable[[str], Any], query: str, max_rows: int) -> SqlResult:
                 "NoSpark",
             ) from None
         raise
+
+
+def _nonempty(query: str) -> None:
+    from glue_magics.service import GlueError
+
+    if not query.strip():
+        raise GlueError("%%glue_sql needs a query in the cell, e.g. SELECT 1", "UsageError")
+
+
+def run(execute: Callable[[str], Any], query: str, max_rows: int) -> SqlResult:
+    """``%%glue_sql``: ``query`` run through ``execute`` (the magics' statement runner, which
+    shows a failure) and its table read back.  An empty query, a session without Spark and
+    an unreadable result are one line each (``GlueError``)."""
+    from glue_magics.service import GlueError
+
+    _nonempty(query)
+    outcome = _needs_spark(lambda: execute(code(query, max_rows)))
     try:
         return parse(outcome.output.stdout)
     except ValueError as exc:
         raise GlueError(f"could not read the %%glue_sql result: {exc}", "UsageError") from None
+
+
+def run_arrow(
+    execute: Callable[[str, int], Any], query: str, max_rows: int, fetch_max_mb: float
+) -> tuple[SqlResult, Any]:
+    """``%%glue_sql -o`` on a statement session: the WHOLE result home as Arrow
+    (:mod:`glue_magics.fetch`), the table its first ``max_rows``; the pandas DataFrame."""
+    from glue_magics import fetch
+
+    _nonempty(query)
+    code = fetch.sql_code(query, fetch.limit_bytes(fetch_max_mb))
+    got = _needs_spark(lambda: fetch.fetch(execute, code, fetch_max_mb))
+    rows = got.head(max_rows)
+    return SqlResult(got.columns, rows, got.rows > len(rows), got.rows), got.frame
 
 
 def run_connect(spark: Any, query: str, max_rows: int, frame: bool) -> tuple[SqlResult, Any]:
@@ -106,8 +144,7 @@ def run_connect(spark: Any, query: str, max_rows: int, frame: bool) -> tuple[Sql
     A Spark error is one line (``GlueError``)."""
     from glue_magics.service import GlueError
 
-    if not query.strip():
-        raise GlueError("%%glue_sql needs a query in the cell, e.g. SELECT 1", "UsageError")
+    _nonempty(query)
     from pyspark.errors import PySparkException
     from pyspark.logger import PySparkLogger
 
@@ -120,7 +157,7 @@ def run_connect(spark: Any, query: str, max_rows: int, frame: bool) -> tuple[Sql
         if frame:
             pdf = df.toPandas()
             rows = pdf.head(max_rows).values.tolist()
-            return SqlResult(list(pdf.columns), rows, len(pdf) > max_rows), pdf
+            return SqlResult(list(pdf.columns), rows, len(pdf) > max_rows, len(pdf)), pdf
         got = df.limit(max_rows + 1).collect()
     except PySparkException as exc:
         first = (str(exc).strip().splitlines() or [""])[0]

@@ -249,6 +249,29 @@ def test_large_value_held_in_s3_is_shown_once(aws_s3: Any) -> None:
     assert data.get("MimeType") == "text/uri-list", data  # it did come through S3
 
 
+def test_an_arrow_result_read_by_aws_kernel_is_the_same_frame(aws_s3: Any) -> None:
+    """%glue_fetch's statement (glue_magics.fetch) run by AWS's own kernel through S3:
+    BaseKernel.display_result, MimeType ``text/uri-list``, StdOut fetched by
+    KernelGateway.get_results and written to stdout.  The base64 Arrow payload is plain
+    stdout, so a client written against the service carries it intact, and our reader
+    makes the same frame of what that client showed."""
+    import pandas as pd
+
+    from glue_magics import fetch
+
+    kernel, glue, session_id = aws_s3
+    build = "import pandas as pd\ndf = pd.DataFrame({'i': range(500)})\n"
+    build += "df['s'] = 'r' + df.i.astype(str)"
+    assert kernel.execute(build).status == "ok"
+    reply = kernel.execute(fetch.name_code("df", 10**8))
+    assert reply.status == "ok", shown(reply)
+    got = fetch.read(reply.stdout)
+    expected = pd.DataFrame({"i": range(500), "s": [f"r{i}" for i in range(500)]})
+    pd.testing.assert_frame_equal(got.frame, expected, check_dtype=False)
+    data = last_statement(glue, session_id)["Output"]["Data"]
+    assert data.get("MimeType") == "text/uri-list", data  # it did come through S3
+
+
 # ------------------------------------------------------------------ session magics
 def test_without_the_endpoints_credentials_the_kernel_is_refused(peer_specs: Any) -> None:
     """The same kernel with the environment's keys, not the endpoint's generated pair: its

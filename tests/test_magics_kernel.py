@@ -350,9 +350,9 @@ def test_glue_sql_on_local_spark(ep):
         )
         html = "".join(reply.data("text/html"))
         assert "square" in html and ">1</td>" in html
-        assert "more rows" in str(reply.data("text/plain"))
+        assert "5 rows fetched, first 2 shown" in str(reply.data("text/plain"))
         frame = k.ok("print(type(result).__name__, list(result['square']))").stdout
-        assert frame.strip() == "DataFrame [0, 1]"
+        assert frame.strip() == "DataFrame [0, 1, 4, 9, 16]"  # -o stores all, -n caps the table
     finally:
         k.shutdown()
 

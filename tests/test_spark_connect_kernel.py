@@ -74,9 +74,19 @@ def test_a_plain_cell_runs_here_with_spark_bound(kernel, endpoint):
 
 def test_glue_sql_o_gives_all_rows_as_pandas(kernel):
     reply = kernel.ok("%%glue_sql -o df -n 5\nSELECT id, id * 2 AS twice FROM range(100000)")
-    assert "5 row(s) (more rows not shown" in str(reply.messages)
+    assert "100000 rows fetched, first 5 shown" in str(reply.messages)
     reply = kernel.ok("print(type(df).__module__.split('.')[0], len(df), int(df.twice.sum()))")
     assert reply.stdout.split() == ["pandas", "100000", str(99999 * 100000)]
+    # %glue_fetch: the DataFrame is a variable here, toPandas'd; a pandas one taken as it is
+    kernel.ok("sdf = spark.range(1000).selectExpr('id', 'id / 2 AS half')")
+    reply = kernel.ok("%glue_fetch sdf -o got -n 2")
+    assert reply.stdout.startswith("got: 1000 rows x 2 columns, toPandas over Spark Connect")
+    assert "1000 rows fetched, first 2 shown" in str(reply.messages)
+    assert kernel.ok("print(got.half.sum(), got is df)").stdout.split() == ["249750.0", "False"]
+    assert kernel.ok("%glue_fetch df -o same").stdout.startswith("same: 100000 rows x 2")
+    assert kernel.ok("print(same is df)").stdout.strip() == "True"
+    missing = kernel.execute("%glue_fetch nowhere")
+    assert missing.status == "error" and "no variable nowhere" in missing.stderr
     bad = kernel.execute("%%glue_sql\nSELECT * FROM nowhere")
     assert bad.status == "error" and "AnalysisException" in bad.stderr
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -18,7 +18,9 @@ JSON copy of the rows is ever made.
 
 The code sent works on AWS Glue 4.0 (Spark 3.3, Python 3.10) and 5.0 (Spark 3.5, Python
 3.11), whose images ship pyarrow and pandas (AWS Glue developer guide, "Python modules
-already provided in AWS Glue"), and on the local endpoint's pyspark 4: ``toArrow()``
+already provided in AWS Glue"; Glue 4.0's pyarrow is 10.0.0, as aws/aws-sdk-pandas#1849
+lists its pre-installed modules: IPC compression is in pyarrow since 2.0), and on the
+local endpoint's pyspark 4: ``toArrow()``
 (pyspark 4.0+), else ``_collect_as_arrow()`` (Spark 3.x), else batches of
 ``toLocalIterator()``.  A session without pyarrow is one line.
 

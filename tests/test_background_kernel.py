@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import pytest
+import test_kernel
 from helpers import make_glue
 from test_magics_kernel import no_traceback, stopped_soon
 
@@ -21,6 +22,7 @@ from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, Reply, kernel_env
 
 PROVISION_SECONDS = 6.0
+installed = test_kernel.installed  # the fixture: our kernelspec, installed for this module
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +198,19 @@ def test_background_with_no_wait_is_one_line_and_no_call(kernel, ep):
     dry = kernel.ok("%glue_session --background --dry-run --workers 3")
     assert '"NumberOfWorkers": 3' in dry.stdout  # the dry run wins
     assert ep.calls["CreateSession"] == before
+
+
+def test_plain_cells_of_the_glue_kernel_wait_for_the_background_start(installed, ep):
+    """AWS-kernel style: a plain cell runs in the session, so it is the one that waits."""
+    k = Kernel(kernel_env(ep.url), kernel_name="glue_magics", kernel_spec_manager=installed)
+    try:
+        k.ok("%glue_session --background --id bg-plain")
+        local = k.ok("%%local\nprint('here', 1 + 1)")
+        assert "here 2" in local.stdout and status(ep, "bg-plain") == "PROVISIONING"
+        runs = ep.calls["RunStatement"]
+        reply = k.ok("print(6 * 7)")
+        assert "42" in reply.stdout and reply.of_type("comm_open")  # waited, with a bar
+        assert ep.calls["RunStatement"] == runs + 1
+    finally:
+        k.shutdown()
+    assert stopped_soon(ep, "bg-plain") in ("STOPPING", "STOPPED")

@@ -214,3 +214,25 @@ def test_plain_cells_of_the_glue_kernel_wait_for_the_background_start(installed,
     finally:
         k.shutdown()
     assert stopped_soon(ep, "bg-plain") in ("STOPPING", "STOPPED")
+
+
+@pytest.mark.slow  # Spark's server (a JVM) starts for the session
+def test_spark_connect_spark_is_bound_by_the_first_cell_that_needs_the_session(installed):
+    """Decided: the thread binds nothing in the user's namespace (a name appearing while
+    another cell runs races with it); the first cell that needs the session binds `spark`."""
+    from test_spark_connect_kernel import START, needs_spark_connect
+
+    needs_spark_connect()
+    with LocalEndpoint(provision_seconds=0.1, stop_seconds=0.1) as endpoint:
+        env = kernel_env(endpoint.url, GLUE_CONNECT_CA_FILE=str(endpoint.connect_ca_file))
+        k = Kernel(env, kernel_name="glue_magics", kernel_spec_manager=installed)
+        try:
+            k.ok("%glue_session --session-type spark-connect --background --id bg-connect")
+            local = k.ok("%%local\nprint('spark' in globals())")
+            assert local.stdout.strip() == "False"
+            reply = k.ok("spark.range(5).count()", timeout=START)  # waits, binds, runs here
+            assert "`spark` is bound here" in reply.stdout
+            assert "5" in str(reply.data("text/plain"))
+            assert endpoint.calls["RunStatement"] == 0
+        finally:
+            k.shutdown()

@@ -7,7 +7,10 @@ the embedded local endpoint.  Its policy: a session is tracked before its Create
 (an answer may get lost), Ctrl-C while waiting stops a session created here and leaves
 one only attached to, a wait that timed out keeps the session (it may be alive), one
 that ended is forgotten, a dead session is replaced once when ``auto_restart`` is on,
-and ``close`` stops what was created here (``stop_on_exit``).
+and ``close`` stops what was created here (``stop_on_exit``).  With ``start =
+"background"`` (``%glue_session --background``) the wait for READY goes on in a thread
+(``starting.py``) whose outcome the first call that needs the session takes up, on the
+manager's own thread.
 
 Progress and messages go out through a :class:`Reporter` (the display implements it;
 :class:`Quiet` shows nothing).  Errors are one line: ``service.GlueError`` and

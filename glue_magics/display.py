@@ -287,8 +287,10 @@ class TextBar:
     def final(
         self, percent: float, outcome: str, kind: str, *, note: str = "", after: float | None = None
     ) -> None:
-        """Draw how it ended and end the row."""
-        self._draw(_final_line(percent, outcome, self.label, self.width))
+        """Draw how it ended and end the row; in place (a display, not a terminal row) the
+        ``note`` follows on a line of its own, whole."""
+        line = _final_line(percent, outcome, self.label, self.width)
+        self._draw(f"{line}\n{_one_line(note)}" if note and self.in_place else line)
         self.end()
 
     def remove(self) -> None:
@@ -583,10 +585,7 @@ class BackgroundProgress(SessionProgress):
                 error_line(line)
             return
         outcome = f"{status} after {format_elapsed(self._elapsed)}"
-        if self.mode == "widget":
-            self._bar.final(self._percent, outcome, "danger", note=said(message, steps))
-        else:  # the text line has no room for a note: the whole failure line is it
-            self._bar.final(self._percent, _one_line(line), "danger")
+        self._bar.final(self._percent, outcome, "danger", note=said(message, steps))
 
     def cancel(self, message: str) -> None:
         """The wait was called off (the session is being stopped, or no longer current):

@@ -16,6 +16,7 @@ thread at its next tick, without a READY.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -107,6 +108,8 @@ class Start:
         try:
             while not self._done.wait(JOIN_TICK):
                 pass
+            while self._thread.is_alive():  # the background bar draws how it ended
+                self._thread.join(JOIN_TICK)
         finally:
             if bar is not None:
                 with self._lock:
@@ -127,6 +130,7 @@ class Start:
         from glue_magics import lifecycle
         from glue_magics.service import GlueError
 
+        ending: Callable[[], None] | None = None  # how it ended, drawn in the bar's place
         try:
             session = lifecycle.wait_ready(
                 self.client,
@@ -139,21 +143,24 @@ class Start:
                 raise Cancelled
             self.note = self.describe(session)
             self.elapsed = time.monotonic() - self.began
-            self.bar.succeed(self.elapsed, self.note)
             self.session = session
+            ending = functools.partial(self.bar.succeed, self.elapsed, self.note)
         except Cancelled:
-            self.bar.cancel(self._why)
+            ending = functools.partial(self.bar.cancel, self._why)
         except GlueError as exc:
             self.elapsed = time.monotonic() - self.began
             if self._cancel.is_set():  # e.g. STOPPING, seen as the stop was being sent
-                self.bar.cancel(self._why)
+                ending = functools.partial(self.bar.cancel, self._why)
             else:
                 self.error = exc
-                self.bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)
+                status = exc.status or "FAILED"
+                ending = functools.partial(self.bar.fail, status, exc.message, *exc.next_steps)
         except BaseException as exc:  # a bug of ours: raised, traceback and all, when taken up
             self.error = exc
         finally:
-            self._done.set()
+            self._done.set()  # the outcome is in: a cell that comes from now on takes it up
+        if ending is not None:
+            ending()  # after the outcome: a cell that joined waits for it (``join``)
 
     def _fan_out(self, view: SessionView) -> None:
         """One poll (or tick) to every bar: the background one and those of joined cells."""

@@ -189,6 +189,34 @@ def test_text_progress_updates_its_own_display_not_the_running_cell(kernel, ep):
     kernel.ok("%glue_stop\n%config GlueMagics.progress = 'auto'")
 
 
+def test_a_failed_start_in_text_progress_is_said_in_its_own_display(kernel, ep):
+    started = kernel.ok(
+        "%config GlueMagics.progress = 'text'\n%glue_session --background --id bg-text-red"
+    )
+    [display_id] = {
+        m["content"]["transient"]["display_id"]
+        for m in started.of_type("display_data")
+        if "display_id" in m["content"].get("transient", {})
+    }
+    kill_worker(ep, "bg-text-red")
+
+    def lines(log: list[dict]) -> list[str]:
+        return [
+            m["content"]["data"]["text/plain"]
+            for m in log
+            if m["msg_type"] == "update_display_data"
+            and m["content"]["transient"]["display_id"] == display_id
+        ]
+
+    kernel.drain(lambda log: any("FAILED:" in line for line in lines(log)))  # how it ended
+    bar, reason = lines(kernel.log)[-1].splitlines()  # the reason whole, on its own line
+    assert "FAILED after" in bar and bar.endswith("bg-text-red")
+    assert "bg-text-red is FAILED: The session's Python process exited" in reason
+    reply = kernel.execute("%%glue\nprint('never')")
+    assert reply.status == "error" and "bg-text-red is FAILED" in reply.stderr
+    kernel.ok("%config GlueMagics.progress = 'auto'")
+
+
 def test_background_with_no_wait_is_one_line_and_no_call(kernel, ep):
     before = ep.calls["CreateSession"]
     reply = kernel.execute("%glue_session --background --no-wait")

@@ -85,9 +85,11 @@ def kill_worker(ep: Any) -> None:
 
 
 def until_done(manager: Any) -> None:
-    """Until the background start has its outcome (the deadline only guards a hang)."""
+    """Until the background start has its outcome and its thread has drawn it (the deadline
+    only guards a hang)."""
     deadline = time.monotonic() + 60
-    while not manager.background.done:
+    start = manager.background.start
+    while not start.done or start.running:
         assert time.monotonic() < deadline, "the background start never ended"
         time.sleep(0.01)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -99,6 +100,8 @@ def test_the_notebook_stays_usable_while_the_session_starts(kernel, ep, line):
     ]
     assert moved, "the widget of %glue_session kept moving while another cell ran"
     assert not working.stderr and working.stdout.strip() == "worked"  # nothing leaked in
+    looked = kernel.ok("%glue_status")  # only looks: no wait, no bar
+    assert "PROVISIONING" in str(looked.data("text/plain")) and not looked.of_type("comm_open")
 
     reply = kernel.ok("%%glue\nprint(6 * 7)")  # waits for READY, with a bar of its own
     assert "42" in reply.stdout
@@ -152,6 +155,25 @@ def test_glue_stop_during_the_start_ends_it_without_ready(kernel, ep):
     styles = [s["bar_style"] for s in kernel.comm_states(bar) if "bar_style" in s]
     assert styles[-1] == "warning" and "success" not in styles
     assert "READY" not in "".join(m["content"].get("text", "") for m in kernel.log[since:])
+
+
+def test_ctrl_c_in_a_waiting_cell_stops_that_wait_only(kernel, ep):
+    """Decided: unlike Ctrl-C during %glue_session's own wait (which stops the session), it
+    ends this cell's wait and the session goes on starting: the user chose to let it."""
+    created = ep.sessions_created
+    kernel.ok("%glue_session --background --id bg-ctrl-c")
+
+    def interrupt_soon(k: Kernel) -> None:
+        threading.Timer(1.0, k.interrupt).start()
+
+    reply = kernel.execute("%%glue\nprint('waited')", during=interrupt_soon)
+    assert reply.status == "error" and "waited" not in reply.stdout
+    assert "bg-ctrl-c goes on starting in the background" in reply.stderr
+    assert "stop it with %glue_stop bg-ctrl-c" in reply.stderr
+    assert status(ep, "bg-ctrl-c") in ("PROVISIONING", "READY")
+    again = kernel.ok("%%glue\nprint('waited')")  # joins the same start again
+    assert "waited" in again.stdout and ep.sessions_created == created + 1  # the same one
+    kernel.ok("%glue_stop")
 
 
 def test_kernel_shutdown_during_the_start_stops_the_session(ep):

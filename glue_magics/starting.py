@@ -101,8 +101,11 @@ class Start:
         if bar is not None:
             with self._lock:
                 if not self._done.is_set():
-                    if self._last is not None:
-                        bar.update(self._last.status, self._last.progress, self._last.elapsed)
+                    last = self._last  # drawn here, in this cell, before the thread feeds it
+                    if last is None:
+                        bar.update("PROVISIONING", 0.0, time.monotonic() - self.began)
+                    else:
+                        bar.update(last.status, last.progress, last.elapsed)
                     self._joined.append(bar)
                     self.bar.joined()
         try:

@@ -269,8 +269,11 @@ class TextBar:
 
     visible = True  # whether it puts anything on screen
 
-    def __init__(self, label: str, long_label: str = "", fallback: str = "") -> None:
+    def __init__(
+        self, label: str, long_label: str = "", fallback: str = "", *, in_place: bool = False
+    ) -> None:
         self.label = label
+        self.in_place = in_place  # drawn from a thread: nothing printed, all said in its place
         self.long_label = long_label or label
         self.kernel = in_kernel()
         self.width = LINE_WIDTH if self.kernel else _terminal_width()
@@ -284,8 +287,10 @@ class TextBar:
     def final(
         self, percent: float, outcome: str, kind: str, *, note: str = "", after: float | None = None
     ) -> None:
-        """Draw how it ended and end the row."""
-        self._draw(_final_line(percent, outcome, self.label, self.width))
+        """Draw how it ended and end the row; in place (a display, not a terminal row) the
+        ``note`` follows on a line of its own, whole."""
+        line = _final_line(percent, outcome, self.label, self.width)
+        self._draw(f"{line}\n{_one_line(note)}" if note and self.in_place else line)
         self.end()
 
     def remove(self) -> None:
@@ -330,10 +335,12 @@ class WidgetBar(TextBar):
     is also printed as plain text, which logs and nbconvert output keep.
     """
 
-    def __init__(self, label: str, long_label: str = "", fallback: str = "") -> None:
+    def __init__(
+        self, label: str, long_label: str = "", fallback: str = "", *, in_place: bool = False
+    ) -> None:
         import ipywidgets as widgets
 
-        super().__init__(label, long_label)
+        super().__init__(label, long_label, in_place=in_place)
         # The bar keeps its width and the label wraps below it in a narrow notebook, rather
         # than the label's unbreakable text squeezing the bar to nothing (seen in JupyterLab).
         self.bar = widgets.IntProgress(
@@ -347,9 +354,11 @@ class WidgetBar(TextBar):
             bundle = self.box._repr_mimebundle_()
         except AttributeError:  # pragma: no cover - ipywidgets without mimebundle repr
             bundle = None
+        self._bundle = bundle
         if bundle:
             bundle["text/plain"] = fallback or self.long_label
-            _publish(bundle)
+            # in place: a display id, so how it ended can become its plain text (below)
+            self._handle = _publish(bundle, display_id=in_place)
         else:  # pragma: no cover
             from IPython.display import display
 
@@ -367,8 +376,13 @@ class WidgetBar(TextBar):
         if after is not None:
             parts.append(format_elapsed(after))
         self._set(int(percent), "  ".join([*parts, self.long_label]), kind)
-        if kind == "success":
+        if kind == "success" and not self.in_place:
             info_line(f"{self.long_label} {outcome}")
+        elif self.in_place and self._handle is not None and self._bundle:
+            # printed from a thread, the line would land in whatever cell runs then: it
+            # becomes this display's plain text instead, which logs and nbconvert keep
+            text = "  ".join([self.long_label, *parts])
+            self._handle.update({**self._bundle, "text/plain": text}, raw=True)
 
     def remove(self) -> None:
         self.box.close()
@@ -462,6 +476,7 @@ class SessionProgress(_Progress):
         title: str = "Glue session",
         *,
         min_interval: float = MIN_INTERVAL,
+        in_place: bool = False,
     ) -> None:
         super().__init__(mode, min_interval)
         self.session_id = str(session_id)
@@ -469,7 +484,8 @@ class SessionProgress(_Progress):
         self._status = ""
         self._elapsed = 0.0
         self._finished = False
-        self._bar = self._renderer(self.session_id, f"{title} {self.session_id}")
+        label = f"{title} {self.session_id}"
+        self._bar = self._renderer(self.session_id, label, in_place=in_place)
 
     def __enter__(self) -> SessionProgress:
         return self
@@ -529,6 +545,64 @@ class SessionProgress(_Progress):
             outcome = f"{_printable(self._status) or 'waiting'} (stopped waiting)"
             self._bar.final(self._percent, outcome, "warning", after=self._elapsed)
         self._bar.end()
+
+
+class BackgroundProgress(SessionProgress):
+    """A wait for READY going on in a thread while the user runs other cells
+    (``%glue_session --background``): ``sessions.BackgroundBar``.
+
+    Whatever a thread prints lands in the cell running at that moment, so in a kernel it
+    prints nothing: the widget moves by comm messages and the text line by updates of its
+    own display, both in the cell that started it, and how it ended (a failure's message
+    too) is said there.  Outside a kernel (terminal IPython) the prompt is up meanwhile, and
+    a ``\\r`` rewrite would scribble over it: nothing is drawn, and one line says how it
+    ended (IPython's ``patch_stdout`` prints it above the prompt).  Created, and first drawn,
+    on the caller's thread, so a display is made in the cell that asked.
+    """
+
+    def __init__(
+        self, mode: str, session_id: str, *, kernel: bool, min_interval: float = MIN_INTERVAL
+    ) -> None:
+        self.kernel = kernel
+        self._line = not kernel  # the one line at the end, where nothing is drawn
+        super().__init__(
+            mode if kernel else "none", session_id, min_interval=min_interval, in_place=True
+        )
+
+    def joined(self) -> None:
+        """A cell waits for it now, drawing its own bar: a line from here would be one
+        too many (on a terminal, it would land on that bar's row)."""
+        self._line = False
+
+    def succeed(self, elapsed: float, message: str = "") -> None:
+        if self._finished:
+            return
+        super().succeed(elapsed, message)
+        if self._line:
+            ready = f"READY in {format_elapsed(elapsed)}"
+            info_line(f"{self.title} {self.session_id} {ready}  {_one_line(message)}".rstrip())
+
+    def fail(self, status: str, message: str, *steps: NextStep) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        status = _printable(status).strip() or "FAILED"
+        line = self.failure_message(status, message, *steps)
+        if not self.kernel:
+            if self._line:
+                error_line(line)
+            return
+        outcome = f"{status} after {format_elapsed(self._elapsed)}"
+        self._bar.final(self._percent, outcome, "danger", note=said(message, steps))
+
+    def cancel(self, message: str) -> None:
+        """The wait was called off (the session is being stopped, or no longer current):
+        said in its place, never printed (the magic that called it off says its own)."""
+        if self._finished:
+            return
+        self._finished = True
+        outcome = f"{_printable(self._status) or 'PROVISIONING'}: {_one_line(message)}"
+        self._bar.final(self._percent, outcome, "warning", after=self._elapsed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -615,6 +689,9 @@ class Reporter:
 
     def statement(self, statement_id: int) -> StatementProgress:
         return StatementProgress(choose_mode(self._mode()), statement_id)
+
+    def background(self, session_id: str) -> BackgroundProgress:
+        return BackgroundProgress(choose_mode(self._mode()), session_id, kernel=in_kernel())
 
 
 def _to_percent(fraction: Any) -> float:

@@ -145,6 +145,12 @@ class GlueMagics(Magics):
     @argument("--dry-run", dest="dry_run", action="store_true", help="Print the request only.")
     @argument("--force", action="store_true", help="Stop a live session and create anew.")
     @argument("--no-wait", dest="no_wait", action="store_true", help="Return after create.")
+    @argument(
+        "--background",
+        action="store_true",
+        help="Return after create; the wait for READY goes on (its progress here) while other "
+        "cells run, and the first cell that needs the session waits for it.",
+    )
     @argument("-h", "--help", action="store_true", help="This help, with the model's values.")
     @line_magic
     @_one_line_errors
@@ -160,12 +166,20 @@ class GlueMagics(Magics):
         if args["help"]:
             print(self.glue_session.parser.format_help().removeprefix("::\n\n  "))
             return
+        if args["background"] and args["no_wait"]:
+            raise UsageError(
+                "--background and --no-wait contradict each other: --background waits for "
+                "READY while other cells run, --no-wait does not wait at all; give one"
+            )
         flags = {dest: value for dest, value in args.items() if dest in specs.FLAGS}
         opts = self.manager.resolve(options.parse_line_flags(flags))
         if args["dry_run"]:
             print(options.dry_run_text(opts, self.dpu_hour_price))
             return
-        self.manager.create(opts, force=args["force"], wait=not args["no_wait"])
+        background = True if args["background"] else None  # None: as the `start` setting says
+        self.manager.create(
+            opts, force=args["force"], wait=not args["no_wait"], background=background
+        )
 
     @magic_arguments()
     @argument("-f", "--force", action="store_true", help="Recreate a live session now.")

@@ -7,7 +7,10 @@ the embedded local endpoint.  Its policy: a session is tracked before its Create
 (an answer may get lost), Ctrl-C while waiting stops a session created here and leaves
 one only attached to, a wait that timed out keeps the session (it may be alive), one
 that ended is forgotten, a dead session is replaced once when ``auto_restart`` is on,
-and ``close`` stops what was created here (``stop_on_exit``).
+and ``close`` stops what was created here (``stop_on_exit``).  With ``start =
+"background"`` (``%glue_session --background``) the wait for READY goes on in a thread
+(``starting.py``) whose outcome the first call that needs the session takes up, on the
+manager's own thread.
 
 Progress and messages go out through a :class:`Reporter` (the display implements it;
 :class:`Quiet` shows nothing).  Errors are one line: ``service.GlueError`` and
@@ -27,6 +30,7 @@ from typing import Any, Protocol
 
 from glue_magics.budget import Budget
 from glue_magics.cost import DPU_HOUR_PRICE, Cost
+from glue_magics.starting import Background
 from glue_magics.steps import Action, NextStep, steps_for
 
 LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
@@ -59,6 +63,12 @@ class Settings:
     )
     dpu_hour_price: float = _setting(DPU_HOUR_PRICE, "USD per DPU-hour, for cost estimates.")
     wait_timeout: float = _setting(1200.0, "Seconds to wait for a session to be READY.")
+    start: str = _setting(
+        "wait",
+        "How %glue_session waits for READY: in its cell, or in the background while other "
+        "cells run (the first cell that needs the session waits for it).",
+        ("wait", "background"),
+    )
     stop_wait: float = _setting(30.0, "Seconds to wait for STOPPED after a stop.")
     retry_mode: str = _setting("standard", "botocore retry mode.", ("standard", "adaptive"))
     max_attempts: int = _setting(5, "botocore max attempts per call.")
@@ -125,6 +135,14 @@ class SessionBar(Protocol):
     def fail(self, status: str, message: str, *steps: NextStep) -> None: ...
 
 
+class BackgroundBar(SessionBar, Protocol):
+    """A wait for READY that goes on in a thread while other cells run: drawn only in its
+    own place (whatever a thread prints lands in the cell running then)."""
+
+    def cancel(self, message: str) -> None: ...
+    def joined(self) -> None: ...  # a cell waits for it now, with a bar of its own
+
+
 class StatementBar(Protocol):
     """One running statement, as the user sees it (``progress`` is 0-1)."""
 
@@ -143,6 +161,7 @@ class Reporter(Protocol):
     def error(self, message: str, *steps: NextStep) -> None: ...
     def session(self, session_id: str) -> SessionBar: ...
     def statement(self, statement_id: int) -> StatementBar: ...
+    def background(self, session_id: str) -> BackgroundBar: ...
 
 
 class Quiet:
@@ -159,6 +178,15 @@ class Quiet:
 
     def statement(self, statement_id: int) -> Quiet:
         return self
+
+    def background(self, session_id: str) -> Quiet:
+        return self
+
+    def cancel(self, message: str) -> None:
+        pass
+
+    def joined(self) -> None:
+        pass
 
     def update(self, status: str, progress: float, elapsed: float) -> None:
         pass
@@ -226,6 +254,7 @@ class SessionManager:
         self.clients = ClientCache(self.settings, self.reporter)
         self.budget = Budget(self)  # asked before each statement (budget.py)
         self.connects = _connects(self)  # Spark Connect sessions' `spark` (connect.py)
+        self.background = Background(self)  # a wait for READY in a thread (starting.py)
 
     # ------------------------------------------------------------------ options
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
@@ -272,10 +301,13 @@ class SessionManager:
         """Wait for READY, reporting progress and ``cost`` ("5 DPU, ~$2.20/h") with READY.
 
         Ctrl-C stops a session created here.  A failed wait is reported, then raised as
-        :class:`Shown`; the session stays current unless it ended (it may be alive)."""
-        from glue_magics import lifecycle, logs
+        :class:`Shown`; the session stays current unless it ended (it may be alive).  A
+        session starting in the background is waited for by joining that wait."""
+        from glue_magics import lifecycle
         from glue_magics.service import GlueError
 
+        if self.background.of(session_id):
+            return self.background.join()
         client = self.client_for(session_id)
         bar = self.reporter.session(session_id)
         start = time.monotonic()
@@ -301,19 +333,35 @@ class SessionManager:
             raise
         except GlueError as exc:
             bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)  # the line shown
-            if exc.session_ended or exc.code == "EntityNotFoundException":  # gone, or never was
-                self._forget(session_id)
-            # else it may be alive (a wait timed out, Glue stopped answering): it stays the
-            # current session, and the next cell that needs it waits for it again
+            self.not_ready(session_id, exc)
             raise Shown(str(exc)) from None
+        bar.succeed(time.monotonic() - start, self.ready_note(cost)(session))
+        return self.became_ready(session)
+
+    def ready_note(self, cost: str = "") -> Callable[[dict], str]:
+        """What READY says beside it: ``cost`` ("5 DPU, ~$2.20/h"), else the session's rate."""
         price = self.settings.dpu_hour_price
-        bar.succeed(time.monotonic() - start, cost or Cost.of_session(session, price).rate())
+        return lambda session: cost or Cost.of_session(session, price).rate()
+
+    def became_ready(self, session: dict) -> dict:
+        """The current session is live: marked ready, its Spark UI said, `spark` bound."""
+        from glue_magics import logs
+
         self.ready = True
-        logs.announce_spark_ui(client, session_id, self.reporter)  # where Glue gives one
+        session_id = session.get("Id") or self.session_id
+        logs.announce_spark_ui(self.client_for(session_id), session_id, self.reporter)
         self.connects.ready(session)  # a Spark Connect session: `spark` is bound now
         return session
 
+    def not_ready(self, session_id: str, exc: Any) -> None:
+        """A wait for READY failed: a session that ended (or never was) is forgotten; else
+        it may be alive (a wait timed out, Glue stopped answering): it stays the current
+        session, and the next cell that needs it waits for it again."""
+        if exc.session_ended or exc.code == "EntityNotFoundException":
+            self._forget(session_id)
+
     def _forget(self, session_id: str) -> None:
+        self.background.call_off(session_id, "no longer waited for")
         self.attached.pop(session_id, None)  # ended or never was: no client to keep for it
         self.connects.end(session_id)
         if self.session_id == session_id:
@@ -327,6 +375,7 @@ class SessionManager:
         from glue_magics.service import GlueError
 
         wait = self.settings.stop_wait if wait is None else wait
+        self.background.call_off(session_id, "stopped while starting")
         try:
             client = self.client_for(session_id)
             status = lifecycle.stop_session(client, session_id, wait=wait)
@@ -336,30 +385,43 @@ class SessionManager:
         return status
 
     # ------------------------------------------------------------------ sessions
-    def create(self, opts: Any, *, force: bool = False, wait: bool = True) -> str:
+    def create(
+        self, opts: Any, *, force: bool = False, wait: bool = True, background: bool | None = None
+    ) -> str:
         """``%glue_session``: a session from ``opts``; a current one is waited for (or said
-        READY), or with ``force`` replaced.  ``wait``: wait for READY."""
-        if self.session_id is not None and not force:
+        READY), or with ``force`` replaced.  ``wait``: wait for READY; ``background``: in a
+        thread, returning at once (None: as ``settings.start`` says)."""
+        if background is None:
+            background = self.settings.start == "background"
+        background = background and wait
+        session_id = self.session_id
+        if session_id is not None and not force:
+            starting = self.background.of(session_id)
+            if starting and not self.ready and self.background.done:
+                self.background.join()  # its outcome is in: taken up (a failure raised here)
             if self.ready:
-                self.reporter.info(
-                    f"Session {self.session_id} is already READY", NextStep(Action.REPLACE)
-                )
+                ready = f"Session {session_id} is already READY"
+                self.reporter.info(ready, NextStep(Action.REPLACE))
+            elif starting and background:
+                self.reporter.info(f"Session {session_id} is starting in the background")
+            elif background:
+                self.background.begin(session_id)
             else:
-                self.wait(self.session_id)
-            return self.session_id
-        if self.session_id is not None:
-            return self.replace(opts, wait=wait)
-        return self._create(opts, wait=wait)
+                self.wait(session_id)
+            return session_id
+        if session_id is not None:
+            return self.replace(opts, wait=wait, background=background)
+        return self._create(opts, wait=wait, background=background)
 
-    def replace(self, opts: Any, wait: bool = True) -> str:
+    def replace(self, opts: Any, wait: bool = True, background: bool = False) -> str:
         """Stop the current session and create a new one from ``opts``."""
         old = self.session_id
         if old is not None:
             self.reporter.info(f"Stopped session {old} ({self._stop_quietly(old)}).")
             self._forget(old)
-        return self._create(opts, wait=wait)
+        return self._create(opts, wait=wait, background=background)
 
-    def _create(self, opts: Any, wait: bool = True) -> str:
+    def _create(self, opts: Any, wait: bool = True, background: bool = False) -> str:
         from glue_magics import lifecycle
         from glue_magics.service import GlueError
 
@@ -388,7 +450,9 @@ class SessionManager:
         cost = opts.cost(self.settings.dpu_hour_price).rate()
         step = NextStep(Action.STOP, session_id)
         self.reporter.info(f"Creating session {session_id}: {cost} while it lives", step)
-        if wait:
+        if wait and background:
+            self.background.begin(session_id, cost)
+        elif wait:
             self.wait(session_id, cost)
         return session_id
 
@@ -405,6 +469,8 @@ class SessionManager:
         on), waiting for READY if it is still provisioning."""
         if not session_id:
             raise _error("no session to reconnect to", NextStep(Action.RECONNECT))
+        if not self.background.of(session_id):
+            self.background.call_off(None, f"session {session_id} is the current one now")
         self.attached[session_id] = self.current_clients()
         self.session_id = session_id
         self.ready = False
@@ -419,7 +485,8 @@ class SessionManager:
             raise _error("no session yet", NextStep(Action.CREATE))
         session = lifecycle.get_session(self.client_for(session_id), session_id)
         self.connects.note(session)
-        if session_id == self.session_id and session.get("Status") in lifecycle.LIVE_STATES:
+        live = session.get("Status") in lifecycle.LIVE_STATES
+        if session_id == self.session_id and live and not self.background.of(session_id):
             self.ready = True  # found live (READY or BUSY): code runs without another wait
         return session
 
@@ -430,6 +497,7 @@ class SessionManager:
         session_id = session_id or self.session_id
         if not session_id:
             raise _error("no session to stop", NextStep(Action.STOP))
+        self.background.call_off(session_id, "stopped while starting")  # its thread ends first
         client = self.client_for(session_id)
         status = lifecycle.stop_session(client, session_id, wait=self.settings.stop_wait)
         self.line = {} if session_id == self.session_id else self.line  # next one: as configured
@@ -448,6 +516,7 @@ class SessionManager:
 
     def close(self) -> None:
         """Stop the sessions created here (``stop_on_exit``) and the local endpoint."""
+        self.background.call_off(None, "the kernel is shutting down")
         self.connects.close()
         if self.settings.stop_on_exit:
             for session_id in list(self.created):
@@ -498,6 +567,9 @@ class SessionManager:
         from glue_magics import lifecycle
 
         if self.session_id is not None and self.ready:
+            return self.session_id
+        if self.session_id is not None and self.background.of(self.session_id):
+            self.background.join()  # waits for the background start, or raises how it failed
             return self.session_id
         if self.session_id is not None:
             session = lifecycle.get_session(self.client_for(self.session_id), self.session_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,27 @@ class Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
+        self.log: list[dict] = []  # every iopub message read, whichever cell (if any) it is of
+
+    def drain(self, until: Callable[[list[dict]], bool], timeout: float = 60) -> None:
+        """Read iopub messages into ``log`` until ``until(log)`` holds: what a kernel's
+        thread sends while no cell runs (the deadline only guards against a hang)."""
+        deadline = time.monotonic() + timeout
+        while not until(self.log):
+            try:
+                self.log.append(
+                    self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+                )
+            except queue.Empty:
+                raise TimeoutError(f"not seen within {timeout} s") from None
+
+    def comm_states(self, comm_id: str) -> list[dict]:
+        """Every state the kernel sent for one widget (by comm id), in order, from ``log``."""
+        return [
+            m["content"]["data"].get("state", {})
+            for m in self.log
+            if m["msg_type"] == "comm_msg" and m["content"].get("comm_id") == comm_id
+        ]
 
     def execute(self, code: str, timeout: float = 60, during: Any = None, **request: Any) -> Reply:
         """Run a cell; ``during(kernel)`` is called once after the request is sent;
@@ -101,6 +123,7 @@ class Kernel:
                 msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
                 raise TimeoutError(f"no idle from the kernel within {timeout} s") from None
+            self.log.append(msg)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             messages.append(msg)

@@ -569,3 +569,31 @@ def test_text_progress_in_a_kernel_updates_one_display(kernel):
         "check the options with %glue_config, then run %glue_session again\n"
     )
     assert first[1]["content"]["data"] == {"image/png": "iVBORw==", "text/plain": "fig"}
+
+
+def test_background_progress_outside_a_kernel_draws_nothing_and_says_one_line():
+    """A thread's wait under terminal IPython's prompt: no ``\\r`` frames, one line at the
+    end; none when a cell drew its own bar (joined) or the wait was called off."""
+    proc = _run(
+        """
+        from glue_magics.display import BackgroundProgress
+        p = BackgroundProgress("text", "s1", kernel=False, min_interval=0)
+        p.update("PROVISIONING", 30, 2.5)
+        p.succeed(14.2, "5 DPU, ~$2.20/h")
+        q = BackgroundProgress("text", "s2", kernel=False, min_interval=0)
+        q.update("PROVISIONING", 30, 2.5)
+        q.fail("FAILED", "worker died")
+        r = BackgroundProgress("text", "s3", kernel=False, min_interval=0)
+        r.joined()
+        r.succeed(3.0)
+        s = BackgroundProgress("text", "s4", kernel=False, min_interval=0)
+        s.update("PROVISIONING", 30, 2.5)
+        s.cancel("stopped while starting")
+        """
+    )
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert out == "Glue session s1 READY in 14.2 s  5 DPU, ~$2.20/h\n"
+    assert err == (
+        "Glue session s2 FAILED: worker died; "
+        "check the options with %glue_config, then run %glue_session again\n"
+    )

@@ -81,7 +81,7 @@ def test_each_row_is_a_session_flag_and_only_the_magics_own_are_not():
         action = dests.pop(specs.flag_dest(spec))
         assert action.option_strings == ["--" + specs.flag_dest(spec).replace("_", "-")]
         assert type(action).__name__ == ("_AppendAction" if spec.kind == "dict" else "_StoreAction")
-    assert set(dests) == {"dry_run", "force", "no_wait", "help"}  # hand-written in magics
+    assert set(dests) == {"dry_run", "force", "no_wait", "background", "help"}  # magics own
 
 
 def test_flag_help_names_the_model_member_until_help_is_asked(shell):

@@ -142,6 +142,9 @@ class SparkConnection:
         from pyspark.sql.connect.session import SparkSession
 
         self.spark = SparkSession.builder.channelBuilder(builder).create()
+        # As pyspark's own builder does for a remote Url (pyspark/sql/session.py): without
+        # it ``pyspark.sql.functions`` (F.col...) take the classic path and fail here.
+        os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
         return self.spark
 
     def close(self) -> None:

@@ -86,7 +86,8 @@ def skip_line(missing: dict[str, list[str]], skipped: list[list[str]]) -> str:
     lacks = list(dict.fromkeys(item for tag in tags for item in missing.get(tag, ())))
     fixes = ([JAVA_FIX] if "Java" in lacks else []) + ([LOCAL_FIX] if lacks != ["Java"] else [])
     return (
-        f"Skipping {what[0]} ({len(skipped)} cells), which need {', '.join(lacks)}: "
+        f"Skipping {what[0]} ({len(skipped)} cell{'s' * (len(skipped) != 1)}), which need "
+        f"{', '.join(lacks)}: "
         f"to run them, {' and '.join(fixes)}"
     )
 
@@ -123,7 +124,6 @@ def run_demo(args: argparse.Namespace) -> int:
         "PYTHONWARNINGS", "ignore:PySpark does not yet fully support pandas:FutureWarning"
     )
     warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's INFO lines as a session stops
     from IPython.core.interactiveshell import InteractiveShell
 
     started = time.monotonic()

@@ -160,6 +160,9 @@ class SparkConnection:
 def _channel_builder(url: str, connection: SparkConnection) -> Any:
     """pyspark's ``DefaultChannelBuilder`` for ``url`` whose ``x-aws-proxy-auth`` header is
     the connection's current token, and which trusts ``ca_file`` when there is one."""
+    # gRPC's C core logs INFO lines to the process's stderr (a GOAWAY as a session stops),
+    # which a notebook shows; read when grpc is first imported
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     try:
         from pyspark.sql.connect.client import DefaultChannelBuilder
         from pyspark.sql.connect.utils import check_dependencies

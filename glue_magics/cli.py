@@ -54,6 +54,9 @@ def _module_missing(*names: str) -> list[str]:
 def _connect_client_missing() -> list[str]:
     """pyspark's Spark Connect client, as pyspark itself checks it (grpc, pyarrow, pandas...),
     and cryptography for the embedded endpoint's TLS certificates."""
+    from glue_magics.connect import quiet_grpc
+
+    quiet_grpc()  # check_dependencies imports grpc
     try:
         from pyspark.sql.connect.utils import check_dependencies
 

@@ -157,12 +157,16 @@ class SparkConnection:
                 pass
 
 
+def quiet_grpc() -> None:
+    """gRPC's C core logs INFO lines to the process's stderr (a GOAWAY as a session stops),
+    which a notebook shows; call before grpc is first imported (unless the user chose)."""
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+
 def _channel_builder(url: str, connection: SparkConnection) -> Any:
     """pyspark's ``DefaultChannelBuilder`` for ``url`` whose ``x-aws-proxy-auth`` header is
     the connection's current token, and which trusts ``ca_file`` when there is one."""
-    # gRPC's C core logs INFO lines to the process's stderr (a GOAWAY as a session stops),
-    # which a notebook shows; read when grpc is first imported
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    quiet_grpc()
     try:
         from pyspark.sql.connect.client import DefaultChannelBuilder
         from pyspark.sql.connect.utils import check_dependencies

@@ -142,6 +142,9 @@ class SparkConnection:
         from pyspark.sql.connect.session import SparkSession
 
         self.spark = SparkSession.builder.channelBuilder(builder).create()
+        # As pyspark's own builder does for a remote Url (pyspark/sql/session.py): without
+        # it ``pyspark.sql.functions`` (F.col...) take the classic path and fail here.
+        os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
         return self.spark
 
     def close(self) -> None:
@@ -154,9 +157,16 @@ class SparkConnection:
                 pass
 
 
+def quiet_grpc() -> None:
+    """gRPC's C core logs INFO lines to the process's stderr (a GOAWAY as a session stops),
+    which a notebook shows; call before grpc is first imported (unless the user chose)."""
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+
 def _channel_builder(url: str, connection: SparkConnection) -> Any:
     """pyspark's ``DefaultChannelBuilder`` for ``url`` whose ``x-aws-proxy-auth`` header is
     the connection's current token, and which trusts ``ca_file`` when there is one."""
+    quiet_grpc()
     try:
         from pyspark.sql.connect.client import DefaultChannelBuilder
         from pyspark.sql.connect.utils import check_dependencies

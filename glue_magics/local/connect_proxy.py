@@ -56,6 +56,7 @@ from glue_magics.local.worker import (
     Channel,
     child_arguments,
     die_with_parent,
+    java_found,
     pid_alive,
     spark_master,
 )
@@ -295,10 +296,7 @@ def _spark_home() -> Path:
 
 
 def _java() -> None:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").exists():
-        return
-    if shutil.which("java") is None:
+    if not java_found():
         raise Failure(
             "Java is not installed (no java on PATH, no JAVA_HOME); Spark Connect "
             "sessions run Spark's own server, which needs Java 17 or later"

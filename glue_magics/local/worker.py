@@ -107,6 +107,17 @@ class _Interrupts:
             raise KeyboardInterrupt
 
 
+def java_found() -> bool:
+    """Whether Spark can start a JVM here: ``JAVA_HOME/bin/java`` or ``java`` on the PATH
+    (the statement sessions' Spark and the Spark Connect sessions' server both need it)."""
+    import shutil
+
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and os.path.exists(os.path.join(java_home, "bin", "java")):
+        return True
+    return shutil.which("java") is not None
+
+
 def spark_master() -> str:
     """The Spark master of the local sessions' Spark (``GLUE_MAGICS_SPARK_MASTER``)."""
     return os.environ.get("GLUE_MAGICS_SPARK_MASTER", "local[*]")

@@ -177,6 +177,9 @@ class Workers:
     ) -> None:
         read_fd, write_fd = os.pipe()
         env = dict(os.environ, GLUE_MAGICS_SESSION_ID=session_id, PYTHONUNBUFFERED="1")
+        # a Spark Connect client in this process marks it so (connect.py, as pyspark does);
+        # a session's own Spark is classic
+        env.pop("SPARK_CONNECT_MODE_ENABLED", None)
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # Spark's UI and driver on loopback
         argv = [sys.executable, "-m", program, str(write_fd), str(os.getpid())]
         log = open(path, "ab", buffering=0)  # kept while the worker lives: its exit line

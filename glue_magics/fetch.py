@@ -178,7 +178,13 @@ class Fetched:
 
     def head(self, n: int) -> list[list[Any]]:
         """The first ``n`` rows as lists of cells, for the table."""
-        return self.frame.head(n).values.tolist() if n else []
+        return head_rows(self.frame, n)
+
+
+def head_rows(frame: Any, n: int) -> list[list[Any]]:
+    """A pandas frame's first ``n`` rows as lists of each column's own Python values:
+    ``.values`` would make one numpy array of them, showing 7 as 7.0 beside a float column."""
+    return frame.head(n).to_dict("split")["data"] if n else []
 
 
 def _size(n: int) -> str:

@@ -156,7 +156,9 @@ def run_connect(spark: Any, query: str, max_rows: int, frame: bool) -> tuple[Sql
         df = spark.sql(query.strip().rstrip(";"))
         if frame:
             pdf = df.toPandas()
-            rows = pdf.head(max_rows).values.tolist()
+            from glue_magics.fetch import head_rows
+
+            rows = head_rows(pdf, max_rows)
             return SqlResult(list(pdf.columns), rows, len(pdf) > max_rows, len(pdf)), pdf
         got = df.limit(max_rows + 1).collect()
     except PySparkException as exc:

@@ -245,6 +245,15 @@ def test_glue_fetch_of_a_pandas_frame_in_the_session(kernel, ep):
     assert fetch.MARKER in last["Output"]["Data"]["TextPlain"]
 
 
+def test_the_table_shows_each_column_as_its_own_type(kernel):
+    # numbers only: ``.values`` would make one float array of them, 2 shown as 2.0
+    kernel.ok("%%glue\nnum = df[['i', 'd']]")
+    reply = kernel.ok("%glue_fetch num -n 3")
+    text = "".join(reply.data("text/plain"))
+    assert "2.0" not in text and "0.5" in text, text
+    assert [line.split() for line in text.splitlines()[-1:]] == [["2", "0.5"]], text
+
+
 def test_glue_fetch_of_a_series_keeps_its_name(kernel):
     kernel.ok("%%glue\nser = df['d']")
     reply = kernel.ok("%glue_fetch ser")

@@ -28,6 +28,7 @@ RUN_BY = {
     "demo.ipynb": "test_demo",
     "spark_connect.ipynb": "test_spark_connect",
     "etl_walkthrough.ipynb": "test_etl_walkthrough",
+    "operations.ipynb": "test_operations",
     "aws_glue_kernel_style.ipynb": "test_kernel.py",
 }
 #: Guards against a hang: a notebook's Spark (one or two JVMs) on a loaded 2-core machine.
@@ -55,10 +56,32 @@ def needs(tag: str) -> None:
 
 
 class Ran:
-    """A notebook after nbclient ran it: its outputs, as a frontend received them."""
+    """A notebook (or some of its cells) after nbclient ran it: its outputs, as a frontend
+    received them."""
 
     def __init__(self, notebook: Any) -> None:
-        self.outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+        self.cells = [c for c in notebook.cells if c.cell_type == "code"]
+        self.outputs = [o for c in self.cells for o in c.outputs]
+
+    def cells_of(self, first_line: str) -> list[Ran]:
+        """Each code cell whose source starts with ``first_line``, in order, on its own."""
+        return [
+            Ran(nbformat.NotebookNode(cells=[c]))
+            for c in self.cells
+            if c.source.startswith(first_line)
+        ]
+
+    def stream(self, name: str) -> str:
+        """What was written to ``stdout`` or ``stderr``."""
+        return "".join(o.text for o in self.outputs if o.get("name") == name)
+
+    @property
+    def plain(self) -> str:
+        """Streams, and each result or display as plain text (tables as a terminal shows them)."""
+        return "\n".join(
+            o.text if o.output_type == "stream" else o.get("data", {}).get("text/plain", "")
+            for o in self.outputs
+        )
 
     @property
     def errors(self) -> list[Any]:
@@ -152,3 +175,87 @@ def test_etl_walkthrough(tmp_path, installed):  # noqa: F811
         assert list((out / day).glob("*.parquet")), day
     assert "in 5 partitions" in text
     assert "STOPPED" in text
+
+
+#: The budget's two lines (budget.py's words): the warning at 80 %, then the refusal, each
+#: with the cost so far, the budget and the share, as display.explain words the next steps.
+WARNING = re.compile(
+    r"Session (?P<id>\S+) has cost ~\$(?P<cost>[\d.]+) of \$(?P<limit>[\d.]+) \((?P<pct>\d+)%\) "
+    r"of its budget; at 100% its statements are refused\. Raise the budget with "
+    r"%config GlueMagics\.budget_usd = <USD>\."
+)
+REFUSAL = re.compile(
+    r"UsageError: session (?P<id>\S+) has cost ~\$(?P<cost>[\d.]+) of \$(?P<limit>[\d.]+) "
+    r"\((?P<pct>\d+)%\), over its budget: the statement was not run; raise the budget with "
+    r"%config GlueMagics\.budget_usd = <USD> or stop it with %glue_stop (?P<stop>\S+)"
+)
+
+
+@pytest.mark.timeout(PATIENCE)
+def test_operations(tmp_path):
+    """The operations story as a user reads it: a local cell ran while the session was
+    PROVISIONING, the first %%glue cell waited for READY, the history and the log, the
+    budget's warning and then its one-line refusal (the one cell tagged to fail), the sessions
+    table with the cost, STOPPED.  No Spark (plain Python in the session's worker): not slow."""
+    notebook = nbformat.read(NOTEBOOKS / "operations.ipynb", as_version=4)
+    tagged = [c.source for c in notebook.cells if "raises-exception" in c.metadata.get("tags", [])]
+    ran = run("operations.ipynb", tmp_path)  # nbclient fails on an error in any other cell
+    assert not ran.errors, ran.errors  # no traceback anywhere: the refusal is one line
+
+    before, during, after = ran.cells_of("%glue_sessions --mine")
+    assert "0 Glue session(s) of yours" in before.plain
+
+    (start,) = ran.cells_of("%glue_session --background")
+    session_id = re.search(r"Creating session (\S+): 2 DPU, ~\$0\.88/h", start.plain).group(1)
+    (local,) = ran.cells_of("import csv")  # a local cell, run while the session provisions
+    assert "Here, meanwhile: 4304 flights read locally" in local.stream("stdout")
+    assert re.search(r"Status\s+PROVISIONING\n", local.plain), local.plain
+    (joined,) = ran.cells_of("%%glue")  # waited for READY, then ran in the session
+    assert f"Glue session {session_id} READY in " in joined.stream("stdout")
+    assert "batch 0: 1553 flights from EWR" in joined.stream("stdout")
+
+    (history,) = ran.cells_of("%glue_history")
+    assert f"1 statement(s) in session {session_id}" in history.plain
+    assert re.search(r"1\s+AVAILABLE\s+\d+ ms\s+import csv \.\.\.", history.plain), history.plain
+    (log,) = ran.cells_of("%glue_logs --tail 20")
+    assert log.stream("stdout").startswith(f"System log of session {session_id}, ")
+    assert "GlueWorker: statement 1 ok in " in log.stream("stdout")
+
+    # The budget: a warning first, then the refusal as the cell's one-line error (the only
+    # cell allowed to fail), every figure the one the session's age gives.
+    (budget,) = ran.cells_of("usd_a_second")
+    assert tagged == [budget.cells[0].source]
+    warned, refused = budget.stream("stderr").splitlines()
+    warning, refusal = WARNING.fullmatch(warned), REFUSAL.fullmatch(refused)
+    assert warning and refusal, budget.stream("stderr")
+    assert warning["id"] == refusal["id"] == refusal["stop"] == session_id
+    assert warning["limit"] == refusal["limit"]
+    limit = float(warning["limit"])
+    # (figures as shown: dollars to 4 decimals, shares to whole percents)
+    assert (
+        0.8 * limit - 5e-5 <= float(warning["cost"]) <= limit and 80 <= int(warning["pct"]) <= 100
+    )
+    assert float(refusal["cost"]) >= limit and int(refusal["pct"]) >= 100
+    batches = budget.stream("stdout").splitlines()
+    assert batches and batches[-1].startswith(f"batch {len(batches)}: ")  # then none ran
+    (status,) = ran.cells_of("%glue_status")  # the other one is in the local cell
+    assert re.search(
+        rf"Budget\s+~\$[\d.]+ of \${limit:.4f} \(\d{{3}}%\); at 100% statements are refused",
+        status.plain,
+    ), status.plain
+    (raised,) = ran.cells_of("%config GlueMagics.budget_usd = 1")
+    assert raised.stream("stdout") == "batch 61: 1478 flights from JFK\n"
+
+    live = re.search(
+        rf"{session_id}\s+READY\s.*\s~[\d.]+\s+~\$(0\.\d{{4}})\s+current", during.plain
+    )
+    assert live, during.plain  # listed with its cost so far, an estimate while it lives
+    (stop,) = ran.cells_of("%glue_stop")
+    stopped = re.search(
+        rf"Session {session_id} STOPPED after [\d.]+ s: ([\d.]+) DPU-seconds, about \$([\d.]+)\.",
+        stop.plain,
+    )
+    assert stopped, stop.plain
+    measured = rf"{session_id}\s+STOPPED\s.*\s2 x G\.1X\s+\d+\s+{re.escape('$' + stopped[2])}\s"
+    assert re.search(measured, after.plain + " "), after.plain  # the service's DPUSeconds
+    assert float(stopped[2]) >= float(live[1])

@@ -105,8 +105,7 @@ class Budget:
             action = self.manager.settings.budget_action
             then = "it is stopped" if action == "stop" else "its statements are refused"
             self.manager.reporter.error(
-                f"Session {session_id} has cost {cost.of_budget(limit)} of its budget; at "
-                f"100% {then}.",
+                f"Budget: session {session_id} has cost {cost.of_budget(limit)}; at 100% {then}.",
                 NextStep(Action.BUDGET),
             )
         elif state == OVER:

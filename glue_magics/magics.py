@@ -55,7 +55,8 @@ def _one_line_errors(fn: F) -> F:
 
 
 def setting_traits() -> dict[str, Any]:
-    """A trait per ``sessions.Settings`` field: its default, type, help and choices as there."""
+    """A trait per ``sessions.Settings`` field: its default, type, help, choices and least
+    value as there."""
     traits = {}
     for f in dataclasses.fields(Settings):
         help, choices = f.metadata.get("help"), f.metadata.get("choices")
@@ -65,7 +66,8 @@ def setting_traits() -> dict[str, Any]:
             Enum if choices else {bool: Bool, int: Int, float: Float, str: Unicode}[type(f.default)]
         )
         args = (list(choices), f.default) if choices else (f.default,)
-        traits[f.name] = kind(*args, help=help).tag(config=True)
+        bound = {"min": f.metadata["min"]} if f.metadata.get("min") is not None else {}
+        traits[f.name] = kind(*args, help=help, **bound).tag(config=True)
     return traits
 
 

@@ -40,9 +40,12 @@ _MAYBE_CREATED = frozenset(
 )
 
 
-def _setting(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
-    """A setting's default, with the help and choices ``GlueMagics`` makes its trait from."""
-    return field(default=default, metadata={"help": help, "choices": choices})
+def _setting(
+    default: Any, help: str, choices: tuple[str, ...] = (), minimum: float | None = None
+) -> Any:
+    """A setting's default, with the help, choices and least value ``GlueMagics`` makes its
+    trait from (so ``%config`` refuses a value below it in one line, keeping the old one)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "min": minimum})
 
 
 @dataclass
@@ -61,19 +64,21 @@ class Settings:
     auto_restart: bool = _setting(
         False, "Create a new session when the current one has timed out or stopped."
     )
-    dpu_hour_price: float = _setting(DPU_HOUR_PRICE, "USD per DPU-hour, for cost estimates.")
-    wait_timeout: float = _setting(1200.0, "Seconds to wait for a session to be READY.")
+    dpu_hour_price: float = _setting(
+        DPU_HOUR_PRICE, "USD per DPU-hour, for cost estimates.", minimum=0
+    )
+    wait_timeout: float = _setting(1200.0, "Seconds to wait for a session to be READY.", minimum=0)
     start: str = _setting(
         "wait",
         "How %glue_session waits for READY: in its cell, or in the background while other "
         "cells run (the first cell that needs the session waits for it).",
         ("wait", "background"),
     )
-    stop_wait: float = _setting(30.0, "Seconds to wait for STOPPED after a stop.")
+    stop_wait: float = _setting(30.0, "Seconds to wait for STOPPED after a stop.", minimum=0)
     retry_mode: str = _setting("standard", "botocore retry mode.", ("standard", "adaptive"))
-    max_attempts: int = _setting(5, "botocore max attempts per call.")
+    max_attempts: int = _setting(5, "botocore max attempts per call.", minimum=1)
     local_provision_seconds: float = _setting(
-        3.0, "Provisioning time of sessions on the embedded local endpoint."
+        3.0, "Provisioning time of sessions on the embedded local endpoint.", minimum=0
     )
     watchdog: bool = _setting(
         True,
@@ -88,6 +93,7 @@ class Settings:
         0.0,
         "USD a session may cost: a warning at 80 %, then budget_action; 0: GLUE_BUDGET_USD, "
         "else none.",
+        minimum=0,
     )
     budget_action: str = _setting(
         "refuse",
@@ -99,6 +105,7 @@ class Settings:
         "Largest result %%glue_sql -o and %glue_fetch bring home, in MB of compressed Arrow; "
         "a bigger one is refused with its size (the whole result always travels, -n only "
         "caps the rows shown).",
+        minimum=0,
     )
     connect_ca_file: str = _setting(
         "",

@@ -122,7 +122,7 @@ def test_budget_warns_once_then_refuses_then_stops(ep, glue_client):
         assert "near" in manager.run("print('near')").output.stdout
         [warning] = reporter.budget_lines()
         assert re.fullmatch(
-            rf"Session {session_id} has cost ~\$0\.8\d of \$1\.00 \(8\d%\) of its budget; at "
+            rf"Budget: session {session_id} has cost ~\$0\.8\d of \$1\.00 \(8\d%\); at "
             r"100% its statements are refused\. Raise the budget with %config "
             r"GlueMagics\.budget_usd = <USD>\.",
             warning,
@@ -195,7 +195,7 @@ def test_the_budget_in_a_notebook(ep, glue_client):
             "get_ipython().run_cell_magic('glue', '', \"print('near')\")"
         )
         assert "near" in near.stdout
-        assert re.search(r"Session budget-1 has cost ~\$0\.8\d of \$1\.00 \(8\d%\)", near.stderr)
+        assert re.search(r"Budget: session budget-1 has cost ~\$0\.8\d of \$1\.00 \(8\d%\)", near.stderr)
         assert "Raise the budget with %config GlueMagics.budget_usd = <USD>." in near.stderr
         status = "\n".join(k.ok("%glue_status").data("text/plain"))
         assert re.search(r"Budget\s+~\$0\.\d\d of \$1\.00 \(\d+%\); at 100% statements are", status)

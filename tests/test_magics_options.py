@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import fields
 
 import pytest
 from botocore.validate import validate_parameters
@@ -20,6 +21,7 @@ from IPython.utils.capture import capture_output
 
 from glue_magics.magics import GlueMagics
 from glue_magics.model import operation
+from glue_magics.sessions import Settings
 
 #: The Role member's own value, not ROLE: the ``shell`` fixture sets ROLE, so a source whose
 #: role never reached the request would still pass if the two were the same.
@@ -485,3 +487,36 @@ def test_endpoint_url_works_together_with_a_profile(fresh_endpoint, monkeypatch,
         magics.close()
         ip.configurables.remove(magics)
         ip.config.pop("GlueMagics", None)
+
+
+#: The numeric settings with a least value (sessions.Settings' ``min``), by name.
+BOUNDED = {f.name: f.metadata["min"] for f in fields(Settings) if f.metadata.get("min") is not None}
+
+
+def test_the_bounded_settings_are_the_numbers_a_user_sets():
+    assert set(BOUNDED) >= {"budget_usd", "dpu_hour_price", "wait_timeout", "fetch_max_mb"}
+    assert BOUNDED["max_attempts"] == 1
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(sorted(BOUNDED)),
+    value=st.one_of(st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6, allow_nan=False)),
+)
+def test_a_numeric_setting_below_its_least_is_refused_in_one_line_and_kept(shell, name, value):
+    # %config reports a TraitError as one line on the log (IPython's ``config`` magic);
+    # a negative budget was taken before and then broke every later %glue_status
+    magics = next(c for c in shell.configurables if isinstance(c, GlueMagics))
+    before = getattr(magics, name)
+    if isinstance(before, int) and not isinstance(value, int):
+        value = int(value)
+    with capture_output() as cap:
+        result = shell.run_cell(f"%config GlueMagics.{name} = {value!r}")
+    assert result.success and "Traceback" not in cap.stdout + cap.stderr
+    if value >= BOUNDED[name]:
+        assert getattr(magics, name) == value
+        shell.run_cell(f"%config GlueMagics.{name} = {before!r}")
+    else:
+        assert getattr(magics, name) == before, (name, value)

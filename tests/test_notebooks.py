@@ -180,8 +180,8 @@ def test_etl_walkthrough(tmp_path, installed):  # noqa: F811
 #: The budget's two lines (budget.py's words): the warning at 80 %, then the refusal, each
 #: with the cost so far, the budget and the share, as display.explain words the next steps.
 WARNING = re.compile(
-    r"Session (?P<id>\S+) has cost ~\$(?P<cost>[\d.]+) of \$(?P<limit>[\d.]+) \((?P<pct>\d+)%\) "
-    r"of its budget; at 100% its statements are refused\. Raise the budget with "
+    r"Budget: session (?P<id>\S+) has cost ~\$(?P<cost>[\d.]+) of \$(?P<limit>[\d.]+) "
+    r"\((?P<pct>\d+)%\); at 100% its statements are refused\. Raise the budget with "
     r"%config GlueMagics\.budget_usd = <USD>\."
 )
 REFUSAL = re.compile(

@@ -70,8 +70,8 @@ class Settings:
     wait_timeout: float = _setting(1200.0, "Seconds to wait for a session to be READY.", minimum=0)
     start: str = _setting(
         "wait",
-        "How %glue_session waits for READY: in its cell, or in the background while other "
-        "cells run (the first cell that needs the session waits for it).",
+        "How a new session is waited for: READY in the cell that created it, or in the "
+        "background while other cells run (the first cell that needs the session waits for it).",
         ("wait", "background"),
     )
     stop_wait: float = _setting(30.0, "Seconds to wait for STOPPED after a stop.", minimum=0)
@@ -102,7 +102,7 @@ class Settings:
     )
     fetch_max_mb: float = _setting(
         512.0,
-        "Largest result %%glue_sql -o and %glue_fetch bring home, in MB of compressed Arrow; "
+        "Largest result a SQL query's -o or a fetch brings home, in MB of compressed Arrow; "
         "a bigger one is refused with its size (the whole result always travels, -n only "
         "caps the rows shown).",
         minimum=0,

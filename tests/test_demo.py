@@ -58,7 +58,7 @@ def test_demo_shows_spark_sql_a_chart_spark_connect_and_cost(tmp_path):
     assert "4304 flights, 968 of them cancelled" in out
     assert "\n4304\n" in out  # flights.count() in Spark
     assert "only showing top 5 rows" in out
-    assert re.search(r"11 row\(s\)\nairline +flights +mean_delay_min +pct_late", out)
+    assert re.search(r"11 row\(s\) fetched\nairline +flights +mean_delay_min +pct_late", out)
     assert re.search(r"Endeavor Air Inc\. +179 +28\.4 +29\.6", out)
     # the chart, drawn from the -o result, as a PNG file whose path is printed
     (chart,) = re.findall(r"Chart saved: (\S+)", out)

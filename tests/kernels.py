@@ -161,3 +161,12 @@ class Kernel:
     def shutdown(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=False)
+
+
+def one_line(reply: Reply, *words: str) -> None:
+    """The cell failed with one line (a UsageError), no traceback, saying each of ``words``."""
+    assert reply.status == "error" and reply.ename == "UsageError", reply
+    assert "Traceback" not in reply.stderr + reply.stdout
+    assert len([line for line in reply.stderr.splitlines() if line.strip()]) == 1, reply.stderr
+    for word in words:
+        assert word in reply.stderr, reply.stderr

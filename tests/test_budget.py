@@ -195,7 +195,9 @@ def test_the_budget_in_a_notebook(ep, glue_client):
             "get_ipython().run_cell_magic('glue', '', \"print('near')\")"
         )
         assert "near" in near.stdout
-        assert re.search(r"Budget: session budget-1 has cost ~\$0\.8\d of \$1\.00 \(8\d%\)", near.stderr)
+        assert re.search(
+            r"Budget: session budget-1 has cost ~\$0\.8\d of \$1\.00 \(8\d%\)", near.stderr
+        )
         assert "Raise the budget with %config GlueMagics.budget_usd = <USD>." in near.stderr
         status = "\n".join(k.ok("%glue_status").data("text/plain"))
         assert re.search(r"Budget\s+~\$0\.\d\d of \$1\.00 \(\d+%\); at 100% statements are", status)

@@ -30,7 +30,7 @@ from glue_magics import arguments, fetch
 from glue_magics.local import LocalEndpoint
 from glue_magics.magics import GlueMagics
 from glue_magics.service import GlueError
-from tests.kernels import Kernel, kernel_env
+from tests.kernels import Kernel, kernel_env, one_line
 
 BUCKET = "glue-magics-fetch-results"
 
@@ -216,14 +216,6 @@ def kernel(ep):
         yield k
     finally:
         k.shutdown()
-
-
-def one_line(reply, *words):
-    assert reply.status == "error" and reply.ename == "UsageError", reply
-    assert "Traceback" not in reply.stderr + reply.stdout
-    assert len([line for line in reply.stderr.splitlines() if line.strip()]) == 1, reply.stderr
-    for word in words:
-        assert word in reply.stderr, reply.stderr
 
 
 def test_glue_fetch_of_a_pandas_frame_in_the_session(kernel, ep):

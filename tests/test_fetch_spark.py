@@ -11,7 +11,7 @@ import pytest
 from helpers import needs_spark
 
 from glue_magics.local import LocalEndpoint
-from tests.kernels import Kernel, kernel_env
+from tests.kernels import Kernel, kernel_env, one_line
 
 pytestmark = [pytest.mark.slow, needs_spark, pytest.mark.timeout(600)]
 
@@ -39,14 +39,6 @@ def table(reply) -> str:
 def table_rows(reply) -> list[str]:
     """The body rows of the table shown (text/plain: title, header, rule, rows)."""
     return table(reply).splitlines()[3:]
-
-
-def one_line(reply, *words):
-    assert reply.status == "error" and reply.ename == "UsageError", reply
-    assert "Traceback" not in reply.stderr + reply.stdout
-    assert len([line for line in reply.stderr.splitlines() if line.strip()]) == 1, reply.stderr
-    for word in words:
-        assert word in reply.stderr, reply.stderr
 
 
 def test_glue_sql_o_brings_every_row_home_and_shows_n(kernel):

@@ -227,6 +227,12 @@ def test_glue_fetch_of_a_pandas_frame_in_the_session(kernel, ep):
         "str(here['i'].dtype), str(here['d'].dtype))"
     )
     assert check.stdout.split() == ["(1000,", "3)", "499500", "249.75", "r999", "int64", "float64"]
+    # strings stay in Arrow's buffers (pandas 3's str dtype; string[pyarrow] on pandas 2),
+    # not a Python object per value
+    strings = kernel.ok(
+        "import pandas as pd; print(type(here['s'].dtype).__name__, here['s'].dtype.storage)"
+    )
+    assert strings.stdout.split() == ["StringDtype", "pyarrow"], strings.stdout
     # the payload rode in the one member botocore's model has for Data: TextPlain
     glue = make_glue(ep.url)
     [session_id] = glue.list_sessions()["Ids"]

@@ -87,7 +87,10 @@ def _serve(conn: Any, settings: dict[str, Any]) -> None:
         return dispatch(target, operation, raw)
 
     ep.dispatch = timed  # type: ignore[method-assign]
-    conn.send(ep.url)
+    keys = ep.credentials  # the only pair it answers (its SigV4 guard)
+    conn.send(
+        (ep.url, {"AWS_ACCESS_KEY_ID": keys.access_key, "AWS_SECRET_ACCESS_KEY": keys.secret_key})
+    )
     while True:
         what, session_id = conn.recv()
         if what == "calls":
@@ -117,7 +120,7 @@ class Service:
         self._conn, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(child, settings), daemon=True)
         self._process.start()
-        self.url: str = self._conn.recv()
+        self.url, self.signing = self._conn.recv()  # its URL, and the credentials it answers
         self.latency_ms = float(settings.get("latency_ms", 0.0))
 
     def ask(self, what: str, session_id: str = "") -> Any:
@@ -178,7 +181,7 @@ def run_rtt(rtt: float, specs: dict[str, tuple[Any, str, Any]], args: Any, logs:
     network = {"latency_ms": rtt, "jitter_ms": args.jitter_ms}
     with Service(provision_seconds=0.5, stop_seconds=0.1, **network) as service:
         runners = [
-            start(label, spec, name, env_for(service.url), service, logs)
+            start(label, spec, name, env_for(service.url, **service.signing), service, logs)
             for label, (spec, name, env_for) in specs.items()
         ]
         try:
@@ -261,8 +264,9 @@ def measure_parts(spec: Any, args: Any, logs: Path) -> tuple[list[list[float]], 
     print(f"  parts at R = {args.parts_rtt:g} ms ...", file=sys.stderr, flush=True)
     network = {"latency_ms": args.parts_rtt, "jitter_ms": args.jitter_ms}
     with Service(provision_seconds=0.5, stop_seconds=0.1, **network) as service:
-        runner = start("ours-parts", spec, "glue_magics", ours_env(service.url), service, logs)
-        env = loopback_env(service.url)
+        env = ours_env(service.url, **service.signing)
+        runner = start("ours-parts", spec, "glue_magics", env, service, logs)
+        env = loopback_env(service.url, **service.signing)
         plain = Kernel("python3", KernelSpecManager(), env, logs / "plain.log")
         try:
             runner.ok(PROBES)

@@ -25,9 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]  # tests/kernels.py imports helpers top-level
 from glue_magics.local import LocalEndpoint  # noqa: E402
-from tests.helpers import make_glue  # noqa: E402
+from glue_magics.service import make_client  # noqa: E402
 from tests.kernels import Kernel, kernel_env  # noqa: E402
 from tests.test_watchdog import gone, status, wait_for, watchdogs_of  # noqa: E402
 
@@ -45,7 +46,11 @@ def memory_kb(pid: int, field: str) -> int | None:
 
 def one_run(ep: LocalEndpoint, glue: object, n: int) -> dict[str, float]:
     session_id = f"bench-watchdog-{n}"
-    kernel = Kernel(kernel_env(ep.url))
+    keys = ep.credentials  # the endpoint's own pair: the only one it answers
+    env = kernel_env(
+        ep.url, AWS_ACCESS_KEY_ID=keys.access_key, AWS_SECRET_ACCESS_KEY=keys.secret_key
+    )
+    kernel = Kernel(env)
     try:
         kernel.ok("%load_ext glue_magics")
         kernel.ok(f"%glue_session --id {session_id}")
@@ -85,7 +90,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with LocalEndpoint(provision_seconds=0.2, stop_seconds=0.0) as ep:
-        glue = make_glue(ep.url)
+        glue = make_client(endpoint_url=ep.url, credentials=ep.credentials, translate_errors=False)
         runs = [one_run(ep, glue, n) for n in range(args.runs)]
     for n, r in enumerate(runs):
         print(

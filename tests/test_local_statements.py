@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import time
 
 import pytest
-from helpers import SPARK_PATIENCE, ready, run, wait_gone, wait_statement, wait_status
+from helpers import PATIENCE, SPARK_PATIENCE, ready, run, wait_gone, wait_statement, wait_status
 
 
 @pytest.fixture
@@ -169,13 +170,26 @@ def test_cancel_interrupts_a_sleeping_statement(glue, session_id):
     assert text(run(glue, session_id, "kept")) == "'yes'"
 
 
-def test_cancel_of_a_statement_ignoring_sigint_kills_the_worker(fresh_endpoint, glue_client):
+def test_cancel_of_a_statement_ignoring_sigint_kills_the_worker(
+    fresh_endpoint, glue_client, tmp_path
+):
     ep = fresh_endpoint(cancel_grace_seconds=0.3)
     glue = glue_client(ep)
     session_id = ready(glue)
-    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"
+    # cancelled only once it ignores SIGINT: RUNNING comes before the code's first line, and
+    # a cancel landing in between interrupted it as usual (the session stayed READY; seen
+    # once in four workers)
+    marker = tmp_path / "ignoring"
+    code = (
+        "import pathlib, signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        f"pathlib.Path({str(marker)!r}).touch()\ntime.sleep(30)"
+    )
     statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
     wait_statement(glue, session_id, statement_id, "RUNNING")
+    deadline = time.monotonic() + PATIENCE
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the statement never started ignoring SIGINT"
+        time.sleep(0.01)
     pids = ep.worker_pids()
     glue.cancel_statement(SessionId=session_id, Id=statement_id)
     assert wait_statement(glue, session_id, statement_id)["State"] == "CANCELLED"

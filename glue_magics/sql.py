@@ -58,14 +58,6 @@ class SqlResult:
         more = " (more rows not shown; raise -n)" if self.truncated else ""
         return f"{len(self.rows)} row(s){more}"
 
-    def frame(self) -> Any:
-        """A pandas DataFrame when pandas is installed, else a list of dicts."""
-        try:
-            import pandas
-        except ImportError:
-            return self.rows_as_dicts()
-        return pandas.DataFrame(self.rows, columns=self.columns)
-
 
 def parse(text: str) -> SqlResult:
     """The table printed by :func:`code`, read from the statement's stdout.

@@ -186,28 +186,38 @@ def test_kernel_shutdown_during_the_start_stops_the_session(ep):
     assert stopped_soon(ep, "bg-exit") in ("STOPPING", "STOPPED")
 
 
+def display_of(reply) -> str:
+    """The id of the one display the cell made to update later (its text progress line)."""
+    [display_id] = {
+        m["content"]["transient"]["display_id"]
+        for m in reply.of_type("display_data")
+        if "display_id" in m["content"].get("transient", {})
+    }
+    return display_id
+
+
+def redrawn(log: list[dict], display_id: str) -> list[str]:
+    """Each text that display was redrawn with, in order."""
+    return [
+        m["content"]["data"]["text/plain"]
+        for m in log
+        if m["msg_type"] == "update_display_data"
+        and m["content"]["transient"]["display_id"] == display_id
+    ]
+
+
 def test_text_progress_updates_its_own_display_not_the_running_cell(kernel, ep):
     started = kernel.ok(
         "%config GlueMagics.progress = 'text'\n%glue_session --background --id bg-text"
     )
-    [display_id] = {
-        m["content"]["transient"]["display_id"]
-        for m in started.of_type("display_data")
-        if "display_id" in m["content"].get("transient", {})
-    }
+    display_id = display_of(started)
     working = kernel.ok("import time\ntime.sleep(1)\nprint('worked')")
     assert working.stdout.strip() == "worked" and not working.of_type("display_data")
     updates = [m for m in during(kernel, working) if m["msg_type"] == "update_display_data"]
     assert updates and all(m["content"]["transient"]["display_id"] == display_id for m in updates)
     reply = kernel.ok("%%glue\nprint(6 * 7)")
     assert "42" in reply.stdout
-    lines = [
-        m["content"]["data"]["text/plain"]
-        for m in kernel.log
-        if m["msg_type"] == "update_display_data"
-        and m["content"]["transient"]["display_id"] == display_id
-    ]
-    assert "READY in" in lines[-1]
+    assert "READY in" in redrawn(kernel.log, display_id)[-1]
     kernel.ok("%glue_stop\n%config GlueMagics.progress = 'auto'")
 
 
@@ -215,23 +225,14 @@ def test_a_failed_start_in_text_progress_is_said_in_its_own_display(kernel, ep):
     started = kernel.ok(
         "%config GlueMagics.progress = 'text'\n%glue_session --background --id bg-text-red"
     )
-    [display_id] = {
-        m["content"]["transient"]["display_id"]
-        for m in started.of_type("display_data")
-        if "display_id" in m["content"].get("transient", {})
-    }
+    display_id = display_of(started)
     kill_worker(ep, "bg-text-red")
 
-    def lines(log: list[dict]) -> list[str]:
-        return [
-            m["content"]["data"]["text/plain"]
-            for m in log
-            if m["msg_type"] == "update_display_data"
-            and m["content"]["transient"]["display_id"] == display_id
-        ]
-
-    kernel.drain(lambda log: any("FAILED:" in line for line in lines(log)))  # how it ended
-    bar, reason = lines(kernel.log)[-1].splitlines()  # the reason whole, on its own line
+    ended = lambda log: any("FAILED:" in line for line in redrawn(log, display_id))  # noqa: E731
+    kernel.drain(ended)  # how it ended
+    bar, reason = redrawn(kernel.log, display_id)[
+        -1
+    ].splitlines()  # the reason whole, on its own line
     assert "FAILED after" in bar and bar.endswith("bg-text-red")
     assert "bg-text-red is FAILED: The session's Python process exited" in reason
     reply = kernel.execute("%%glue\nprint('never')")

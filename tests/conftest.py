@@ -29,6 +29,9 @@ os.environ.update(
     AWS_EC2_METADATA_DISABLED="true",
     AWS_ENDPOINT_URL="http://127.0.0.1:9",  # discard port: nothing listens, nothing leaves
 )
+# The local endpoints' data directory (object store, catalog): one per test run, never the
+# user's own ~/.local/share/glue-magics.  Kernels and workers the tests start inherit it.
+os.environ["GLUE_LOCAL_DATA_DIR"] = tempfile.mkdtemp(prefix="glue-magics-tests-data-")
 
 SHARED_PROVISION_SECONDS = 0.3
 SHARED_STOP_SECONDS = 0.2

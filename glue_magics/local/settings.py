@@ -9,8 +9,10 @@ Every check runs when it is built, so a bad setting raises before any thread sta
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from glue_magics.service import is_loopback
@@ -33,6 +35,18 @@ MAX_LATENCY_MS = 60_000.0
 #: S3's rules for a bucket name (AWS docs, "General purpose bucket naming rules"): 3-63
 #: characters of a-z, 0-9, '.' and '-', a letter or digit at each end, no '..'.
 _BUCKET = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+#: Where ``data_dir`` comes from when it is not given: this variable, else the per-user
+#: data directory (``$XDG_DATA_HOME/glue-magics``, ``~/.local/share/glue-magics``).
+DATA_DIR_ENV = "GLUE_LOCAL_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    """The endpoint's data directory when none is given: ``GLUE_LOCAL_DATA_DIR``, else the
+    per-user one, so the object store and the catalog outlive one endpoint."""
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "glue-magics"
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,9 @@ class EndpointSettings:
     ``connect_port`` the port each session's proxy takes (443, on an address of its own in
     127.0.0.0/8, as AWS's recipe connects to; 0 for a free port on 127.0.0.1, which the Url
     then names); ``connect_start_seconds`` how long Spark's server may take to answer before
-    the session is FAILED.
+    the session is FAILED.  ``data_dir``: what outlives the endpoint, the object store
+    (``DATA_DIR/s3/BUCKET/KEY``) and the Data Catalog (``DATA_DIR/catalog``); default
+    :func:`default_data_dir`.
 
     Requests must be signed (SigV4) by the endpoint's credentials: with
     ``generate_credentials`` a pair made for this run; else those of ``profile``, or of the
@@ -82,8 +98,11 @@ class EndpointSettings:
     connect_start_seconds: float = 300.0
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
+    data_dir: str | Path | None = None
 
     def __post_init__(self) -> None:
+        data_dir = default_data_dir() if self.data_dir in (None, "") else Path(self.data_dir)
+        object.__setattr__(self, "data_dir", data_dir.expanduser().absolute())
         if not is_loopback(self.host) and not self.allow_remote:
             raise ValueError(
                 f"host {self.host!r} is not a loopback address; the endpoint runs any code it "
@@ -147,6 +166,16 @@ class EndpointSettings:
                     f"S3 endpoint URL {url!r} is not valid; use a full URL such as "
                     "http://127.0.0.1:9000 or https://s3.us-east-1.amazonaws.com"
                 )
+
+    @property
+    def s3_root(self) -> Path:
+        """The object store: ``s3://BUCKET/KEY`` is the file ``s3_root/BUCKET/KEY``."""
+        return Path(self.data_dir) / "s3"
+
+    @property
+    def catalog_root(self) -> Path:
+        """The Data Catalog's files."""
+        return Path(self.data_dir) / "catalog"
 
     def arn(self, session_id: str) -> str:
         """The ARN of a session here (what GetTags and TagResource name it by)."""

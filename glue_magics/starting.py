@@ -220,8 +220,9 @@ class Background:
 
         start, manager = self.start, self.manager
         assert start is not None, "join() without a background start"
-        bar = None if start.done else manager.reporter.session(start.session_id)
-        try:
+        bar = None
+        try:  # a Ctrl-C while the bar is still being drawn is this wait's Ctrl-C too
+            bar = None if start.done else manager.reporter.session(start.session_id)
             start.join(bar)
         except KeyboardInterrupt:
             if bar is not None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import shutil
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -145,6 +146,34 @@ def run(glue: Any, session_id: str, code: str, patience: float = PATIENCE) -> di
     """RunStatement and wait until it is done; returns the Statement."""
     statement_id = glue.run_statement(SessionId=session_id, Code=code)["Id"]
     return wait_statement(glue, session_id, statement_id, patience=patience)
+
+
+def when(condition: Callable[[], bool], action: Callable[[], Any]) -> threading.Thread:
+    """Call ``action()`` once ``condition()`` holds, from a thread: an act at a known state
+    of the system under test whatever the machine's load, where a fixed delay could land
+    before or after it.  The deadline guards against a hang; it decides nothing."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 5 * PATIENCE
+        while time.monotonic() < deadline:
+            if condition():
+                action()
+                return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def release(endpoint: Any, session_id: str) -> None:
+    """End a local session's PROVISIONING now: tests whose endpoint provisions for long
+    decide when READY comes, instead of racing a provisioning time against their cells."""
+    backend = endpoint.backend
+    with backend.lock:
+        session = backend.sessions[session_id]
+        session.ready_at = min(session.ready_at, time.time())
+        backend.wake.notify_all()
 
 
 def wait_gone(pids: list[int]) -> list[int]:

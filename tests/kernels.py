@@ -110,9 +110,19 @@ class Kernel:
             if m["msg_type"] == "comm_msg" and m["content"].get("comm_id") == comm_id
         ]
 
-    def execute(self, code: str, timeout: float = 60, during: Any = None, **request: Any) -> Reply:
-        """Run a cell; ``during(kernel)`` is called once after the request is sent;
-        ``request`` overrides the execute request's fields (``silent``, ``store_history``)."""
+    def execute(
+        self,
+        code: str,
+        timeout: float = 60,
+        during: Any = None,
+        on_message: Callable[[Kernel, dict], None] | None = None,
+        **request: Any,
+    ) -> Reply:
+        """Run a cell; ``during(kernel)`` is called once after the request is sent, and
+        ``on_message(kernel, msg)`` with each iopub message of this cell as it arrives (to
+        act at a state the cell has shown, such as Ctrl-C once its bar is drawn, whatever the
+        machine's load); ``request`` overrides the execute request's fields (``silent``,
+        ``store_history``)."""
         msg_id = self.kc.execute(code, **{"store_history": True, **request})
         if during is not None:
             during(self)
@@ -127,6 +137,8 @@ class Kernel:
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             messages.append(msg)
+            if on_message is not None:
+                on_message(self, msg)
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
         reply = self.reply_to(msg_id, timeout)
@@ -161,6 +173,19 @@ class Kernel:
     def shutdown(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=False)
+
+
+def once_shown(act: Callable[[Kernel], None]) -> Callable[[Kernel, dict], None]:
+    """An ``on_message`` that calls ``act(kernel)`` once, at the cell's first display (a
+    widget's comm_open or a display_data): the cell has started the wait it draws."""
+    done: list[bool] = []
+
+    def on_message(kernel: Kernel, msg: dict) -> None:
+        if not done and msg["msg_type"] in ("comm_open", "display_data"):
+            done.append(True)
+            act(kernel)
+
+    return on_message
 
 
 def one_line(reply: Reply, *words: str) -> None:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from typing import Any
 
 import pytest
 import test_kernel
-from helpers import make_glue
+from helpers import make_glue, release
 from test_magics_kernel import no_traceback, stopped_soon
 
 from glue_magics.local import LocalEndpoint
-from tests.kernels import Kernel, Reply, kernel_env
+from tests.kernels import Kernel, Reply, kernel_env, once_shown
 
-PROVISION_SECONDS = 6.0
+# Long enough that no cell of a test outlasts it on a loaded machine; a test that needs READY
+# ends the provisioning itself (helpers.release) once its joining cell shows it is waiting.
+PROVISION_SECONDS = 60.0
 installed = test_kernel.installed  # the fixture: our kernelspec, installed for this module
 
 
@@ -103,7 +104,8 @@ def test_the_notebook_stays_usable_while_the_session_starts(kernel, ep, line):
     looked = kernel.ok("%glue_status")  # only looks: no wait, no bar
     assert "PROVISIONING" in str(looked.data("text/plain")) and not looked.of_type("comm_open")
 
-    reply = kernel.ok("%%glue\nprint(6 * 7)")  # waits for READY, with a bar of its own
+    ready_now = once_shown(lambda k: release(ep, session_id))
+    reply = kernel.ok("%%glue\nprint(6 * 7)", on_message=ready_now)  # waits, with its own bar
     assert "42" in reply.stdout
     assert reply.of_type("comm_open"), "this cell showed the wait too"
     values = [s["value"] for s in kernel.comm_states(bar) if "value" in s]
@@ -163,15 +165,14 @@ def test_ctrl_c_in_a_waiting_cell_stops_that_wait_only(kernel, ep):
     created = ep.sessions_created
     kernel.ok("%glue_session --background --id bg-ctrl-c")
 
-    def interrupt_soon(k: Kernel) -> None:
-        threading.Timer(1.0, k.interrupt).start()
-
-    reply = kernel.execute("%%glue\nprint('waited')", during=interrupt_soon)
+    ctrl_c = once_shown(Kernel.interrupt)  # once the cell draws its wait
+    reply = kernel.execute("%%glue\nprint('waited')", on_message=ctrl_c)
     assert reply.status == "error" and "waited" not in reply.stdout
     assert "bg-ctrl-c goes on starting in the background" in reply.stderr
     assert "stop it with %glue_stop bg-ctrl-c" in reply.stderr
     assert status(ep, "bg-ctrl-c") in ("PROVISIONING", "READY")
-    again = kernel.ok("%%glue\nprint('waited')")  # joins the same start again
+    ready_now = once_shown(lambda k: release(ep, "bg-ctrl-c"))
+    again = kernel.ok("%%glue\nprint('waited')", on_message=ready_now)  # joins the same start
     assert "waited" in again.stdout and ep.sessions_created == created + 1  # the same one
     kernel.ok("%glue_stop")
 
@@ -215,7 +216,9 @@ def test_text_progress_updates_its_own_display_not_the_running_cell(kernel, ep):
     assert working.stdout.strip() == "worked" and not working.of_type("display_data")
     updates = [m for m in during(kernel, working) if m["msg_type"] == "update_display_data"]
     assert updates and all(m["content"]["transient"]["display_id"] == display_id for m in updates)
-    reply = kernel.ok("%%glue\nprint(6 * 7)")
+    reply = kernel.ok(
+        "%%glue\nprint(6 * 7)", on_message=once_shown(lambda k: release(ep, "bg-text"))
+    )
     assert "42" in reply.stdout
     assert "READY in" in redrawn(kernel.log, display_id)[-1]
     kernel.ok("%glue_stop\n%config GlueMagics.progress = 'auto'")
@@ -259,7 +262,7 @@ def test_plain_cells_of_the_glue_kernel_wait_for_the_background_start(installed,
         local = k.ok("%%local\nprint('here', 1 + 1)")
         assert "here 2" in local.stdout and status(ep, "bg-plain") == "PROVISIONING"
         runs = ep.calls["RunStatement"]
-        reply = k.ok("print(6 * 7)")
+        reply = k.ok("print(6 * 7)", on_message=once_shown(lambda k: release(ep, "bg-plain")))
         assert "42" in reply.stdout and reply.of_type("comm_open")  # waited, with a bar
         assert ep.calls["RunStatement"] == runs + 1
     finally:

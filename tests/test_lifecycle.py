@@ -63,15 +63,6 @@ def ready(endpoint, client):
     lifecycle.stop_session(client, req["Id"], wait=0)
 
 
-def interrupt_main_after(seconds: float) -> threading.Timer:
-    """Deliver SIGINT (KeyboardInterrupt) to the main thread, as Ctrl-C in a kernel does."""
-    main = threading.main_thread().ident
-    timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGINT))
-    timer.daemon = True
-    timer.start()
-    return timer
-
-
 def interrupt_main_when(condition: Callable[[], bool]) -> threading.Thread:
     """SIGINT to the main thread once ``condition()`` holds: Ctrl-C at a known moment,
     whatever the machine's load (a fixed delay could land before the statement runs)."""
@@ -285,7 +276,7 @@ def test_ctrl_c_during_a_wait_propagates(fresh_endpoint):
     client = client_for(ep)
     req = request()
     lifecycle.create_session(client, req)
-    interrupt_main_after(0.3)
+    interrupt_main_when(lambda: ep.calls["GetSession"] >= 1)  # in the wait's polls
     with pytest.raises(KeyboardInterrupt):
         lifecycle.wait_ready(client, req["Id"], timeout=20)
 

@@ -483,6 +483,20 @@ def test_fault_specs_parse_like_the_command_line():
             faults.parse(bad)
 
 
+def test_counted_faults_answer_that_many_calls_then_none():
+    faults = Faults(seed=1)
+    faults.next("throttle", 2, operation="GetSession")
+    faults.next("drop", 1)
+    assert faults.draw("ListSessions") == "drop"  # any operation's one
+    assert faults.draw("ListSessions") is None
+    assert [faults.draw("GetSession") for _ in range(3)] == ["throttle", "throttle", None]
+    faults.next("lose", 5, operation="RunStatement")
+    faults.clear()
+    assert faults.draw("RunStatement") is None
+    with pytest.raises(ValueError):
+        faults.next("explode", 1)
+
+
 # ---------------------------------------------------------------- binding and CLI
 
 

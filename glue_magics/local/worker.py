@@ -108,14 +108,15 @@ class _Interrupts:
 
 
 def java_found() -> bool:
-    """Whether Spark can start a JVM here: ``JAVA_HOME/bin/java`` or ``java`` on the PATH
-    (the statement sessions' Spark and the Spark Connect sessions' server both need it)."""
-    import shutil
+    """Whether Spark can start a JVM here (the statement sessions' Spark and the Spark
+    Connect sessions' server both need one): the user's Java, else the ``local`` extra's
+    (``local/java.py``), whose ``JAVA_HOME`` this process and its children then use."""
+    from glue_magics.local import java
 
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and os.path.exists(os.path.join(java_home, "bin", "java")):
-        return True
-    return shutil.which("java") is not None
+    found = java.find()
+    if found is not None:
+        os.environ.update(found.env())
+    return found is not None
 
 
 def spark_master() -> str:

@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     from glue_magics import sessions_cli
 
     sessions_cli.add_parser(sub)
+    from glue_magics.jobs import cli as jobs_cli
+
+    jobs_cli.add_parser(sub)
 
     kernel = sub.add_parser("install-kernel", help="Install the glue-magics Jupyter kernel.")
     kernel.add_argument("--user", action="store_true", help="Install for this user only.")

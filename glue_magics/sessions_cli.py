@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         return _usage(problem)
     try:
-        client = _client(args)
+        client = client_for(args)
         if stopping:
             return _stop(client, args, words[1:])
         return _list(client, args)
@@ -115,9 +115,10 @@ def _usage(message: str) -> int:
     return 2
 
 
-def _client(args: argparse.Namespace) -> Any:
-    """A Glue client from the flags, over the environment and profile as the magics read
-    them (``GLUE_REGION``, ``AWS_ENDPOINT_URL_GLUE``, a profile's ``glue_*`` keys...)."""
+def client_for(args: argparse.Namespace, service: str = "glue") -> Any:
+    """A Glue (or S3, for ``job deploy``) client from the flags, over the environment and
+    profile as the magics read them (``GLUE_REGION``, ``AWS_ENDPOINT_URL_GLUE``, a
+    profile's ``glue_*`` keys...); S3 goes to the same endpoint when one is given."""
     import os
 
     from glue_magics import options
@@ -141,7 +142,12 @@ def _client(args: argparse.Namespace) -> Any:
             "--endpoint-url http://127.0.0.1:4599",
             "UsageError",
         )
-    return make_client(**settings)
+    if service != "glue" and settings.get("endpoint_url"):
+        from glue_magics.service import is_loopback
+
+        if not is_loopback(settings["endpoint_url"]):
+            del settings["endpoint_url"]  # a Glue endpoint of AWS's serves Glue alone
+    return make_client(service, **settings)
 
 
 def _list(client: Any, args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ from typing import Any
 from glue_magics.local import validation
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
+from glue_magics.local.jobs.backend import JobsBackend
+from glue_magics.local.jobs.responses import JobResponses
 from glue_magics.local.logs import LogLinks
 from glue_magics.local.models import SessionRequest
 
@@ -57,9 +59,10 @@ def _paged(key: str, items: list[dict[str, Any]], token: str) -> Body:
 class Responses:
     """One method per operation, each taking the validated body."""
 
-    def __init__(self, backend: Backend, links: LogLinks) -> None:
+    def __init__(self, backend: Backend, links: LogLinks, jobs: JobsBackend) -> None:
         self.backend = backend
         self.links = links
+        self.jobs = jobs
         self.operations: dict[str, Callable[[Body], Body]] = {
             "CreateSession": self.create_session,
             "GetSession": self.get_session,
@@ -76,6 +79,7 @@ class Responses:
             "GetTags": self.get_tags,
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
+            **JobResponses(jobs).operations,
         }
 
     def answer(self, operation: str, raw: bytes) -> Body:
@@ -144,12 +148,23 @@ class Responses:
 
     # ----------------------------------------------------------------- tags
     def get_tags(self, body: Body) -> Body:
+        job = self.jobs.job_name_of(body["ResourceArn"])
+        if job is not None:
+            return {"Tags": self.jobs.tags(job)}
         return {"Tags": self.backend.get_tags(body["ResourceArn"])}
 
     def tag_resource(self, body: Body) -> Body:
-        self.backend.tag_resource(body["ResourceArn"], body["TagsToAdd"])
+        job = self.jobs.job_name_of(body["ResourceArn"])
+        if job is not None:
+            self.jobs.tag(job, body["TagsToAdd"])
+        else:
+            self.backend.tag_resource(body["ResourceArn"], body["TagsToAdd"])
         return {}
 
     def untag_resource(self, body: Body) -> Body:
-        self.backend.untag_resource(body["ResourceArn"], body["TagsToRemove"])
+        job = self.jobs.job_name_of(body["ResourceArn"])
+        if job is not None:
+            self.jobs.tag(job, {}, body["TagsToRemove"])
+        else:
+            self.backend.untag_resource(body["ResourceArn"], body["TagsToRemove"])
         return {}

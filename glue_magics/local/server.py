@@ -28,6 +28,7 @@ from glue_magics.local import auth
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
+from glue_magics.local.jobs.backend import JobsBackend
 from glue_magics.local.logs import LogLinks
 from glue_magics.local.responses import Responses
 from glue_magics.local.settings import EndpointSettings
@@ -281,7 +282,8 @@ class LocalEndpoint:
         self.faults = faults if faults is not None else Faults()
         self.backend = Backend(settings)
         self.log_links = LogLinks(self.backend, lambda: self.url)
-        self.responses = Responses(self.backend, self.log_links)
+        self.jobs = JobsBackend(settings, self.backend.workers)
+        self.responses = Responses(self.backend, self.log_links, self.jobs)
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._jitter = random.Random()
@@ -343,6 +345,7 @@ class LocalEndpoint:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.jobs.close()
         self.backend.close()
 
     def __enter__(self) -> LocalEndpoint:

@@ -71,9 +71,7 @@ def test_between_and_in_are_inclusive_sets(value, low, high):
     assert compile_expression(f"year BETWEEN {low} AND {high}", KEYS)(partition) == (
         low <= value <= high
     )
-    assert compile_expression(f"year IN ({low}, {high})", KEYS)(partition) == (
-        value in (low, high)
-    )
+    assert compile_expression(f"year IN ({low}, {high})", KEYS)(partition) == (value in (low, high))
     assert compile_expression(f"year NOT IN ({low})", KEYS)(partition) == (value != low)
 
 
@@ -93,9 +91,7 @@ def test_like_matches_literal_text_with_wildcards(prefix, rest):
     assert predicate({"year": "1", "region": escaped + rest})
 
 
-names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=255
-)
+names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=255)
 
 
 @given(names)

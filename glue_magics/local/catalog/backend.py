@@ -226,7 +226,6 @@ class Catalog:
             DatabaseName=table["DatabaseName"],
             TableName=table["Name"],
             CreationTime=now,
-            CatalogId=self.account_id,
         )
         return partition
 
@@ -326,7 +325,7 @@ class Catalog:
             kept = [p for p in record["Partitions"] if tuple(p["Values"]) not in doomed]
             present = {tuple(p["Values"]) for p in record["Partitions"]}
             errors = [
-                _partition_error(values, EntityNotFound("Partition not found."))
+                _partition_error(values, EntityNotFound("Partition not found"))
                 for values in wanted
                 if tuple(values) not in present
             ]

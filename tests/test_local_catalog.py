@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -396,3 +398,76 @@ def test_names_any_characters_are_stored_apart(tmp_path):
         catalog.create_database({"Name": database})
     assert sorted(d["Name"] for d in catalog.get_databases(None, 100)[0]) == sorted(names)
     assert {p.name for p in Path(tmp_path).iterdir()} >= {"%2E%2E", "a%2Fb", "a%252fb"}
+
+
+# --------------------------------------------------------------------------- what is not served
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda g: g.batch_delete_table(DatabaseName="d", TablesToDelete=["t"]),
+        lambda g: g.update_partition(
+            DatabaseName="d", TableName="t", PartitionValueList=["1"], PartitionInput={}
+        ),
+        lambda g: g.search_tables(),
+    ],
+)
+def test_catalog_operations_not_served_are_unknown_operations(glue_client, endpoint, call):
+    client = glue_client(endpoint, attempts=1)
+    with pytest.raises(client.exceptions.ClientError) as info:
+        call(client)
+    error = info.value.response
+    assert error["Error"]["Code"] == "UnknownOperationException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+# --------------------------------------------------------------------------- the AWS CLI
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
+def test_the_aws_cli_adds_a_table_as_the_readme_shows(glue, endpoint, tmp_path):
+    database = name("cli")
+    table_input = {
+        "Name": "orders",
+        "Parameters": {"classification": "parquet"},
+        "StorageDescriptor": {"Location": "s3://my-bucket/orders/"},
+        "PartitionKeys": [{"Name": "year", "Type": "int"}],
+    }
+    (tmp_path / "orders.json").write_text(json.dumps(table_input))
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint.url}
+
+    def aws(*args: str) -> str:
+        out = subprocess.run(
+            ["aws", "glue", *args, "--endpoint-url", endpoint.url, "--output", "json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    aws("create-database", "--database-input", f"Name={database}")
+    try:
+        aws("create-table", "--database-name", database, "--table-input", "file://orders.json")
+        glue.create_partition(
+            DatabaseName=database, TableName="orders", PartitionInput={"Values": ["2021"]}
+        )
+        listed = json.loads(
+            aws(
+                "get-partitions",
+                "--database-name",
+                database,
+                "--table-name",
+                "orders",
+                "--expression",
+                "year >= 2020",
+            )
+        )
+        assert [p["Values"] for p in listed["Partitions"]] == [["2021"]]
+        table = glue.get_table(DatabaseName=database, Name="orders")["Table"]
+        assert table["StorageDescriptor"]["Location"] == "s3://my-bucket/orders/"
+    finally:
+        glue.delete_database(Name=database)

@@ -177,3 +177,62 @@ def test_save_as_table_is_written_back_with_partitions(spark, ep, glue):
     paths, fmt, options = table_source(db, "flat", root)
     rows = spark.read.format(fmt).options(**options).load(paths).orderBy("id").collect()
     assert [tuple(r) for r in rows] == [("1", "x"), ("2", "y"), ("3", "z")]
+
+
+def test_sync_follows_the_catalog_statement_by_statement(spark, ep, glue, tmp_path):
+    from glue_magics.local.catalog.spark import CatalogSync
+
+    db = fresh("sync")
+    data = tmp_path / "logs"
+    frame = spark.createDataFrame([(1, "a"), (2, "b"), (3, "c")]).toDF("n", "day")
+    frame.write.partitionBy("day").parquet(str(data))
+    glue.create_database(DatabaseInput={"Name": db})
+    glue.create_table(
+        DatabaseName=db,
+        TableInput={
+            "Name": "logs",
+            "Parameters": {"classification": "parquet"},
+            "StorageDescriptor": {
+                "Location": str(data),
+                "Columns": [{"Name": "n", "Type": "bigint"}],
+            },
+            "PartitionKeys": [{"Name": "day", "Type": "string"}],
+        },
+    )
+    glue.create_partition(DatabaseName=db, TableName="logs", PartitionInput={"Values": ["a"]})
+    sync = CatalogSync(spark, ep.settings.catalog_root, "123456789012")
+
+    def mine(added: list[str]) -> list[str]:
+        # The module's one Spark holds the other tests' tables too: this catalog gets them.
+        return [name for name in added if name.startswith(f"{db}.")]
+
+    def days() -> list[str]:
+        rows = spark.sql(f"SELECT day FROM {db}.logs ORDER BY day").collect()
+        return [r[0] for r in rows]
+
+    assert f"{db}.logs" in sync.pull()
+    # As with the Glue catalog as metastore: only the partitions the catalog lists, though
+    # Spark's CREATE TABLE found directories b and c too.
+    assert days() == ["a"]
+    glue.batch_create_partition(
+        DatabaseName=db, TableName="logs", PartitionInputList=[{"Values": ["c"]}]
+    )
+    assert sync.pull() == [] and days() == ["a", "c"]
+    glue.delete_partition(DatabaseName=db, TableName="logs", PartitionValues=["a"])
+    sync.pull()
+    assert days() == ["c"]
+    assert mine(sync.push()) == []  # nothing Spark made here
+
+    spark.range(3).write.format("json").saveAsTable(f"{db}.made")
+    assert mine(sync.push()) == [f"{db}.made"]
+    assert glue.get_table(DatabaseName=db, Name="made")["Table"]["Parameters"] == {
+        "classification": "json"
+    }
+    glue.delete_table(DatabaseName=db, Name="logs")
+    glue.delete_table(DatabaseName=db, Name="made")
+    sync.pull()
+    assert not spark.catalog.tableExists(f"{db}.logs")  # dropped: its files stay
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == ["day=a", "day=b", "day=c"]
+    assert mine(sync.push()) == []  # neither comes back to the catalog
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.get_table(DatabaseName=db, Name="made")

@@ -471,3 +471,69 @@ def test_the_aws_cli_adds_a_table_as_the_readme_shows(glue, endpoint, tmp_path):
         assert table["StorageDescriptor"]["Location"] == "s3://my-bucket/orders/"
     finally:
         glue.delete_database(Name=database)
+
+
+# --------------------------------------------------------------------------- table_source
+
+
+def test_table_source_reads_format_and_options_from_classification_or_serde(tmp_path):
+    from glue_magics.local.catalog import Catalog
+    from glue_magics.local.catalog.source import table_source
+
+    catalog = Catalog(tmp_path, "123456789012")
+    catalog.create_database({"Name": "db"})
+
+    def table(name: str, parameters: dict, descriptor: dict, keys: list | None = None) -> None:
+        descriptor = {"Location": f"/data/{name}", **descriptor}
+        catalog.create_table(
+            "db",
+            {
+                "Name": name,
+                "Parameters": parameters,
+                "StorageDescriptor": descriptor,
+                "PartitionKeys": keys or [],
+            },
+        )
+
+    table("p", {"classification": "parquet"}, {})
+    table(
+        "o",
+        {},
+        {"SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.orc.OrcSerde"}},
+    )
+    table("j", {}, {"SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}})
+    table(
+        "c",
+        {"classification": "csv", "skip.header.line.count": "1"},
+        {"SerdeInfo": {"Parameters": {"field.delim": "\t"}}},
+    )
+    table(
+        "q",
+        {},
+        {
+            "SerdeInfo": {
+                "SerializationLibrary": "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+                "Parameters": {"separatorChar": ";", "quoteChar": "'", "escapeChar": "\\"},
+            }
+        },
+    )
+    table("u", {"classification": "xml"}, {})
+    assert tuple(table_source("db", "P", tmp_path)) == (["/data/p"], "parquet", {})
+    assert table_source("db", "o", tmp_path).format == "orc"
+    assert table_source("db", "j", tmp_path).format == "json"
+    assert table_source("db", "c", tmp_path).options == {"sep": "\t", "header": "true"}
+    assert table_source("db", "q", tmp_path).options == {
+        "sep": ";",
+        "quote": "'",
+        "escape": "\\",
+        "header": "false",
+    }
+    with pytest.raises(ValueError, match="no format read here \\(xml\\)"):
+        table_source("db", "u", tmp_path)
+
+    table("parts", {"classification": "parquet"}, {}, [{"Name": "year", "Type": "int"}])
+    catalog.batch_create_partition("db", "parts", [{"Values": [y]} for y in ("2020", "2021")])
+    assert table_source("db", "parts", tmp_path).paths == ["/data/parts"]
+    source = table_source("db", "parts", tmp_path, expression="year > 2020")
+    assert source.paths == ["/data/parts/year=2021"]
+    assert source.options == {"basePath": "/data/parts"}

@@ -118,13 +118,21 @@ def reader_options(table: dict[str, Any], fmt: str) -> dict[str, str]:
     return options
 
 
-def table_source(database: str, table: str, root: str | Path | None = None) -> TableSource:
+def table_source(
+    database: str,
+    table: str,
+    root: str | Path | None = None,
+    expression: str | None = None,
+) -> TableSource:
     """Where and how to read ``database.table`` of the catalog in ``root`` (default: the
     endpoint's, ``DATA_DIR/catalog``): what ``from_catalog`` loads.
 
     The paths are the table's Location; a partitioned table whose partitions name their
     own locations gives those, with ``basePath`` the table's Location so Spark still reads
-    the partition columns from ``key=value`` directories.
+    the partition columns from ``key=value`` directories.  ``expression`` (GetPartitions'
+    syntax, as ``from_catalog``'s ``catalogPartitionPredicate`` is) keeps only the
+    partitions it selects; a partitioned table none of whose partitions is selected has no
+    paths.
     """
     from glue_magics.local.catalog import Catalog
 
@@ -133,14 +141,16 @@ def table_source(database: str, table: str, root: str | Path | None = None) -> T
     fmt = table_format(found)
     options = reader_options(found, fmt)
     location = (found.get("StorageDescriptor") or {}).get("Location")
-    partitions, _ = catalog.get_partitions(database, table, None, None, 10**9)
-    own = [
-        p["StorageDescriptor"]["Location"]
-        for p in partitions
-        if (p.get("StorageDescriptor") or {}).get("Location")
-    ]
-    if own and location:
-        return TableSource(own, fmt, {**options, "basePath": location})
+    partitions, _ = catalog.get_partitions(database, table, expression, None, 10**9)
+    keys = [k["Name"] for k in found.get("PartitionKeys") or []]
+    if keys and location and (expression or any(_own_location(p) for p in partitions)):
+        base = location.rstrip("/")
+        paths = [
+            _own_location(p)
+            or base + "/" + "/".join(f"{k}={v}" for k, v in zip(keys, p["Values"], strict=True))
+            for p in partitions
+        ]
+        return TableSource(paths, fmt, {**options, "basePath": location})
     if not location:
         raise ValueError(
             f"table {found['DatabaseName']}.{found['Name']} has no location; set its "
@@ -157,3 +167,11 @@ def catalog_root(root: str | Path | None = None) -> Path:
     from glue_magics.local.settings import EndpointSettings
 
     return EndpointSettings().catalog_root
+
+
+def _own_location(partition: dict[str, Any]) -> str:
+    return (partition.get("StorageDescriptor") or {}).get("Location") or ""
+
+
+def _own_location(partition: dict[str, Any]) -> str:
+    return (partition.get("StorageDescriptor") or {}).get("Location") or ""

@@ -78,44 +78,61 @@ def table_ddl(table: dict[str, Any], resolve: Resolve = _same) -> str:
     return ddl + f" LOCATION {_literal(resolve(location))}"
 
 
+def _analysis_errors() -> tuple[type[BaseException], ...]:
+    """What Spark raises for a statement it refuses (pyspark's AnalysisException, of which
+    ParseException is one; Spark Connect raises the same classes)."""
+    from pyspark.errors import AnalysisException
+
+    return (AnalysisException,)
+
+
 def register_catalog(
-    spark: Any, root: str | Path | None = None, resolve: Resolve = _same
+    spark: Any,
+    root: str | Path | None = None,
+    resolve: Resolve = _same,
+    skipped: list[str] | None = None,
 ) -> list[str]:
-    """Make the catalog's databases and tables known to ``spark``'s SQL; the tables made
-    (``db.table``).  A table Spark already knows is left as it is; one whose format or
-    location cannot be read here is skipped (the rest still come)."""
-    catalog = Catalog(catalog_root(root), "")
-    made = []
-    databases, _ = catalog.get_databases(None, 10**9)
-    for database in databases:
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote(database['Name'])}")
-        tables, _ = catalog.get_tables(database["Name"], None, None, 10**9)
-        for table in tables:
-            if spark.catalog.tableExists(f"{quote(table['DatabaseName'])}.{quote(table['Name'])}"):
-                continue
-            try:
-                ddl = table_ddl(table, resolve)
-            except ValueError:
-                continue
-            spark.sql(ddl)
-            _add_partitions(spark, catalog, table, resolve)
-            made.append(f"{table['DatabaseName']}.{table['Name']}")
+    """Make the catalog's databases and tables known to ``spark``'s SQL once; the tables
+    made (``db.table``).  See :meth:`CatalogSync.pull`, which this is one call of."""
+    sync = CatalogSync(spark, root, resolve=resolve)
+    made = sync.pull()
+    if skipped is not None:
+        skipped.extend(sync.skipped)
     return made
 
 
-def _add_partitions(spark: Any, catalog: Catalog, table: dict[str, Any], resolve: Resolve) -> None:
+def _spark_partitions(spark: Any, name: str) -> set[tuple[str, ...]]:
+    return {
+        tuple(_partition_values(row[0])) for row in spark.sql(f"SHOW PARTITIONS {name}").collect()
+    }
+
+
+def _sync_partitions(spark: Any, catalog: Catalog, table: dict[str, Any], resolve: Resolve) -> None:
+    """Make Spark's partitions of ``table`` the catalog's: add those it lacks (at their
+    locations), drop those the catalog has not.  CREATE TABLE ... LOCATION has Spark find
+    every ``key=value`` directory itself (its RepairTableCommand), but a Glue-backed session
+    reads only the partitions the catalog lists (a crawler or BatchCreatePartition adds
+    them), so the rest are dropped again; the tables are external: no file is removed."""
     keys = [k["Name"] for k in table.get("PartitionKeys") or []]
     if not keys:
         return
     partitions, _ = catalog.get_partitions(table["DatabaseName"], table["Name"], None, None, 10**9)
     name = f"{quote(table['DatabaseName'])}.{quote(table['Name'])}"
-    for partition in partitions:
-        spec = ", ".join(
-            f"{quote(k)} = {_literal(v)}" for k, v in zip(keys, partition["Values"], strict=True)
-        )
+    present = _spark_partitions(spark, name)
+    wanted = {tuple(p["Values"]): p for p in partitions}
+
+    def spec(values: tuple[str, ...]) -> str:
+        pairs = zip(keys, values, strict=True)
+        return ", ".join(f"{quote(k)} = {_literal(v)}" for k, v in pairs)
+
+    for values, partition in wanted.items():
+        if values in present:
+            continue
         location = (partition.get("StorageDescriptor") or {}).get("Location")
         where = f" LOCATION {_literal(resolve(location))}" if location else ""
-        spark.sql(f"ALTER TABLE {name} ADD IF NOT EXISTS PARTITION ({spec}){where}")
+        spark.sql(f"ALTER TABLE {name} ADD IF NOT EXISTS PARTITION ({spec(values)}){where}")
+    for values in present - set(wanted):
+        spark.sql(f"ALTER TABLE {name} DROP IF EXISTS PARTITION ({spec(values)})")
 
 
 # --------------------------------------------------------------------------- write back
@@ -184,11 +201,20 @@ def _partition_values(spec: str) -> list[str]:
 
 
 def write_back(
-    spark: Any, root: str | Path | None = None, account_id: str = "", unresolve: Resolve = _same
+    spark: Any,
+    root: str | Path | None = None,
+    account_id: str = "",
+    unresolve: Resolve = _same,
+    known: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    created: set[tuple[str, str]] | None = None,
 ) -> list[str]:
     """Put into the Data Catalog what statements made in ``spark``'s catalog: databases
     it lacks, tables it lacks (``saveAsTable``, CREATE TABLE) and partitions it lacks;
-    returns what was added (``db``, ``db.table``, ``db.table (N partitions)``)."""
+    returns what was added (``db``, ``db.table``, ``db.table (N partitions)``).
+
+    A table in ``known`` (``(db, table)``) was in the catalog before: if the catalog no
+    longer has it (DeleteTable since), it is not made again.  The tables this creates are
+    added to ``created``."""
     catalog = Catalog(catalog_root(root), account_id)
     added: list[str] = []
     for database in spark.catalog.listDatabases():
@@ -207,11 +233,15 @@ def write_back(
             try:
                 existing = catalog.get_table(db, table.name)
             except EntityNotFound:
+                if (db, table.name) in known:
+                    continue
                 try:
                     table_input = spark_table_input(spark, db, table.name, unresolve)
                 except ValueError:
                     continue
                 catalog.create_table(db, table_input)
+                if created is not None:
+                    created.add((db, table.name))
                 existing = catalog.get_table(db, table.name)
                 added.append(f"{db}.{table.name}")
             count = _write_partitions(spark, catalog, existing, unresolve)
@@ -241,3 +271,78 @@ def _write_partitions(spark: Any, catalog: Catalog, table: dict, unresolve: Reso
         return 0
     errors = catalog.batch_create_partition(table["DatabaseName"], table["Name"], new)
     return len(new) - len(errors)
+
+
+class CatalogSync:
+    """A session's Spark catalog kept in step with the Data Catalog, statement by statement
+    (what ``--enable-glue-datacatalog`` gives a session): :meth:`pull` before a statement
+    shows it the catalog's tables, :meth:`push` after it writes back what it made."""
+
+    def __init__(
+        self,
+        spark: Any,
+        root: str | Path | None = None,
+        account_id: str = "",
+        resolve: Resolve = _same,
+        unresolve: Resolve = _same,
+    ) -> None:
+        self.spark = spark
+        self.root = catalog_root(root)
+        self.account_id = account_id
+        self.resolve = resolve
+        self.unresolve = unresolve
+        self.pulled: set[tuple[str, str]] = set()  # (database, table) shown from the catalog
+        self.pushed: set[tuple[str, str]] = set()  # (database, table) Spark made, written back
+        self.skipped: list[str] = []
+
+    def pull(self) -> list[str]:
+        """Show Spark the catalog as it is now; the tables newly shown (``db.table``).
+
+        New databases and tables are created (a table Spark cannot be shown, with no
+        format or location read here or a schema Spark refuses, is left out with a
+        one-line reason in :attr:`skipped`); the partitions of the tables shown follow
+        the catalog's; a table shown before that the catalog no longer has is dropped
+        from Spark (external: its files stay).  A table Spark made itself is left alone.
+        """
+        catalog = Catalog(self.root, self.account_id)
+        made: list[str] = []
+        seen: set[str] = set()
+        databases, _ = catalog.get_databases(None, 10**9)
+        for database in databases:
+            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote(database['Name'])}")
+            tables, _ = catalog.get_tables(database["Name"], None, None, 10**9)
+            for table in tables:
+                key = (table["DatabaseName"], table["Name"])
+                seen.add(key)
+                name = f"{quote(table['DatabaseName'])}.{quote(table['Name'])}"
+                try:
+                    if self.spark.catalog.tableExists(name):
+                        if key in self.pulled:
+                            _sync_partitions(self.spark, catalog, table, self.resolve)
+                        continue
+                    self.spark.sql(table_ddl(table, self.resolve))
+                    _sync_partitions(self.spark, catalog, table, self.resolve)
+                except (ValueError, *_analysis_errors()) as exc:
+                    reason = f"{key[0]}.{key[1]}: {' '.join(str(exc).split())[:300]}"
+                    if reason not in self.skipped:
+                        self.skipped.append(reason)
+                    continue
+                self.pulled.add(key)
+                made.append(f"{key[0]}.{key[1]}")
+        for database, table in sorted(self.pulled - seen):
+            self.spark.sql(f"DROP TABLE IF EXISTS {quote(database)}.{quote(table)}")
+            self.pulled.discard((database, table))
+        return made
+
+    def push(self) -> list[str]:
+        """Write back what Spark made that the catalog lacks; what was added.  A table the
+        catalog had and lost since (DeleteTable) is not written again: Spark keeps it (a
+        managed table's files would go with a DROP), the catalog does not get it back."""
+        return write_back(
+            self.spark,
+            self.root,
+            self.account_id,
+            self.unresolve,
+            known=self.pulled | self.pushed,
+            created=self.pushed,
+        )

@@ -35,6 +35,11 @@ SERVICE_WINS: dict[str, str] = {
     "TableList[].VersionId": "value: ours one less",
     "TableVersions[].VersionId": "value: ours one less",
     "TableVersions[].Table.VersionId": "value: ours one less",
+    "TableVersion.Table.IsRegisteredWithLakeFormation": "key only ours",
+    # GetTableVersion without a VersionId: moto echoes the request's (absent) VersionId, so
+    # its reply has none; the model's TableVersion has one, the current version's.
+    "TableVersion.VersionId": "key only ours",
+    "TableVersion.Table.VersionId": "value: ours one less",
 }
 # Steps whose outcome differs, with the reason: the model's constraints, which the service
 # checks (NameString is 1-255 characters; moto's server checks no constraint).
@@ -180,7 +185,42 @@ def run_sequence(glue: Any, db: str) -> list[tuple[str, Any]]:
         TableName="sales",
         PartitionValues=["2020"],
     )
+    step(
+        "update partition",
+        glue.update_partition,
+        DatabaseName=db,
+        TableName="sales",
+        PartitionValueList=["2021"],
+        PartitionInput={"Values": ["2022"], "Parameters": {"k": "v"}},
+    )
+    step(
+        "update unknown partition",
+        glue.update_partition,
+        DatabaseName=db,
+        TableName="sales",
+        PartitionValueList=["1999"],
+        PartitionInput={"Values": ["1999"]},
+    )
+    step(
+        "batch update partitions",
+        glue.batch_update_partition,
+        DatabaseName=db,
+        TableName="sales",
+        Entries=[
+            {"PartitionValueList": ["2022"], "PartitionInput": {"Values": ["2022"]}},
+            {"PartitionValueList": ["1999"], "PartitionInput": {"Values": ["1999"]}},
+        ],
+    )
+    step("partitions after updates", glue.get_partitions, DatabaseName=db, TableName="sales")
+    step("current table version", glue.get_table_version, DatabaseName=db, TableName="sales")
     step("name too long", glue.create_database, DatabaseInput={"Name": "n" * 256})
+    step("another table", glue.create_table, DatabaseName=db, TableInput={"Name": "other"})
+    step(
+        "batch delete tables",
+        glue.batch_delete_table,
+        DatabaseName=db,
+        TablesToDelete=["other", "missing"],
+    )
     step("delete table", glue.delete_table, DatabaseName=db, Name="sales")
     step("deleted table", glue.get_table, DatabaseName=db, Name="sales")
     step("delete unknown table", glue.delete_table, DatabaseName=db, Name="sales")

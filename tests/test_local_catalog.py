@@ -406,9 +406,9 @@ def test_names_any_characters_are_stored_apart(tmp_path):
 @pytest.mark.parametrize(
     "call",
     [
-        lambda g: g.batch_delete_table(DatabaseName="d", TablesToDelete=["t"]),
-        lambda g: g.update_partition(
-            DatabaseName="d", TableName="t", PartitionValueList=["1"], PartitionInput={}
+        lambda g: g.delete_table_version(DatabaseName="d", TableName="t", VersionId="1"),
+        lambda g: g.get_column_statistics_for_table(
+            DatabaseName="d", TableName="t", ColumnNames=["c"]
         ),
         lambda g: g.search_tables(),
     ],
@@ -537,3 +537,58 @@ def test_table_source_reads_format_and_options_from_classification_or_serde(tmp_
     source = table_source("db", "parts", tmp_path, expression="year > 2020")
     assert source.paths == ["/data/parts/year=2021"]
     assert source.options == {"basePath": "/data/parts"}
+
+
+def test_batch_delete_table_and_table_version(glue, db):
+    glue.create_table(DatabaseName=db, TableInput={"Name": "a", "Description": "one"})
+    glue.create_table(DatabaseName=db, TableInput={"Name": "b"})
+    glue.update_table(DatabaseName=db, TableInput={"Name": "a", "Description": "two"})
+    current = glue.get_table_version(DatabaseName=db, TableName="a")["TableVersion"]
+    assert current["VersionId"] == "1" and current["Table"]["Description"] == "two"
+    first = glue.get_table_version(DatabaseName=db, TableName="a", VersionId="0")
+    assert first["TableVersion"]["Table"]["Description"] == "one"
+    with pytest.raises(glue.exceptions.EntityNotFoundException, match="Version"):
+        glue.get_table_version(DatabaseName=db, TableName="a", VersionId="7")
+    with pytest.raises(glue.exceptions.InvalidInputException):
+        glue.get_table_version(DatabaseName=db, TableName="a", VersionId="x")
+    out = glue.batch_delete_table(DatabaseName=db, TablesToDelete=["A", "missing", "b"])
+    assert [e["TableName"] for e in out["Errors"]] == ["missing"]
+    assert glue.get_tables(DatabaseName=db)["TableList"] == []
+
+
+def test_update_partitions_in_place_and_to_new_values(glue, db):
+    table = partitioned(glue, db)
+    created = glue.get_partition(DatabaseName=db, TableName=table, PartitionValues=["2020", "eu"])
+    glue.update_partition(
+        DatabaseName=db,
+        TableName=table,
+        PartitionValueList=["2020", "eu"],
+        PartitionInput={"Values": ["2020", "eu"], "Parameters": {"k": "v"}},
+    )
+    updated = glue.get_partition(DatabaseName=db, TableName=table, PartitionValues=["2020", "eu"])
+    assert updated["Partition"]["Parameters"] == {"k": "v"}
+    assert updated["Partition"]["CreationTime"] == created["Partition"]["CreationTime"]
+    glue.update_partition(
+        DatabaseName=db,
+        TableName=table,
+        PartitionValueList=["2020", "eu"],
+        PartitionInput={"Values": ["2030", "eu"]},
+    )
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.get_partition(DatabaseName=db, TableName=table, PartitionValues=["2020", "eu"])
+    with pytest.raises(glue.exceptions.AlreadyExistsException):
+        glue.update_partition(
+            DatabaseName=db,
+            TableName=table,
+            PartitionValueList=["2030", "eu"],
+            PartitionInput={"Values": ["2021", "eu"]},
+        )
+    out = glue.batch_update_partition(
+        DatabaseName=db,
+        TableName=table,
+        Entries=[
+            {"PartitionValueList": ["2030", "eu"], "PartitionInput": {"Values": ["2030", "eu"]}},
+            {"PartitionValueList": ["1", "x"], "PartitionInput": {"Values": ["1", "x"]}},
+        ],
+    )
+    assert [e["PartitionValueList"] for e in out["Errors"]] == [["1", "x"]]

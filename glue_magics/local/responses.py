@@ -171,6 +171,10 @@ class Responses:
             "UpdateTable": self.update_table,
             "DeleteTable": self.delete_table,
             "GetTableVersions": self.get_table_versions,
+            "GetTableVersion": self.get_table_version,
+            "BatchDeleteTable": self.batch_delete_table,
+            "UpdatePartition": self.update_partition,
+            "BatchUpdatePartition": self.batch_update_partition,
             "CreatePartition": self.create_partition,
             "BatchCreatePartition": self.batch_create_partition,
             "GetPartition": self.get_partition,
@@ -240,6 +244,32 @@ class Responses:
             body["DatabaseName"], body["TableName"], body.get("NextToken"), body.get("MaxResults")
         )
         return _paged("TableVersions", versions, token)
+
+    def get_table_version(self, body: Body) -> Body:
+        version = self.catalog.get_table_version(
+            body["DatabaseName"], body["TableName"], body.get("VersionId")
+        )
+        return {"TableVersion": version}
+
+    def batch_delete_table(self, body: Body) -> Body:
+        errors = self.catalog.batch_delete_table(body["DatabaseName"], body["TablesToDelete"])
+        return {"Errors": errors} if errors else {}
+
+    def update_partition(self, body: Body) -> Body:
+        self.catalog.update_partition(
+            body["DatabaseName"],
+            body["TableName"],
+            body["PartitionValueList"],
+            body["PartitionInput"],
+        )
+        return {}
+
+    def batch_update_partition(self, body: Body) -> Body:
+        entries = [(e["PartitionValueList"], e["PartitionInput"]) for e in body["Entries"]]
+        errors = self.catalog.batch_update_partition(
+            body["DatabaseName"], body["TableName"], entries
+        )
+        return {"Errors": errors} if errors else {}
 
     def create_partition(self, body: Body) -> Body:
         self.catalog.create_partition(

@@ -195,6 +195,36 @@ class Catalog:
             record = self._table(database, name)
             self.store.drop_table(record["Versions"][-1]["DatabaseName"], record["Name"])
 
+    def batch_delete_table(self, database: str, names: list[str]) -> list[Body]:
+        """Delete the tables that exist; a TableError (as moto words it) for each other."""
+        errors = []
+        with self.store.lock(exclusive=True):
+            database = self._database(database)["Name"]
+            for name in names:
+                if self.store.table(database, fold(name)) is None:
+                    detail = {
+                        "ErrorCode": "EntityNotFoundException",
+                        "ErrorMessage": "Table not found",
+                    }
+                    errors.append({"TableName": name, "ErrorDetail": detail})
+                    continue
+                self.store.drop_table(database, fold(name))
+        return errors
+
+    def get_table_version(self, database: str, table: str, version_id: str | None) -> Body:
+        """One kept version as TableVersion (the current one when none is named)."""
+        with self.store.lock(exclusive=False):
+            record = self._table(database, table)
+        if version_id is None:
+            version = record["Versions"][-1]
+            return {"Table": version, "VersionId": version["VersionId"]}
+        if not version_id.isascii() or not version_id.isdigit():
+            raise InvalidInput(f"VersionId '{version_id[:50]}' is not a number")
+        for version in record["Versions"]:
+            if int(version["VersionId"]) == int(version_id):
+                return {"Table": version, "VersionId": version["VersionId"]}
+        raise EntityNotFound("Version not found.")
+
     def get_table_versions(
         self, database: str, table: str, next_token: str | None, max_results: int | None
     ) -> tuple[list[Body], str]:
@@ -260,6 +290,62 @@ class Catalog:
                 taken.add(tuple(partition["Values"]))
                 partitions.append(partition)
             if len(partitions) != len(record["Partitions"]):
+                self.store.put_table(current["DatabaseName"], {**record, "Partitions": partitions})
+        return errors
+
+    def update_partition(
+        self, database: str, table: str, values: list[str], partition_input: Body
+    ) -> None:
+        errors = self.batch_update_partition(database, table, [(values, partition_input)], True)
+        if errors:
+            raise EntityNotFound("Cannot find partition.")
+
+    def batch_update_partition(
+        self,
+        database: str,
+        table: str,
+        entries: list[tuple[list[str], Body]],
+        single: bool = False,
+    ) -> list[Body]:
+        """Replace each named partition by its new definition (its values may change; its
+        CreationTime stays), in one write; a PartitionValueList error for each not found."""
+        now = time.time()
+        with self.store.lock(exclusive=True):
+            record = self._table(database, table)
+            current = record["Versions"][-1]
+            partitions = list(record["Partitions"])
+            errors = []
+            for values, partition_input in entries:
+                at = next((n for n, p in enumerate(partitions) if p["Values"] == values), None)
+                if at is None:
+                    detail = {
+                        "ErrorCode": "EntityNotFoundException",
+                        "ErrorMessage": "Partition not found.",
+                    }
+                    errors.append({"PartitionValueList": values, "ErrorDetail": detail})
+                    continue
+                try:
+                    new = self._partition(current, partition_input, now)
+                except InvalidInput as exc:
+                    if single:
+                        raise
+                    errors.append({"PartitionValueList": values, **_partition_error(None, exc)})
+                    continue
+                if new["Values"] != values and any(
+                    p["Values"] == new["Values"] for p in partitions
+                ):
+                    if single:
+                        raise EntityExists("Partition")
+                    errors.append(
+                        {
+                            "PartitionValueList": values,
+                            **_partition_error(None, EntityExists("Partition")),
+                        }
+                    )
+                    continue
+                new["CreationTime"] = partitions[at]["CreationTime"]
+                partitions[at] = new
+            if len(errors) != len(entries):
                 self.store.put_table(current["DatabaseName"], {**record, "Partitions": partitions})
         return errors
 

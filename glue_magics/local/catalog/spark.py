@@ -167,7 +167,7 @@ def spark_table_input(spark: Any, database: str, table: str, unresolve: Resolve 
     fmt = (details.get("Provider") or "parquet").lower()
     if fmt not in HIVE_CLASSES:
         raise ValueError(f"table {database}.{table} is {fmt}, which the catalog does not describe")
-    columns = spark.catalog.listColumns(table, database)
+    columns = spark.catalog.listColumns(name)
     data = [c for c in columns if not c.isPartition]
     keys = [c for c in columns if c.isPartition]
     reader, writer, library = HIVE_CLASSES[fmt]

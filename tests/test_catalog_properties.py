@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import operator
 
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glue_magics.local.catalog.expression import compile_expression
@@ -111,3 +112,33 @@ def test_file_names_tell_names_apart(one, two):
 @given(names)
 def test_fold_is_idempotent(name):
     assert fold(fold(name)) == fold(name)
+
+
+# Any name the model's NameString allows (1-255 characters, no control character but tab)
+# is a database over HTTP: stored, found by itself and by its folded form, then deleted.
+model_names = st.text(
+    alphabet=st.one_of(
+        st.just("\t"),
+        st.characters(min_codepoint=0x20, blacklist_categories=("Cs",)).filter(
+            lambda c: c not in "\ufffe\uffff"
+        ),
+    ),
+    min_size=1,
+    max_size=255,
+)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(model_names)
+def test_any_model_name_is_a_database(glue, name):
+    try:
+        glue.create_database(DatabaseInput={"Name": name})
+    except glue.exceptions.AlreadyExistsException:
+        pass  # hypothesis tried the same folded name before
+    try:
+        assert glue.get_database(Name=name)["Database"]["Name"] == fold(name)
+        assert glue.get_database(Name=fold(name))["Database"]["Name"] == fold(name)
+    finally:
+        glue.delete_database(Name=name)
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.get_database(Name=name)

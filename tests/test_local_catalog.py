@@ -592,3 +592,15 @@ def test_update_partitions_in_place_and_to_new_values(glue, db):
         ],
     )
     assert [e["PartitionValueList"] for e in out["Errors"]] == [["1", "x"]]
+
+
+def test_attributes_to_get_keeps_only_what_is_named(glue, db):
+    glue.create_table(DatabaseName=db, TableInput={"Name": "t", "TableType": "EXTERNAL_TABLE"})
+    tables = glue.get_tables(DatabaseName=db, AttributesToGet=["NAME", "TABLE_TYPE"])
+    assert tables["TableList"] == [{"Name": "t", "TableType": "EXTERNAL_TABLE"}]
+    tables = glue.get_tables(DatabaseName=db, AttributesToGet=["NAME"])
+    assert tables["TableList"] == [{"Name": "t"}]
+    with pytest.raises(glue.exceptions.InvalidInputException, match="NAME"):
+        glue.get_tables(DatabaseName=db, AttributesToGet=["TABLE_TYPE"])
+    databases = glue.get_databases(AttributesToGet=["NAME"])["DatabaseList"]
+    assert {"Name": db} in databases and all(list(d) == ["Name"] for d in databases)

@@ -192,7 +192,9 @@ class Responses:
         return {"Database": self.catalog.get_database(body["Name"])}
 
     def get_databases(self, body: Body) -> Body:
-        databases, token = self.catalog.get_databases(body.get("NextToken"), body.get("MaxResults"))
+        databases, token = self.catalog.get_databases(
+            body.get("NextToken"), body.get("MaxResults"), body.get("AttributesToGet")
+        )
         return _paged("DatabaseList", databases, token)
 
     def update_database(self, body: Body) -> Body:
@@ -227,6 +229,7 @@ class Responses:
             body.get("Expression"),
             body.get("NextToken"),
             body.get("MaxResults"),
+            body.get("AttributesToGet"),
         )
         return _paged("TableList", tables, token)
 

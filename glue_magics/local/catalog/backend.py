@@ -74,6 +74,23 @@ def _hive_pattern(expression: str) -> re.Pattern[str]:
         ) from None
 
 
+#: AttributesToGet's values and the reply members they keep (the model's enums).
+DATABASE_ATTRIBUTES = {"NAME": "Name", "TARGET_DATABASE": "TargetDatabase"}
+TABLE_ATTRIBUTES = {"NAME": "Name", "TABLE_TYPE": "TableType"}
+
+
+def _project(items: list[Body], attributes: list[str] | None, members: dict[str, str]) -> list:
+    """Only the members ``attributes`` name (GetDatabases' and GetTables' AttributesToGet:
+    "This parameter doesn't accept an empty list. The request must include NAME");
+    ``DEFAULT`` keeps them all."""
+    if attributes is None or "DEFAULT" in attributes:
+        return items
+    if "NAME" not in attributes:
+        raise InvalidInput(f"AttributesToGet {attributes} must include NAME")
+    keep = {members[a] for a in attributes if a in members}
+    return [{k: v for k, v in item.items() if k in keep} for item in items]
+
+
 class Catalog:
     """One account's Data Catalog, kept in ``root`` (``EndpointSettings.catalog_root``)."""
 
@@ -108,10 +125,13 @@ class Catalog:
         with self.store.lock(exclusive=False):
             return self._database(name)
 
-    def get_databases(self, next_token: str | None, max_results: int | None) -> tuple[list, str]:
+    def get_databases(
+        self, next_token: str | None, max_results: int | None, attributes: list[str] | None = None
+    ) -> tuple[list, str]:
         with self.store.lock(exclusive=False):
             databases = self.store.databases()
-        return _page(databases, lambda d: d["Name"], next_token, max_results or CATALOG_PAGE)
+        page, token = _page(databases, lambda d: d["Name"], next_token, max_results or CATALOG_PAGE)
+        return _project(page, attributes, DATABASE_ATTRIBUTES), token
 
     def update_database(self, name: str, database_input: Body) -> None:
         """Replace the database's definition; its name, CreateTime and tables stay (a new
@@ -166,6 +186,7 @@ class Catalog:
         expression: str | None,
         next_token: str | None,
         max_results: int | None,
+        attributes: list[str] | None = None,
     ) -> tuple[list[Body], str]:
         pattern = _hive_pattern(expression) if expression else None
         with self.store.lock(exclusive=False):
@@ -173,7 +194,8 @@ class Catalog:
         tables = [record["Versions"][-1] for record in records]
         if pattern is not None:
             tables = [table for table in tables if pattern.fullmatch(table["Name"])]
-        return _page(tables, lambda t: t["Name"], next_token, max_results or CATALOG_PAGE)
+        page, token = _page(tables, lambda t: t["Name"], next_token, max_results or CATALOG_PAGE)
+        return _project(page, attributes, TABLE_ATTRIBUTES), token
 
     def update_table(self, database: str, table_input: Body, skip_archive: bool = False) -> None:
         """The table's new definition, a version more (with ``skip_archive`` the current

@@ -85,7 +85,7 @@ class Store:
             return []
         found = []
         for entry in self.root.iterdir():
-            if entry.name.startswith((".", "~.")) or not entry.is_dir():
+            if entry.name.startswith(".") or not entry.is_dir():  # staging, removal
                 continue
             record = _read(entry / DATABASE_FILE)
             if record is not None:

@@ -58,6 +58,7 @@ def trees(leaves):
 partitions = st.fixed_dictionaries({"year": years.map(str), "region": texts})
 
 
+@settings(deadline=None)
 @given(trees(comparisons()), st.lists(partitions, max_size=6))
 def test_expression_agrees_with_python(tree, values):
     text, expected = tree
@@ -66,6 +67,7 @@ def test_expression_agrees_with_python(tree, values):
         assert predicate(partition) == expected(partition), (text, partition)
 
 
+@settings(deadline=None)
 @given(years, years, years)
 def test_between_and_in_are_inclusive_sets(value, low, high):
     partition = {"year": str(value), "region": "eu"}
@@ -76,6 +78,7 @@ def test_between_and_in_are_inclusive_sets(value, low, high):
     assert compile_expression(f"year NOT IN ({low})", KEYS)(partition) == (value != low)
 
 
+@settings(deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_parses_or_is_invalid_input(text):
     try:
@@ -85,6 +88,7 @@ def test_any_text_parses_or_is_invalid_input(text):
         assert exc.code == "InvalidInputException"
 
 
+@settings(deadline=None)
 @given(texts, texts)
 def test_like_matches_literal_text_with_wildcards(prefix, rest):
     escaped = prefix.replace("%", "").replace("_", "")
@@ -95,6 +99,7 @@ def test_like_matches_literal_text_with_wildcards(prefix, rest):
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=255)
 
 
+@settings(deadline=None)
 @given(names)
 def test_file_names_are_safe(name):
     spelled = file_name(fold(name))
@@ -103,12 +108,14 @@ def test_file_names_are_safe(name):
     assert len((spelled + ".json").encode()) <= 255
 
 
+@settings(deadline=None)
 @given(names, names)
 def test_file_names_tell_names_apart(one, two):
     if one != two:
         assert file_name(one) != file_name(two)
 
 
+@settings(deadline=None)
 @given(names)
 def test_fold_is_idempotent(name):
     assert fold(fold(name)) == fold(name)
@@ -128,7 +135,9 @@ model_names = st.text(
 )
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(model_names)
 def test_any_model_name_is_a_database(glue, name):
     try:

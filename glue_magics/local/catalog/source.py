@@ -175,3 +175,11 @@ def _own_location(partition: dict[str, Any]) -> str:
 
 def _own_location(partition: dict[str, Any]) -> str:
     return (partition.get("StorageDescriptor") or {}).get("Location") or ""
+
+
+def default_account() -> str:
+    """The account an endpoint answers for when none is set: the CatalogId of what a
+    session writes back unless it is told the endpoint's own."""
+    from glue_magics.local.settings import EndpointSettings
+
+    return EndpointSettings.account_id

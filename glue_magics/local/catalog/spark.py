@@ -29,6 +29,7 @@ from glue_magics.local.catalog.backend import Catalog
 from glue_magics.local.catalog.source import (
     HIVE_CLASSES,
     catalog_root,
+    default_account,
     reader_options,
     table_format,
 )
@@ -203,7 +204,7 @@ def _partition_values(spec: str) -> list[str]:
 def write_back(
     spark: Any,
     root: str | Path | None = None,
-    account_id: str = "",
+    account_id: str | None = None,
     unresolve: Resolve = _same,
     known: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
     created: set[tuple[str, str]] | None = None,
@@ -215,7 +216,7 @@ def write_back(
     A table in ``known`` (``(db, table)``) was in the catalog before: if the catalog no
     longer has it (DeleteTable since), it is not made again.  The tables this creates are
     added to ``created``."""
-    catalog = Catalog(catalog_root(root), account_id)
+    catalog = Catalog(catalog_root(root), account_id or default_account())
     added: list[str] = []
     for database in spark.catalog.listDatabases():
         db = database.name
@@ -282,13 +283,13 @@ class CatalogSync:
         self,
         spark: Any,
         root: str | Path | None = None,
-        account_id: str = "",
+        account_id: str | None = None,
         resolve: Resolve = _same,
         unresolve: Resolve = _same,
     ) -> None:
         self.spark = spark
         self.root = catalog_root(root)
-        self.account_id = account_id
+        self.account_id = account_id or default_account()
         self.resolve = resolve
         self.unresolve = unresolve
         self.pulled: set[tuple[str, str]] = set()  # (database, table) shown from the catalog

@@ -78,3 +78,19 @@ class IdempotentParameterMismatch(ServiceError):
             "IdempotentParameterMismatchException",
             f"Session {session_id} already exists with different parameters",
         )
+
+
+class EntityExists(ServiceError):
+    """A database, table or partition of a name that is taken (AlreadyExistsException).
+
+    The service's words, as recorded replies and moto have them: "Table already exists."."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("AlreadyExistsException", f"{what} already exists.")
+
+
+class InternalService(ServiceError):
+    """The service's own failure (HTTP 500), which botocore's standard retries retry."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InternalServiceException", message, status=500)

@@ -15,7 +15,8 @@ from typing import Any
 
 from glue_magics.local import validation
 from glue_magics.local.backend import Backend
-from glue_magics.local.exceptions import ServiceError
+from glue_magics.local.catalog import Catalog
+from glue_magics.local.exceptions import InvalidInput, ServiceError
 from glue_magics.local.jobs.backend import JobsBackend
 from glue_magics.local.jobs.responses import JobResponses
 from glue_magics.local.logs import LogLinks
@@ -63,6 +64,7 @@ class Responses:
         self.backend = backend
         self.links = links
         self.jobs = jobs
+        self.catalog = Catalog(backend.settings.catalog_root, backend.settings.account_id)
         self.operations: dict[str, Callable[[Body], Body]] = {
             "CreateSession": self.create_session,
             "GetSession": self.get_session,
@@ -80,6 +82,7 @@ class Responses:
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             **JobResponses(jobs).operations,
+            **self._catalog_operations(),
         }
 
     def answer(self, operation: str, raw: bytes) -> Body:
@@ -168,3 +171,169 @@ class Responses:
         else:
             self.backend.untag_resource(body["ResourceArn"], body["TagsToRemove"])
         return {}
+
+    # ----------------------------------------------------------------- the Data Catalog
+    def _catalog_operations(self) -> dict[str, Callable[[Body], Body]]:
+        return {
+            "CreateDatabase": self.create_database,
+            "GetDatabase": self.get_database,
+            "GetDatabases": self.get_databases,
+            "UpdateDatabase": self.update_database,
+            "DeleteDatabase": self.delete_database,
+            "CreateTable": self.create_table,
+            "GetTable": self.get_table,
+            "GetTables": self.get_tables,
+            "UpdateTable": self.update_table,
+            "DeleteTable": self.delete_table,
+            "GetTableVersions": self.get_table_versions,
+            "GetTableVersion": self.get_table_version,
+            "BatchDeleteTable": self.batch_delete_table,
+            "UpdatePartition": self.update_partition,
+            "BatchUpdatePartition": self.batch_update_partition,
+            "CreatePartition": self.create_partition,
+            "BatchCreatePartition": self.batch_create_partition,
+            "GetPartition": self.get_partition,
+            "GetPartitions": self.get_partitions,
+            "BatchGetPartition": self.batch_get_partition,
+            "DeletePartition": self.delete_partition,
+            "BatchDeletePartition": self.batch_delete_partition,
+        }
+
+    def create_database(self, body: Body) -> Body:
+        self.catalog.create_database(body["DatabaseInput"])
+        return {}
+
+    def get_database(self, body: Body) -> Body:
+        return {"Database": self.catalog.get_database(body["Name"])}
+
+    def get_databases(self, body: Body) -> Body:
+        databases, token = self.catalog.get_databases(
+            body.get("NextToken"), body.get("MaxResults"), body.get("AttributesToGet")
+        )
+        return _paged("DatabaseList", databases, token)
+
+    def update_database(self, body: Body) -> Body:
+        self.catalog.update_database(body["Name"], body["DatabaseInput"])
+        return {}
+
+    def delete_database(self, body: Body) -> Body:
+        self.catalog.delete_database(body["Name"])
+        return {}
+
+    @staticmethod
+    def _table_input(body: Body, operation: str) -> Body:
+        """TableInput with the table's name: the model makes neither member required (the
+        newer ``Name`` may stand for ``TableInput.Name``), but a table needs both."""
+        table_input = body.get("TableInput")
+        if table_input is None:
+            raise InvalidInput(
+                f"{operation} needs a TableInput here (open table formats are not served)"
+            )
+        return {**table_input, "Name": body.get("Name") or table_input["Name"]}
+
+    def create_table(self, body: Body) -> Body:
+        self.catalog.create_table(body["DatabaseName"], self._table_input(body, "CreateTable"))
+        return {}
+
+    def get_table(self, body: Body) -> Body:
+        return {"Table": self.catalog.get_table(body["DatabaseName"], body["Name"])}
+
+    def get_tables(self, body: Body) -> Body:
+        tables, token = self.catalog.get_tables(
+            body["DatabaseName"],
+            body.get("Expression"),
+            body.get("NextToken"),
+            body.get("MaxResults"),
+            body.get("AttributesToGet"),
+        )
+        return _paged("TableList", tables, token)
+
+    def update_table(self, body: Body) -> Body:
+        table_input = self._table_input(body, "UpdateTable")
+        self.catalog.update_table(body["DatabaseName"], table_input, bool(body.get("SkipArchive")))
+        return {}
+
+    def delete_table(self, body: Body) -> Body:
+        self.catalog.delete_table(body["DatabaseName"], body["Name"])
+        return {}
+
+    def get_table_versions(self, body: Body) -> Body:
+        versions, token = self.catalog.get_table_versions(
+            body["DatabaseName"], body["TableName"], body.get("NextToken"), body.get("MaxResults")
+        )
+        return _paged("TableVersions", versions, token)
+
+    def get_table_version(self, body: Body) -> Body:
+        version = self.catalog.get_table_version(
+            body["DatabaseName"], body["TableName"], body.get("VersionId")
+        )
+        return {"TableVersion": version}
+
+    def batch_delete_table(self, body: Body) -> Body:
+        errors = self.catalog.batch_delete_table(body["DatabaseName"], body["TablesToDelete"])
+        return {"Errors": errors} if errors else {}
+
+    def update_partition(self, body: Body) -> Body:
+        self.catalog.update_partition(
+            body["DatabaseName"],
+            body["TableName"],
+            body["PartitionValueList"],
+            body["PartitionInput"],
+        )
+        return {}
+
+    def batch_update_partition(self, body: Body) -> Body:
+        entries = [(e["PartitionValueList"], e["PartitionInput"]) for e in body["Entries"]]
+        errors = self.catalog.batch_update_partition(
+            body["DatabaseName"], body["TableName"], entries
+        )
+        return {"Errors": errors} if errors else {}
+
+    def create_partition(self, body: Body) -> Body:
+        self.catalog.create_partition(
+            body["DatabaseName"], body["TableName"], body["PartitionInput"]
+        )
+        return {}
+
+    def batch_create_partition(self, body: Body) -> Body:
+        errors = self.catalog.batch_create_partition(
+            body["DatabaseName"], body["TableName"], body["PartitionInputList"]
+        )
+        return {"Errors": errors} if errors else {}
+
+    def get_partition(self, body: Body) -> Body:
+        partition = self.catalog.get_partition(
+            body["DatabaseName"], body["TableName"], body["PartitionValues"]
+        )
+        return {"Partition": partition}
+
+    def get_partitions(self, body: Body) -> Body:
+        partitions, token = self.catalog.get_partitions(
+            body["DatabaseName"],
+            body["TableName"],
+            body.get("Expression"),
+            body.get("NextToken"),
+            body.get("MaxResults"),
+            exclude_column_schema=bool(body.get("ExcludeColumnSchema")),
+        )
+        return _paged("Partitions", partitions, token)
+
+    def batch_get_partition(self, body: Body) -> Body:
+        wanted = [entry["Values"] for entry in body["PartitionsToGet"]]
+        partitions = self.catalog.batch_get_partition(
+            body["DatabaseName"], body["TableName"], wanted
+        )
+        return {"Partitions": partitions}  # none is ever left unprocessed here
+
+    def delete_partition(self, body: Body) -> Body:
+        self.catalog.delete_partition(
+            body["DatabaseName"], body["TableName"], body["PartitionValues"]
+        )
+        return {}
+
+    def batch_delete_partition(self, body: Body) -> Body:
+        wanted = [entry["Values"] for entry in body["PartitionsToDelete"]]
+        errors = self.catalog.batch_delete_partition(
+            body["DatabaseName"], body["TableName"], wanted
+        )
+        return {"Errors": errors} if errors else {}

@@ -347,6 +347,9 @@ class SessionServer:
             "spark.sql.warehouse.dir": str(self.workdir / "spark-warehouse"),
             "spark.log.level": "WARN",
         }
+        from glue_magics.local import objectstore  # s3://, s3a://, s3n:// paths
+
+        conf.update(objectstore.session_spark_conf())
         argv = [str(home / "bin" / "spark-submit"), "--master", spark_master()]
         argv += ["--name", f"glue-magics {session}", "--class", SERVER_CLASS]
         argv += ["--driver-java-options", f"-Djava.io.tmpdir={self.workdir}"]

@@ -28,7 +28,10 @@ from glue_magics.local import auth
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
+from glue_magics.local.logs import PREFIX as LOG_PREFIX
 from glue_magics.local.logs import LogLinks
+from glue_magics.local.objectstore.api import S3Api
+from glue_magics.local.objectstore.store import ObjectStore
 from glue_magics.local.responses import Responses
 from glue_magics.local.settings import EndpointSettings
 from glue_magics.service import is_loopback
@@ -101,7 +104,66 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         return raw if len(raw) == length else None
 
+    def _is_s3(self) -> bool:
+        """Whether this request is S3's (the object store) rather than Glue's: Glue's calls
+        are ``POST /`` with X-Amz-Target, a log link a GET under its prefix that no SigV4
+        signs; everything else is S3's REST API (path-style)."""
+        if self.command == "POST" and self.headers.get("X-Amz-Target") is not None:
+            return False
+        if self.command == "GET" and self.path.startswith(LOG_PREFIX):
+            signed = self.headers.get("Authorization") or "X-Amz-Credential=" in self.path
+            return bool(signed)
+        return self.command != "POST" or self.path != "/"
+
+    def _s3(self) -> None:
+        """One S3 request, answered by the object store (:mod:`glue_magics.local.objectstore`)."""
+        endpoint = self.server.endpoint
+        try:
+            endpoint.guard.screen(self.headers, endpoint.port)
+        except ServiceError as exc:
+            self.close_connection = True
+            self._refuse(exc)
+            return
+        endpoint.count("S3." + self.command)
+        try:
+            response = endpoint.s3.handle(self.command, self.path, self.headers, self.rfile)
+        except Exception as exc:  # a bug of ours: say so, as a 500, and log it
+            self.log_error("internal error in S3 %s %s: %r", self.command, self.path, exc)
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            from glue_magics.local.objectstore.api import error_response
+            from glue_magics.local.objectstore.store import S3Error
+
+            self.close_connection = True
+            response = error_response(S3Error("InternalError", repr(exc), 500), self.path)
+        if not response.keep_alive:  # what is left of the body must not be the next request
+            self.close_connection = True
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        size = response.length if response.file is not None else len(response.body)
+        if "Content-Length" not in response.headers:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        for block in response.chunks():
+            self.wfile.write(block)
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        self._s3()
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+        self._s3()
+
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server's naming
+        self._s3()
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        if self._is_s3():
+            self._s3()
+            return
         endpoint = self.server.endpoint
         try:
             endpoint.guard.screen(self.headers, endpoint.port)  # before a byte of the body
@@ -148,6 +210,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """A GetSystemLogsForSession link (``local/logs.py``): its signature is its
         authorization, as a presigned URL's is; any other GET is not served.  The Host and
         Origin are screened as for the API: no DNS-rebound name, no browser page."""
+        if self._is_s3():
+            self._s3()
+            return
         endpoint = self.server.endpoint
         try:
             endpoint.guard.screen(self.headers, endpoint.port)
@@ -282,6 +347,8 @@ class LocalEndpoint:
         self.backend = Backend(settings)
         self.log_links = LogLinks(self.backend, lambda: self.url)
         self.responses = Responses(self.backend, self.log_links)
+        self.objectstore = ObjectStore(settings.s3_root)
+        self.s3 = S3Api(self.objectstore, self.identity)
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._jitter = random.Random()
@@ -320,6 +387,13 @@ class LocalEndpoint:
             )
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
+        from glue_magics.local import objectstore
+
+        self.backend.workers.env.update(
+            objectstore.session_environment(
+                self.url, self.credentials, self.settings.region, self.settings.data_dir
+            )
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},

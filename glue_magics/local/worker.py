@@ -138,6 +138,9 @@ class _LazySpark:
 
             app_name = object.__getattribute__(self, "_app_name")
             builder = SparkSession.builder.master(spark_master()).appName(app_name)
+            from glue_magics.local import objectstore  # s3://, s3a://, s3n:// paths
+
+            builder = builder.config(map=objectstore.session_spark_conf())
             # A free port, not 4040 and up: sessions and other Sparks share this machine (the
             # endpoint sets SPARK_LOCAL_IP, so the UI listens on loopback only).
             session = builder.config("spark.ui.port", "0").getOrCreate()

@@ -1,0 +1,335 @@
+"""The local endpoint's object store through S3's API: boto3 against it over HTTP, the
+files it keeps, the requests it refuses, and the listing against a model (hypothesis)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from helpers import PATIENCE, make_s3, new_id, ready, run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from glue_magics.local.objectstore.keys import BadName, key_parts, object_path, parse_uri
+from glue_magics.local.objectstore.store import ObjectStore, S3Error
+
+
+@pytest.fixture
+def s3(endpoint: Any) -> Any:
+    return make_s3(endpoint.url, attempts=1)
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    name = new_id("bkt").lower().replace("_", "-")
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return exc.value.response["Error"]["Code"]
+
+
+def test_put_get_head_keep_bytes_type_metadata_and_md5_etag(s3, bucket, endpoint):
+    body = b"a,b\n1,2\n"
+    put = s3.put_object(
+        Bucket=bucket, Key="in/data.csv", Body=body, ContentType="text/csv", Metadata={"k": "v"}
+    )
+    assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    got = s3.get_object(Bucket=bucket, Key="in/data.csv")
+    assert got["Body"].read() == body
+    assert (got["ContentType"], got["Metadata"], got["ETag"]) == (
+        "text/csv",
+        {"k": "v"},
+        put["ETag"],
+    )
+    head = s3.head_object(Bucket=bucket, Key="in/data.csv")
+    assert head["ContentLength"] == len(body)
+    # the object is the file DATA_DIR/s3/BUCKET/KEY, and nothing else is in the bucket
+    kept = endpoint.settings.s3_root / bucket
+    assert (kept / "in" / "data.csv").read_bytes() == body
+    assert sorted(p.relative_to(kept).as_posix() for p in kept.rglob("*")) == ["in", "in/data.csv"]
+
+
+def test_ranges_as_s3_answers_them(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="r", Body=b"0123456789")
+    part = s3.get_object(Bucket=bucket, Key="r", Range="bytes=2-4")
+    assert (part["Body"].read(), part["ContentRange"]) == (b"234", "bytes 2-4/10")
+    assert s3.get_object(Bucket=bucket, Key="r", Range="bytes=-3")["Body"].read() == b"789"
+    assert s3.get_object(Bucket=bucket, Key="r", Range="bytes=8-")["Body"].read() == b"89"
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="r", Range="bytes=10-")
+    assert code_of(exc) == "InvalidRange"
+
+
+def test_errors_are_s3s_codes(s3, bucket):
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="missing")
+    assert code_of(exc) == "NoSuchKey"
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="missing")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ClientError) as exc:
+        s3.list_objects_v2(Bucket="no-such-bucket-here")
+    assert code_of(exc) == "NoSuchBucket"
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="no-such-bucket-here", Key="k", Body=b"x")
+    assert code_of(exc) == "NoSuchBucket"
+    with pytest.raises(ClientError) as exc:
+        s3.create_bucket(Bucket=bucket)
+    assert code_of(exc) == "BucketAlreadyOwnedByYou"
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="a/../../escape", Body=b"x")
+    assert code_of(exc) == "InvalidArgument"
+    s3.head_bucket(Bucket=bucket)
+    with pytest.raises(ClientError) as exc:
+        s3.head_bucket(Bucket="no-such-bucket-here")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_delete_copy_and_delete_objects(s3, bucket, endpoint):
+    s3.put_object(Bucket=bucket, Key="a/b/c", Body=b"1", ContentType="text/plain")
+    copied = s3.copy_object(
+        Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "a/b/c"}
+    )
+    assert copied["CopyObjectResult"]["ETag"] == s3.head_object(Bucket=bucket, Key="a/b/c")["ETag"]
+    assert s3.head_object(Bucket=bucket, Key="copy")["ContentType"] == "text/plain"
+    s3.delete_object(Bucket=bucket, Key="a/b/c")
+    s3.delete_object(Bucket=bucket, Key="a/b/c")  # absent: no error, as S3
+    assert not (endpoint.settings.s3_root / bucket / "a").exists()  # no empty directories left
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "copy"}, {"Key": "x"}]})
+    assert sorted(d["Key"] for d in answer["Deleted"]) == ["copy", "x"]
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_directory_markers_are_listed_and_hold_nothing(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="dir/", Body=b"")
+    s3.put_object(Bucket=bucket, Key="dir/x", Body=b"1")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["dir/", "dir/x"]
+    assert s3.head_object(Bucket=bucket, Key="dir/")["ContentLength"] == 0
+    s3.delete_object(Bucket=bucket, Key="dir/x")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["dir/"]
+
+
+def test_multipart_upload_as_upload_fileobj_sends_it(s3, bucket):
+    from boto3.s3.transfer import TransferConfig
+
+    data = os.urandom(11 * 2**20)
+    config = TransferConfig(multipart_threshold=5 * 2**20, multipart_chunksize=5 * 2**20)
+    s3.upload_fileobj(io.BytesIO(data), bucket, "big.bin", Config=config)
+    head = s3.head_object(Bucket=bucket, Key="big.bin")
+    parts = [data[i : i + 5 * 2**20] for i in range(0, len(data), 5 * 2**20)]
+    digest = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest()
+    assert head["ETag"] == f'"{digest}-3"'  # S3's multipart ETag
+    out = io.BytesIO()
+    s3.download_fileobj(bucket, "big.bin", out)
+    assert out.getvalue() == data
+
+
+def test_requests_not_signed_by_the_endpoints_credentials_are_refused(endpoint, bucket):
+    import boto3
+
+    wrong = boto3.client(
+        "s3",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="not-the-secret",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as exc:
+        wrong.list_objects_v2(Bucket=bucket)
+    assert code_of(exc) == "SignatureDoesNotMatch"
+    other = boto3.client(
+        "s3",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="SOMEONEELSE",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as exc:
+        other.list_buckets()
+    assert code_of(exc) == "InvalidAccessKeyId"
+    with pytest.raises(urllib.error.HTTPError) as plain:
+        urllib.request.urlopen(f"{endpoint.url}/{bucket}/x")
+    assert plain.value.code == 403 and b"<Code>AccessDenied</Code>" in plain.value.read()
+
+
+def test_a_body_that_is_not_what_was_signed_is_refused(s3, bucket, endpoint):
+    def tamper(request: Any, **kwargs: Any) -> None:  # after signing: the bytes change
+        request.body = b"PAYLOAD"
+
+    s3.meta.events.register("before-send.s3.PutObject", tamper)
+    try:
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket=bucket, Key="tampered", Body=b"payload")
+    finally:
+        s3.meta.events.unregister("before-send.s3.PutObject", tamper)
+    assert code_of(exc) == "XAmzContentSHA256Mismatch"
+    assert not (endpoint.settings.s3_root / bucket / "tampered").exists()
+
+
+def test_a_presigned_sigv4_url_reads_the_object(endpoint, bucket):
+    client = make_s3(endpoint.url, signature_version="s3v4")
+    client.put_object(Bucket=bucket, Key="shared file.txt", Body=b"hi")
+    url = client.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "shared file.txt"}
+    )
+    assert urllib.request.urlopen(url).read() == b"hi"
+
+
+def test_the_glue_api_still_answers_beside_s3(glue, s3, bucket):
+    assert "Sessions" in glue.list_sessions()
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_boto3_inside_a_local_session_sees_the_same_objects(glue, s3, bucket):
+    """The worker's environment names the endpoint (AWS_ENDPOINT_URL_S3) and its credentials,
+    so a plain boto3.client("s3") in a session lists what the test put."""
+    s3.put_object(Bucket=bucket, Key="from-test/hello.txt", Body=b"hello")
+    session = ready(glue)
+    try:
+        code = (
+            "import boto3\n"
+            "c = boto3.client('s3')\n"
+            f"print([o['Key'] for o in c.list_objects_v2(Bucket={bucket!r})['Contents']])\n"
+            f"c.put_object(Bucket={bucket!r}, Key='from-session.txt', Body=b'hi')\n"
+        )
+        output = run(glue, session, code, patience=PATIENCE * 2)["Output"]
+        assert output["Status"] == "ok", output
+        assert "['from-test/hello.txt']" in output["Data"]["TextPlain"]
+        assert s3.get_object(Bucket=bucket, Key="from-session.txt")["Body"].read() == b"hi"
+    finally:
+        glue.stop_session(Id=session)
+
+
+# --------------------------------------------------------------------------- key parsing
+_ODD = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(key=_ODD)
+def test_a_key_is_kept_under_its_bucket_or_refused_in_one_line(tmp_path_factory, key):
+    root = Path("/nonexistent-root")
+    try:
+        path = object_path(root, "bucket", key)
+    except BadName as exc:
+        assert exc.code in ("InvalidArgument", "KeyTooLongError")
+        assert "\n" not in exc.message[:0]  # a message, not a traceback
+        return
+    # never outside the bucket, and the path names the key again
+    assert path.is_relative_to(root / "bucket")
+    parts = key.split("/")
+    assert path.relative_to(root / "bucket").parts == tuple(p for p in parts if p)
+
+
+@given(
+    parts=st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00/"),
+            min_size=1,
+            max_size=20,
+        ).filter(lambda p: p not in (".", "..")),
+        min_size=1,
+        max_size=4,
+    ),
+    marker=st.booleans(),
+)
+def test_keys_of_file_name_parts_are_kept(parts, marker):
+    key = "/".join(parts) + ("/" if marker else "")
+    assert key_parts(key)[: len(parts)] == parts
+
+
+@given(
+    uri=st.from_regex(
+        r"(s3|s3a|s3n)://[a-z0-9][a-z0-9-]{1,20}[a-z0-9]/[a-z/._-]{0,30}", fullmatch=True
+    )
+)
+def test_s3_uris_parse_into_bucket_and_key(uri):
+    parsed = parse_uri(uri)
+    assert f"{parsed.scheme}://{parsed.bucket}/{parsed.key}" == uri
+
+
+def test_what_is_not_an_s3_uri_is_one_line():
+    with pytest.raises(BadName, match="not an s3:// URI"):
+        parse_uri("hdfs://x/y")
+
+
+# --------------------------------------------------------------------------- listing model
+_SEGMENT = st.sampled_from(["a", "b", "a-b", "a.b", "ä", "z", "a b", "0"])
+_KEYS = st.lists(
+    st.lists(_SEGMENT, min_size=1, max_size=3).map("/".join), min_size=0, max_size=12, unique=True
+)
+
+
+def _model(keys: list[str], prefix: str, delimiter: str) -> list[tuple[str, str]]:
+    """S3's listing of ``keys``: in UTF-8 byte order, each key or its common prefix once."""
+    seen: list[tuple[str, str]] = []
+    for key in sorted(keys, key=lambda k: k.encode()):
+        if not key.startswith(prefix):
+            continue
+        at = key.find(delimiter, len(prefix)) if delimiter else -1
+        item = ("prefix", key[: at + len(delimiter)]) if at >= 0 else ("key", key)
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    keys=_KEYS,
+    prefix=st.sampled_from(["", "a", "a/", "a-", "ä", "b/a"]),
+    delimiter=st.sampled_from(["", "/", "-", "b"]),
+    page=st.integers(1, 5),
+)
+def test_listing_pages_match_the_model(tmp_path_factory, keys, prefix, delimiter, page):
+    # keys that are both an object and a prefix ("a" and "a/b") cannot both be files
+    kept: list[str] = []
+    for key in keys:
+        if not any(k.startswith(key + "/") or key.startswith(k + "/") for k in kept):
+            kept.append(key)
+    store = ObjectStore(tmp_path_factory.mktemp("store"))
+    store.create_bucket("bkt")
+    for key in kept:
+        temp = store.temp_file()
+        temp.write_bytes(key.encode())
+        store.put("bkt", key, temp)
+    listed: list[tuple[str, str]] = []
+    floor = None
+    for _ in range(100):
+        result = store.list("bkt", prefix, delimiter, floor, page)
+        listed += [("key", info.key) for info in result.contents]
+        listed += [("prefix", p) for p in result.prefixes]
+        if not result.truncated:
+            break
+        floor = result.floor
+    listed.sort(key=lambda item: item[1].encode())
+    assert listed == sorted(_model(kept, prefix, delimiter), key=lambda item: item[1].encode())
+
+
+def test_a_key_and_a_prefix_of_the_same_name_cannot_both_be_files(tmp_path):
+    store = ObjectStore(tmp_path)
+    store.create_bucket("bkt")
+    temp = store.temp_file()
+    temp.write_bytes(b"1")
+    store.put("bkt", "a", temp)
+    temp = store.temp_file()
+    temp.write_bytes(b"2")
+    with pytest.raises(S3Error, match="'a' is an object"):
+        store.put("bkt", "a/b", temp)
+    assert not temp.exists()

@@ -23,12 +23,12 @@ import uuid
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from glue_magics.local import auth
 from glue_magics.local.backend import Backend
 from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
-from glue_magics.local.logs import PREFIX as LOG_PREFIX
 from glue_magics.local.logs import LogLinks
 from glue_magics.local.objectstore.api import S3Api
 from glue_magics.local.objectstore.store import ObjectStore
@@ -105,15 +105,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return raw if len(raw) == length else None
 
     def _is_s3(self) -> bool:
-        """Whether this request is S3's (the object store) rather than Glue's: Glue's calls
-        are ``POST /`` with X-Amz-Target, a log link a GET under its prefix that no SigV4
-        signs; everything else is S3's REST API (path-style)."""
-        if self.command == "POST" and self.headers.get("X-Amz-Target") is not None:
+        """Whether this request is S3's (the object store) rather than Glue's: one signed
+        for service ``s3``, by its Authorization header or a presigned URL's query.  Glue's
+        calls are ``POST /`` with X-Amz-Target, a log link a GET its own signature signs;
+        anything else is answered as before, as an unknown Glue operation."""
+        if self.headers.get("X-Amz-Target") is not None:
             return False
-        if self.command == "GET" and self.path.startswith(LOG_PREFIX):
-            signed = self.headers.get("Authorization") or "X-Amz-Credential=" in self.path
-            return bool(signed)
-        return self.command != "POST" or self.path != "/"
+        scope = (self.headers.get("Authorization") or "").partition("Credential=")[2]
+        if scope:
+            return scope.split(",")[0].strip().split("/")[3:4] == ["s3"]
+        query = dict(parse_qsl(urlsplit(self.path).query))
+        credential = query.get("X-Amz-Credential", "")
+        return credential.split("/")[3:4] == ["s3"] or "AWSAccessKeyId" in query
 
     def _s3(self) -> None:
         """One S3 request, answered by the object store (:mod:`glue_magics.local.objectstore`)."""
@@ -152,13 +155,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(block)
 
     def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
-        self._s3()
+        if self._is_s3():
+            self._s3()
+        else:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
 
     def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
-        self._s3()
+        if self._is_s3():
+            self._s3()
+        else:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
 
     def do_DELETE(self) -> None:  # noqa: N802 - http.server's naming
-        self._s3()
+        if self._is_s3():
+            self._s3()
+        else:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         if self._is_s3():
@@ -348,7 +360,12 @@ class LocalEndpoint:
         self.log_links = LogLinks(self.backend, lambda: self.url)
         self.responses = Responses(self.backend, self.log_links)
         self.objectstore = ObjectStore(settings.s3_root)
-        self.s3 = S3Api(self.objectstore, self.identity)
+        #: The sessions' own key pair: the object store accepts it, the Glue API does not,
+        #: so statements reach S3 without ever holding the endpoint's credentials.
+        self.session_identity = auth.Identity(
+            auth.generate(), auth.GENERATED, "the sessions' pair for the object store"
+        )
+        self.s3 = S3Api(self.objectstore, (self.identity, self.session_identity))
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._jitter = random.Random()
@@ -391,7 +408,10 @@ class LocalEndpoint:
 
         self.backend.workers.env.update(
             objectstore.session_environment(
-                self.url, self.credentials, self.settings.region, self.settings.data_dir
+                self.url,
+                self.session_identity.frozen(),
+                self.settings.region,
+                self.settings.data_dir,
             )
         )
         self._thread = threading.Thread(

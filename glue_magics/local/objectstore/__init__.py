@@ -27,8 +27,9 @@ def session_environment(
     endpoint_url: str, credentials: object, region: str, data_dir: Path
 ) -> dict[str, str | None]:
     """What a session's worker gets so boto3 (and ``aws``) in it reach this object store:
-    ``AWS_ENDPOINT_URL_S3``, the endpoint's credentials (never printed; a token of the
-    endpoint's environment that is not theirs is removed: None) and its data directory."""
+    ``AWS_ENDPOINT_URL_S3``, ``credentials`` (the sessions' own pair, which the object
+    store accepts and the Glue API does not; never printed; a token of the endpoint's
+    environment is removed: None) and the data directory."""
     env: dict[str, str | None] = {
         "AWS_ENDPOINT_URL_S3": endpoint_url,
         "AWS_ACCESS_KEY_ID": credentials.access_key,  # type: ignore[attr-defined]

@@ -383,11 +383,11 @@ class _AwsChunked:
 
 
 class S3Api:
-    """Answers S3 requests from the store, for those signed by ``identity``."""
+    """Answers S3 requests from the store, for those signed by one of ``identities``."""
 
-    def __init__(self, store: ObjectStore, identity: Identity) -> None:
+    def __init__(self, store: ObjectStore, identities: tuple[Identity, ...]) -> None:
         self.store = store
-        self.identity = identity
+        self.identities = identities
 
     def handle(self, method: str, path: str, headers: Message, stream: IO[bytes]) -> Response:
         """One request, answered; S3's errors as their XML.  A failure here that is not
@@ -396,7 +396,7 @@ class S3Api:
         head = method == "HEAD"
         body = Body(stream, headers)
         try:
-            signed = signing.verify(self.identity, method, path, headers)
+            signed = signing.verify(self.identities, method, path, headers)
             request = Request(method, path, headers, body, signed)
             response = self._route(request)
         except S3Error as exc:

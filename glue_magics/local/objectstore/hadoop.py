@@ -5,9 +5,13 @@ pyspark's wheel has no hadoop-aws, and ViewFS refuses other schemes, so the pack
 ``DATA_DIR/s3/BUCKET/KEY`` through Hadoop's RawLocalFileSystem) as text.  There is no
 ``javac`` on a machine with only a JRE, but pyspark's jars include the Scala 2.13
 compiler, so it is compiled at first use, with that compiler and against those very jars,
-into ``DATA_DIR/cache/objectstore-<source hash>-spark-<version>.jar``.  A lock file makes
-concurrent first uses wait for one compile; the jar is written under a temporary name and
-renamed, so a reader never sees half of one.  :func:`spark_conf` is what a Spark gets.
+into ``CACHE/objectstore-<source hash>-spark-<version>.jar``.  CACHE is the per-user cache
+(``GLUE_MAGICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/glue-magics``, ``~/.cache/glue-magics``),
+not the data directory: the jar is derived from this package and the installed Spark
+alone, so every data directory (each test run has its own) shares one compile, 15 to 70
+seconds on two busy cores.  A lock file makes concurrent first uses wait for one compile;
+the jar is written under a temporary name and renamed, so a reader never sees half of one.
+:func:`spark_conf` is what a Spark gets.
 """
 
 from __future__ import annotations
@@ -51,11 +55,19 @@ def spark_version(home: Path) -> str:
     return "unknown"
 
 
-def jar_path(data_dir: Path, home: Path | None = None) -> Path:
+def cache_dir() -> Path:
+    """The per-user cache of compiled file systems."""
+    if os.environ.get("GLUE_MAGICS_CACHE_DIR"):
+        return Path(os.environ["GLUE_MAGICS_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "glue-magics"
+
+
+def jar_path(cache: Path | None = None, home: Path | None = None) -> Path:
     """Where the compiled file system is kept: keyed by its source and Spark's version."""
     home = home or pyspark_home()
     digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
-    return Path(data_dir) / "cache" / f"objectstore-{digest}-spark-{spark_version(home)}.jar"
+    return (cache or cache_dir()) / f"objectstore-{digest}-spark-{spark_version(home)}.jar"
 
 
 @contextlib.contextmanager
@@ -79,12 +91,12 @@ def java() -> str:
     return found
 
 
-def ensure_jar(data_dir: Path) -> Path:
+def ensure_jar(cache: Path | None = None) -> Path:
     """The compiled file system's jar, compiled now if this source and Spark have none.
 
     Raises CompileFailed (one line, with the compiler's first error) when it cannot be."""
     home = pyspark_home()
-    target = jar_path(data_dir, home)
+    target = jar_path(cache, home)
     if target.exists():
         return target
     with _locked(target.with_suffix(".lock")):
@@ -124,7 +136,7 @@ def spark_conf(data_dir: Path | str) -> dict[str, str]:
     """The Spark settings that give a Spark ``s3://``, ``s3a://`` and ``s3n://`` over
     ``DATA_DIR/s3`` (compiling the file system at first use)."""
     data_dir = Path(data_dir)
-    jar = str(ensure_jar(data_dir))
+    jar = str(ensure_jar())
     conf = {
         "spark.jars": jar,
         "spark.driver.extraClassPath": jar,

@@ -20,6 +20,7 @@ import datetime
 import functools
 import hashlib
 import hmac
+from collections.abc import Sequence
 from email.message import Message
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
@@ -72,18 +73,24 @@ def malformed(message: str) -> S3Error:
 
 
 def verify(
-    identity: Identity,
+    identities: Sequence[Identity],
     method: str,
     path: str,
     headers: Message,
     now: datetime.datetime | None = None,
 ) -> Signed:
-    """Refuse, with S3's error, a request not signed by the endpoint's credentials, by its
-    Authorization header or its presigned query; return what its body must match."""
+    """Refuse, with S3's error, a request not signed by one of ``identities`` (the
+    endpoint's credentials, the sessions' own pair), by its Authorization header or its
+    presigned query; return what its body must match."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     query = dict(parse_qsl(urlsplit(path).query, keep_blank_values=True))
     if "X-Amz-Credential" in query or "X-Amz-Signature" in query:
-        return _verify_query(identity, method, path, headers, query, now)
+        return _verify_query(identities, method, path, headers, query, now)
+    if "AWSAccessKeyId" in query:
+        raise denied(
+            "Signature Version 2 presigned URLs are not accepted here; presign with SigV4 "
+            "(boto3: Config(signature_version='s3v4'))"
+        )
     value = headers.get("Authorization")
     if not value:
         raise denied(
@@ -106,8 +113,7 @@ def verify(
             "The authorization header is malformed; X-Amz-Date must be YYYYMMDDTHHMMSSZ "
             "and its date that of the credential scope."
         )
-    expected = identity.frozen()
-    _check_key(auth.access_key, headers.get("X-Amz-Security-Token"), expected)
+    expected = _credentials(identities, auth.access_key, headers.get("X-Amz-Security-Token"))
     if abs(now - when) > MAX_SKEW:
         raise S3Error(
             "RequestTimeTooSkewed",
@@ -131,7 +137,7 @@ def verify(
 
 
 def _verify_query(
-    identity: Identity,
+    identities: Sequence[Identity],
     method: str,
     path: str,
     headers: Message,
@@ -164,8 +170,7 @@ def _verify_query(
     when = _parse_stamp(stamp)
     if when is None or date != stamp[:8]:
         raise malformed("X-Amz-Date must be YYYYMMDDTHHMMSSZ and its date that of the scope.")
-    expected = identity.frozen()
-    _check_key(access_key, query.get("X-Amz-Security-Token"), expected)
+    expected = _credentials(identities, access_key, query.get("X-Amz-Security-Token"))
     try:
         expires = int(query["X-Amz-Expires"])
     except ValueError:
@@ -187,16 +192,21 @@ def _verify_query(
     return Signed(UNSIGNED)
 
 
-def _check_key(access_key: str, token: str | None, expected: Any) -> None:
-    if not _same(access_key, expected.access_key):
-        raise S3Error(
-            "InvalidAccessKeyId",
-            "The AWS Access Key Id you provided does not exist in our records: the local "
-            "endpoint accepts only the credentials it was started with.",
-            403,
-        )
-    if (token is not None or expected.token) and not _same(token or "", expected.token or ""):
-        raise S3Error("InvalidToken", "The provided token is malformed or otherwise invalid.")
+def _credentials(identities: Sequence[Identity], access_key: str, token: str | None) -> Any:
+    """The credentials of the identity whose key signed, or S3's refusal."""
+    for identity in identities:
+        expected = identity.frozen()
+        if not _same(access_key, expected.access_key):
+            continue
+        if (token is not None or expected.token) and not _same(token or "", expected.token or ""):
+            raise S3Error("InvalidToken", "The provided token is malformed or otherwise invalid.")
+        return expected
+    raise S3Error(
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records: the local "
+        "endpoint accepts only the credentials it was started with.",
+        403,
+    )
 
 
 def _parse_stamp(stamp: str) -> datetime.datetime | None:

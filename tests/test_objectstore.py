@@ -70,7 +70,7 @@ def test_ranges_as_s3_answers_them(s3, bucket):
     assert code_of(exc) == "InvalidRange"
 
 
-def test_errors_are_s3s_codes(s3, bucket):
+def test_errors_are_s3s_codes(s3, bucket, endpoint):
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="missing")
     assert code_of(exc) == "NoSuchKey"
@@ -83,12 +83,22 @@ def test_errors_are_s3s_codes(s3, bucket):
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket="no-such-bucket-here", Key="k", Body=b"x")
     assert code_of(exc) == "NoSuchBucket"
+    # AWS's CreateBucket reference: the owner making its bucket again gets 200 OK in
+    # us-east-1, BucketAlreadyOwnedByYou (409) in every other region
+    s3.create_bucket(Bucket=bucket)
+    elsewhere = make_s3(endpoint.url, attempts=1, region_name="eu-west-1")
     with pytest.raises(ClientError) as exc:
-        s3.create_bucket(Bucket=bucket)
+        elsewhere.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
     assert code_of(exc) == "BucketAlreadyOwnedByYou"
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="a/../../escape", Body=b"x")
     assert code_of(exc) == "InvalidArgument"
+    # AWS's UploadPart reference: NoSuchUpload for an upload that is not there
+    with pytest.raises(ClientError) as exc:
+        s3.upload_part(Bucket=bucket, Key="k", UploadId="nope", PartNumber=1, Body=b"x")
+    assert code_of(exc) == "NoSuchUpload"
     s3.head_bucket(Bucket=bucket)
     with pytest.raises(ClientError) as exc:
         s3.head_bucket(Bucket="no-such-bucket-here")

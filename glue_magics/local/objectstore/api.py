@@ -176,6 +176,8 @@ class Request:
         self.signed = signed
         self.resource = raw
         self._read = False
+        #: The body's checksums the client sent and the body matched ({"crc32": base64}).
+        self.checksums: dict[str, str] = {}
 
     def header(self, name: str, default: str | None = None) -> str | None:
         value = self.headers.get(name)
@@ -209,11 +211,14 @@ class Request:
             )
         temp = store.temp_file()
         md5 = hashlib.md5(usedforsecurity=False)
+        sums = _Checksums()
         try:
             with open(temp, "wb") as out:
                 for block in self._decoded(length):
                     md5.update(block)
+                    sums.update(block)
                     out.write(block)
+            self.checksums = sums.check(self.headers)
             given = self.header("Content-MD5")
             if given is not None:
                 try:
@@ -282,6 +287,48 @@ class Request:
             )
 
 
+class _Checksums:
+    """The flexible checksums S3 verifies (x-amz-checksum-crc32, -sha1, -sha256; crc32c and
+    crc64nvme are not in Python's standard library, so they are neither checked nor kept)."""
+
+    def __init__(self) -> None:
+        self.crc32 = 0
+        self.sha1 = hashlib.sha1(usedforsecurity=False)
+        self.sha256 = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self.crc32 = zlib.crc32(data, self.crc32)
+        self.sha1.update(data)
+        self.sha256.update(data)
+
+    def value(self, algorithm: str) -> str | None:
+        if algorithm == "crc32":
+            return base64.b64encode(self.crc32.to_bytes(4, "big")).decode()
+        if algorithm in ("sha1", "sha256"):
+            return base64.b64encode(getattr(self, algorithm).digest()).decode()
+        return None
+
+    def check(self, fields: Any) -> dict[str, str]:
+        """The checksums named in ``fields`` (headers or trailers) that the body matches;
+        BadDigest for one it does not."""
+        kept = {}
+        for name, given in fields.items():
+            name = name.lower()
+            if not name.startswith("x-amz-checksum-") or name == "x-amz-checksum-type":
+                continue
+            algorithm = name[len("x-amz-checksum-") :]
+            computed = self.value(algorithm)
+            if computed is None:
+                continue
+            if computed != given.strip():
+                raise S3Error(
+                    "BadDigest",
+                    f"The {algorithm.upper()} you specified did not match the calculated checksum.",
+                )
+            kept[algorithm] = computed
+        return kept
+
+
 class _AwsChunked:
     """An ``aws-chunked`` body: ``size;chunk-signature=SIG\\r\\nDATA\\r\\n``... then a
     zero-size chunk and, for ``...-TRAILER``, trailer lines (a checksum) (AWS docs,
@@ -318,11 +365,7 @@ class _AwsChunked:
 
     def blocks(self) -> Iterator[bytes]:
         decoded = 0
-        checksums: dict[str, Any] = {
-            "crc32": [0],
-            "sha1": hashlib.sha1(usedforsecurity=False),
-            "sha256": hashlib.sha256(),
-        }
+        sums = _Checksums()
         signed = self.signed.payload in (signing.STREAMING_SIGNED, signing.STREAMING_SIGNED_TRAILER)
         while True:
             header = self._line().decode("ascii", "replace")
@@ -347,10 +390,9 @@ class _AwsChunked:
             if self._take(2) != b"\r\n":
                 raise S3Error("IncompleteBody", "An aws-chunked chunk does not end in CRLF.")
             decoded += size
-            checksums["crc32"][0] = zlib.crc32(data, checksums["crc32"][0])
-            checksums["sha1"].update(data)
-            checksums["sha256"].update(data)
+            sums.update(data)
             yield data
+        trailers = {}
         while True:  # trailers, then an empty line (or the end of the body)
             try:
                 line = self._line()
@@ -359,21 +401,8 @@ class _AwsChunked:
             if not line:
                 break
             name, _, value = line.decode("ascii", "replace").partition(":")
-            name = name.strip().lower()
-            if name.startswith("x-amz-checksum-"):
-                algorithm = name[len("x-amz-checksum-") :]
-                if algorithm == "crc32":
-                    computed = checksums["crc32"][0].to_bytes(4, "big")
-                elif algorithm in ("sha1", "sha256"):
-                    computed = checksums[algorithm].digest()
-                else:
-                    continue  # crc32c, crc64nvme: not in Python's standard library
-                if base64.b64encode(computed).decode() != value.strip():
-                    raise S3Error(
-                        "BadDigest",
-                        f"The {algorithm.upper()} you specified did not match the "
-                        "calculated checksum.",
-                    )
+            trailers[name.strip()] = value.strip()
+        sums.check(trailers)
         wanted_length = self.request.header("X-Amz-Decoded-Content-Length")
         if wanted_length is not None and wanted_length.strip() != str(decoded):
             raise S3Error(
@@ -475,7 +504,14 @@ class S3Api:
                     "The XML you provided was not well-formed or did not validate against our "
                     "published schema",
                 ) from None
-        self.store.create_bucket(r.bucket)
+        try:
+            self.store.create_bucket(r.bucket)
+        except S3Error as exc:
+            # AWS's CreateBucket reference: "In the North Virginia Region (us-east-1), Amazon
+            # S3 returns 200 OK" to the owner creating its bucket again; 409 elsewhere.
+            region = r.signed.scope.split("/")[1] if r.signed.scope else "us-east-1"
+            if exc.code != "BucketAlreadyOwnedByYou" or region != "us-east-1":
+                raise
         return Response(headers={"Location": "/" + r.bucket})
 
     def list_objects(self, r: Request) -> Response:
@@ -541,8 +577,13 @@ class S3Api:
             ("Key", text(info.key)),
             ("LastModified", _iso(info.last_modified)),
             ("ETag", _etag(info.etag)),
-            ("Size", info.size),
         ]
+        for name in info.headers:
+            if name.startswith("x-amz-checksum-"):
+                entry.append(("ChecksumAlgorithm", name[len("x-amz-checksum-") :].upper()))
+                entry.append(("ChecksumType", "FULL_OBJECT"))
+                break
+        entry.append(("Size", info.size))
         if owner:
             entry.append(("Owner", [("ID", _OWNER["ID"])]))
         entry.append(("StorageClass", "STANDARD"))
@@ -579,15 +620,19 @@ class S3Api:
 
             key_parts(r.key)  # refuse a key before reading its body
         temp = r.body_file(self.store)
+        checksums = {f"x-amz-checksum-{k}": v for k, v in r.checksums.items()}
         info = self.store.put(
             r.bucket,
             r.key,
             temp,
             content_type=r.header("Content-Type"),
             metadata=r.metadata(),
-            headers=r.kept_headers(),
+            headers={**r.kept_headers(), **checksums},
         )
-        return Response(headers={"ETag": _etag(info.etag)})
+        headers = {"ETag": _etag(info.etag), **checksums}
+        if checksums:
+            headers["x-amz-checksum-type"] = "FULL_OBJECT"
+        return Response(headers=headers)
 
     def get_object(self, r: Request, head: bool) -> Response:
         info = self.store.head(r.bucket, r.key)
@@ -597,7 +642,12 @@ class S3Api:
             "Last-Modified": _http_date(info.last_modified),
             "Accept-Ranges": "bytes",
         }
-        headers.update(info.headers)
+        # a full object's checksum, asked for, and never with a range (it is the whole's)
+        wants_checksum = (r.header("x-amz-checksum-mode") or "").upper() == "ENABLED"
+        wants_checksum = wants_checksum and not r.header("Range")
+        for name, value in info.headers.items():
+            if wants_checksum or not name.startswith("x-amz-checksum-"):
+                headers[name] = value
         for name, value in info.metadata.items():
             headers[f"x-amz-meta-{name}"] = value
         self._check_conditions(r, info)
@@ -666,10 +716,14 @@ class S3Api:
         elif directive != "COPY":
             raise S3Error("InvalidArgument", "Unknown metadata directive.")
         info = self.store.copy(r.bucket, r.key, source_bucket, source_key, replace=replace)
-        body = _xml(
-            "CopyObjectResult",
-            [("LastModified", _iso(info.last_modified)), ("ETag", _etag(info.etag))],
-        )
+        result: list[tuple[str, Any]] = [
+            ("LastModified", _iso(info.last_modified)),
+            ("ETag", _etag(info.etag)),
+        ]
+        for name, value in info.headers.items():
+            if name.startswith("x-amz-checksum-"):
+                result.append(("Checksum" + name[len("x-amz-checksum-") :].upper(), value))
+        body = _xml("CopyObjectResult", result)
         return Response(body=body)
 
     def _bucket_exists(self, bucket: str) -> bool:

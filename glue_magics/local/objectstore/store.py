@@ -232,9 +232,19 @@ class ObjectStore:
             headers=dict(meta.get("headers") or {}),
         )
 
-    def _marker_info(self, key: str, path: Path) -> ObjectInfo:
+    def _marker_info(self, bucket: str, key: str, path: Path) -> ObjectInfo:
         stat = path.stat()
-        return ObjectInfo(key, path, 0, stat.st_mtime, hashlib.md5(b"").hexdigest())
+        meta = self._read_meta(bucket, key) or {}
+        return ObjectInfo(
+            key,
+            path,
+            0,
+            stat.st_mtime,
+            hashlib.md5(b"").hexdigest(),
+            content_type=meta.get("content_type") or DEFAULT_CONTENT_TYPE,
+            metadata=dict(meta.get("metadata") or {}),
+            headers=dict(meta.get("headers") or {}),
+        )
 
     # ------------------------------------------------------------------ objects
     def head(self, bucket: str, key: str) -> ObjectInfo:
@@ -247,7 +257,7 @@ class ObjectStore:
         if is_marker(key):
             if not self._is_marker(bucket, key, path):
                 raise no_key(key)
-            return self._marker_info(key, path)
+            return self._marker_info(bucket, key, path)
         if not os.path.isfile(path):
             raise no_key(key)
         return self._info(bucket, key, path, stat)
@@ -291,7 +301,7 @@ class ObjectStore:
             source.unlink()
             self._make_parents(bucket, path, inclusive=True)
             self._write_meta(bucket, key, dict(meta, marker=True))
-            return self._marker_info(key, path)
+            return self._marker_info(bucket, key, path)
         meta["etag"] = etag or md5_file(source)
         try:
             for attempt in range(5):  # a parent removed by a concurrent delete is made again
@@ -386,6 +396,9 @@ class ObjectStore:
             temp.touch()
         else:
             shutil.copyfile(source.path, temp)
+        checksums = {k: v for k, v in source.headers.items() if k.startswith("x-amz-checksum-")}
+        if replace is not None:  # new metadata; the bytes' checksums stay theirs
+            replace = dict(replace, headers={**(replace.get("headers") or {}), **checksums})
         kept = (
             replace
             if replace is not None
@@ -431,7 +444,7 @@ class ObjectStore:
                 break
             try:
                 if marker:
-                    info = self._marker_info(key, path)
+                    info = self._marker_info(bucket, key, path)
                 else:
                     info = self._info(bucket, key, path, path.stat())
             except OSError:  # gone while listed

@@ -3,9 +3,11 @@ files it keeps, the requests it refuses, and the listing against a model (hypoth
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
+import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -354,3 +356,174 @@ def test_a_key_and_a_prefix_of_the_same_name_cannot_both_be_files(tmp_path):
     with pytest.raises(S3Error, match="'a' is an object"):
         store.put("bkt", "a/b", temp)
     assert not temp.exists()
+
+
+# --------------------------------------------------------------------------- aws-chunked
+def test_chunk_signatures_are_those_of_aws_documented_example():
+    """AWS's "Signature Calculations for the Authorization Header: Transferring Payload in
+    Multiple Chunks" example: 64 KiB then 1 KiB of 'a', its seed and chunk signatures."""
+    from glue_magics.local.objectstore import signing
+
+    key = signing._signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524", "us-east-1")
+    signed = signing.Signed(
+        signing.STREAMING_SIGNED,
+        "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+        key,
+        "20130524T000000Z",
+        "20130524/us-east-1/s3/aws4_request",
+    )
+    first = signing.chunk_signature(signed, signed.seed, hashlib.sha256(b"a" * 65536).hexdigest())
+    second = signing.chunk_signature(signed, first, hashlib.sha256(b"a" * 1024).hexdigest())
+    last = signing.chunk_signature(signed, second, hashlib.sha256(b"").hexdigest())
+    assert (first, second, last) == (
+        "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+        "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+        "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9",
+    )
+
+
+def _put_chunked(
+    endpoint: Any, bucket: str, key: str, chunks: list[bytes], mode: str, spoil: str = ""
+) -> tuple[int, bytes]:
+    """A PutObject with an aws-chunked body, signed as the Java SDK and hadoop-aws send it
+    (``mode``: STREAMING-AWS4-HMAC-SHA256-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER)."""
+    import http.client
+    import zlib
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from glue_magics.local.objectstore import signing
+
+    class Streaming(S3SigV4Auth):
+        def payload(self, request: Any) -> str:
+            return mode
+
+    decoded = sum(map(len, chunks))
+    headers = {
+        "Content-Encoding": "aws-chunked",
+        "x-amz-decoded-content-length": str(decoded),
+    }
+    if mode == signing.STREAMING_UNSIGNED_TRAILER:
+        headers["x-amz-trailer"] = "x-amz-checksum-crc32"
+    url = f"{endpoint.url}/{bucket}/{key}"
+    request = AWSRequest(method="PUT", url=url, headers=headers)
+    keys = endpoint.credentials
+    Streaming(Credentials(keys.access_key, keys.secret_key), "s3", "us-east-1").add_auth(request)
+    seed = request.headers["Authorization"].rpartition("Signature=")[2]
+    body = b""
+    if mode == signing.STREAMING_SIGNED:
+        stamp = request.headers["X-Amz-Date"]
+        signed = signing.Signed(
+            mode,
+            seed,
+            signing._signing_key(keys.secret_key, stamp[:8], "us-east-1"),
+            stamp,
+            f"{stamp[:8]}/us-east-1/s3/aws4_request",
+        )
+        previous = seed
+        for chunk in [*chunks, b""]:
+            previous = signing.chunk_signature(signed, previous, hashlib.sha256(chunk).hexdigest())
+            sent = chunk.replace(b"a", b"b") if spoil == "chunk" and chunk else chunk
+            body += f"{len(chunk):x};chunk-signature={previous}\r\n".encode() + sent + b"\r\n"
+    else:
+        crc = zlib.crc32(b"".join(chunks)) ^ (1 if spoil == "crc" else 0)
+        for chunk in chunks:
+            body += f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        trailer = base64.b64encode(crc.to_bytes(4, "big")).decode()
+        body += f"0\r\nx-amz-checksum-crc32:{trailer}\r\n\r\n".encode()
+    connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
+    try:
+        connection.request(
+            "PUT", f"/{bucket}/{key}", body=body, headers=dict(request.headers.items())
+        )
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "mode", ["STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"]
+)
+def test_aws_chunked_bodies_are_decoded_and_checked(endpoint, s3, bucket, mode):
+    chunks = [b"a" * 70000, b"a" * 1024]
+    status, said = _put_chunked(endpoint, bucket, "chunked", chunks, mode)
+    assert status == 200, said
+    assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == b"".join(chunks)
+    spoil = "chunk" if mode.startswith("STREAMING-AWS4") else "crc"
+    status, said = _put_chunked(endpoint, bucket, "spoiled", chunks, mode, spoil=spoil)
+    wanted = b"SignatureDoesNotMatch" if spoil == "chunk" else b"BadDigest"
+    assert status in (400, 403) and wanted in said
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="spoiled")
+
+
+def test_local_endpoint_takes_its_data_dir_from_the_command_line(tmp_path):
+    import argparse
+
+    from glue_magics.local import cli as local_cli
+
+    parser = argparse.ArgumentParser()
+    local_cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["local-endpoint", "--data-dir", str(tmp_path / "d")])
+    settings = local_cli.settings_from(args)
+    assert settings.s3_root == tmp_path / "d" / "s3"
+    # without it: GLUE_LOCAL_DATA_DIR, which conftest points at this run's own directory
+    default = local_cli.settings_from(parser.parse_args(["local-endpoint"]))
+    assert default.data_dir == Path(os.environ["GLUE_LOCAL_DATA_DIR"]).absolute()
+
+
+def test_the_embedded_endpoint_keeps_its_objects_in_glue_local_data_dir(tmp_path, monkeypatch):
+    """The magics' embedded endpoint (sessions.py) is made with no data_dir: the setting's
+    default reads GLUE_LOCAL_DATA_DIR."""
+    from glue_magics.local import LocalEndpoint
+
+    monkeypatch.setenv("GLUE_LOCAL_DATA_DIR", str(tmp_path))
+    with LocalEndpoint(generate_credentials=True) as ep:
+        keys = ep.credentials
+        import boto3
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=ep.url,
+            region_name="us-east-1",
+            aws_access_key_id=keys.access_key,
+            aws_secret_access_key=keys.secret_key,
+        )
+        s3.create_bucket(Bucket="kept")
+        s3.put_object(Bucket="kept", Key="k", Body=b"v")
+    assert (tmp_path / "s3" / "kept" / "k").read_bytes() == b"v"
+
+
+@pytest.mark.slow  # two runs of the AWS CLI (a Python of its own) and 9 MiB: 10-50 s
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
+def test_the_aws_clis_s3_cp_and_ls_see_the_same_objects(endpoint, s3, bucket, tmp_path):
+    """``aws s3 cp`` of a file over its 8 MiB multipart threshold, then ``aws s3 ls``, with
+    only AWS_ENDPOINT_URL_S3 pointing the CLI here (its credentials: the environment's,
+    which the suite's endpoint answers to)."""
+    import subprocess
+
+    data = os.urandom(9 * 2**20)
+    (tmp_path / "big.bin").write_bytes(data)
+    env = dict(os.environ, AWS_ENDPOINT_URL_S3=endpoint.url)
+    target = f"s3://{bucket}/cli/big.bin"
+    subprocess.run(
+        ["aws", "s3", "cp", "--only-show-errors", str(tmp_path / "big.bin"), target],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert s3.get_object(Bucket=bucket, Key="cli/big.bin")["Body"].read() == data
+    assert s3.head_object(Bucket=bucket, Key="cli/big.bin")["ETag"].endswith('-2"')
+    listed = subprocess.run(
+        ["aws", "s3", "ls", "--recursive", f"s3://{bucket}/"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert listed.split()[-2:] == [str(len(data)), "cli/big.bin"]

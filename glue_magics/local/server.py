@@ -406,14 +406,11 @@ class LocalEndpoint:
         self.port = self._server.server_address[1]
         from glue_magics.local import objectstore
 
-        self.backend.workers.env.update(
-            objectstore.session_environment(
-                self.url,
-                self.session_identity.frozen(),
-                self.settings.region,
-                self.settings.data_dir,
-            )
+        environment = objectstore.session_environment(
+            self.url, self.session_identity.frozen(), self.settings.region, self.settings.data_dir
         )
+        self.backend.workers.env.update(environment)
+        objectstore.compile_ahead()  # s3:// in Spark: compiled once per user, in the background
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},

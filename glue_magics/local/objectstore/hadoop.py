@@ -132,11 +132,11 @@ def ensure_jar(cache: Path | None = None) -> Path:
     return target
 
 
-def spark_conf(data_dir: Path | str) -> dict[str, str]:
+def spark_conf(data_dir: Path | str, jar: Path | None = None) -> dict[str, str]:
     """The Spark settings that give a Spark ``s3://``, ``s3a://`` and ``s3n://`` over
-    ``DATA_DIR/s3`` (compiling the file system at first use)."""
+    ``DATA_DIR/s3``; without ``jar``, the file system is compiled first if need be."""
     data_dir = Path(data_dir)
-    jar = str(ensure_jar())
+    jar = str(jar or ensure_jar())
     conf = {
         "spark.jars": jar,
         "spark.driver.extraClassPath": jar,
@@ -147,3 +147,20 @@ def spark_conf(data_dir: Path | str) -> dict[str, str]:
         conf[f"spark.hadoop.fs.{scheme}.impl"] = FILE_SYSTEM
         conf[f"spark.hadoop.fs.AbstractFileSystem.{scheme}.impl"] = ABSTRACT_FILE_SYSTEM
     return conf
+
+
+def main() -> int:
+    """``python -m glue_magics.local.objectstore.hadoop``: compile the file system into the
+    cache unless it is there (a session's worker runs this before its Spark starts)."""
+    import sys
+
+    try:
+        print(ensure_jar())
+    except CompileFailed as exc:
+        print(f"glue-magics: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -32,7 +32,7 @@ from xml.etree import ElementTree
 
 from glue_magics.local.auth import Identity
 from glue_magics.local.objectstore import signing
-from glue_magics.local.objectstore.keys import BadName, check_bucket
+from glue_magics.local.objectstore.keys import BadName, check_bucket, key_parts
 from glue_magics.local.objectstore.store import (
     MAX_KEYS,
     ObjectInfo,
@@ -615,10 +615,7 @@ class S3Api:
     # ------------------------------------------------------------------ objects
     def put_object(self, r: Request) -> Response:
         self.store.bucket_dir(r.bucket)
-        if r.key.endswith("/") is False:
-            from glue_magics.local.objectstore.keys import key_parts
-
-            key_parts(r.key)  # refuse a key before reading its body
+        key_parts(r.key)  # refuse a key the store cannot keep before reading its body
         temp = r.body_file(self.store)
         checksums = {f"x-amz-checksum-{k}": v for k, v in r.checksums.items()}
         info = self.store.put(

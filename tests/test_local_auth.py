@@ -514,7 +514,8 @@ def test_two_host_headers_are_refused():
 
 def test_the_worker_runs_with_the_endpoints_own_rights_not_its_credentials(fresh_endpoint):
     """Statements run as the endpoint's user, in its environment; a generated pair is the
-    endpoint's alone and never reaches them."""
+    endpoint's alone and never reaches them: their AWS credentials are the sessions' own
+    pair, which the object store (S3) accepts and the Glue API refuses."""
     ep = fresh_endpoint(generate_credentials=True)
     glue = client(ep, ep.credentials)
     session_id = ready(glue)
@@ -525,5 +526,8 @@ def test_the_worker_runs_with_the_endpoints_own_rights_not_its_credentials(fresh
         """
     )
     shown = run(glue, session_id, code)["Output"]["Data"]["TextPlain"]
-    assert shown == repr((os.getuid(), os.environ["AWS_ACCESS_KEY_ID"]))
+    assert shown == repr((os.getuid(), ep.session_identity.frozen().access_key))
     assert ep.credentials.secret_key not in shown
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        client(ep, ep.session_identity.frozen()).list_sessions()
+    assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"

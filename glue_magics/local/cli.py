@@ -127,6 +127,13 @@ def add_parser(subparsers: Any) -> None:
         "127.0.0.1 that the session's Url names; 443 falls back to 0 where it cannot be "
         "bound (default %(default)s)",
     )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="what outlives the endpoint: the object store, s3://BUCKET/KEY as DIR/s3/BUCKET/KEY "
+        "(served as S3 here, and s3:// in sessions' Spark) (default: $GLUE_LOCAL_DATA_DIR, "
+        "else ~/.local/share/glue-magics)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(func=run)
@@ -202,6 +209,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except RuntimeError as exc:  # no cryptography: statement sessions only
         print(f"Spark Connect sessions: unavailable ({exc})", flush=True)
+    print(
+        f"Object store: {endpoint.settings.s3_root} (S3 at {endpoint.url}, e.g. "
+        f"AWS_ENDPOINT_URL_S3={endpoint.url} aws s3 ls; s3:// paths in sessions)",
+        flush=True,
+    )
     if args.results_bucket:
         print(
             f"Results over {args.result_inline_limit} bytes go to "

@@ -57,6 +57,7 @@ from glue_magics.local.worker import (
     child_arguments,
     die_with_parent,
     java_found,
+    objectstore_conf,
     pid_alive,
     spark_master,
 )
@@ -347,6 +348,7 @@ class SessionServer:
             "spark.sql.warehouse.dir": str(self.workdir / "spark-warehouse"),
             "spark.log.level": "WARN",
         }
+        conf.update(objectstore_conf())  # s3://, s3a://, s3n:// paths
         argv = [str(home / "bin" / "spark-submit"), "--master", spark_master()]
         argv += ["--name", f"glue-magics {session}", "--class", SERVER_CLASS]
         argv += ["--driver-java-options", f"-Djava.io.tmpdir={self.workdir}"]

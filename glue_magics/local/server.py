@@ -23,6 +23,7 @@ import uuid
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from glue_magics.local import auth
 from glue_magics.local.backend import Backend
@@ -30,6 +31,8 @@ from glue_magics.local.exceptions import ServiceError
 from glue_magics.local.faults import Faults
 from glue_magics.local.jobs.backend import JobsBackend
 from glue_magics.local.logs import LogLinks
+from glue_magics.local.objectstore.api import S3Api
+from glue_magics.local.objectstore.store import ObjectStore
 from glue_magics.local.responses import Responses
 from glue_magics.local.settings import EndpointSettings
 from glue_magics.service import is_loopback
@@ -102,7 +105,78 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         return raw if len(raw) == length else None
 
+    def _is_s3(self) -> bool:
+        """Whether this request is S3's (the object store) rather than Glue's: one signed
+        for service ``s3``, by its Authorization header or a presigned URL's query.  Glue's
+        calls are ``POST /`` with X-Amz-Target, a log link a GET its own signature signs;
+        anything else is answered as before, as an unknown Glue operation."""
+        if self.headers.get("X-Amz-Target") is not None:
+            return False
+        scope = (self.headers.get("Authorization") or "").partition("Credential=")[2]
+        if scope:
+            return scope.split(",")[0].strip().split("/")[3:4] == ["s3"]
+        query = dict(parse_qsl(urlsplit(self.path).query))
+        credential = query.get("X-Amz-Credential", "")
+        return credential.split("/")[3:4] == ["s3"] or "AWSAccessKeyId" in query
+
+    def _s3(self) -> None:
+        """One S3 request, answered by the object store (:mod:`glue_magics.local.objectstore`)."""
+        endpoint = self.server.endpoint
+        try:
+            endpoint.guard.screen(self.headers, endpoint.port)
+        except ServiceError as exc:
+            self.close_connection = True
+            self._refuse(exc)
+            return
+        endpoint.count("S3." + self.command)
+        try:
+            response = endpoint.s3.handle(self.command, self.path, self.headers, self.rfile)
+        except Exception as exc:  # a bug of ours: say so, as a 500, and log it
+            self.log_error("internal error in S3 %s %s: %r", self.command, self.path, exc)
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            from glue_magics.local.objectstore.api import error_response
+            from glue_magics.local.objectstore.store import S3Error
+
+            self.close_connection = True
+            response = error_response(S3Error("InternalError", repr(exc), 500), self.path)
+        if not response.keep_alive:  # what is left of the body must not be the next request
+            self.close_connection = True
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        size = response.length if response.file is not None else len(response.body)
+        if "Content-Length" not in response.headers:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        for block in response.chunks():
+            self.wfile.write(block)
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        if self._is_s3():
+            self._s3()
+        else:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+        if self._is_s3():
+            self._s3()
+        else:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server's naming
+        if self._is_s3():
+            self._s3()
+        else:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        if self._is_s3():
+            self._s3()
+            return
         endpoint = self.server.endpoint
         try:
             endpoint.guard.screen(self.headers, endpoint.port)  # before a byte of the body
@@ -149,6 +223,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """A GetSystemLogsForSession link (``local/logs.py``): its signature is its
         authorization, as a presigned URL's is; any other GET is not served.  The Host and
         Origin are screened as for the API: no DNS-rebound name, no browser page."""
+        if self._is_s3():
+            self._s3()
+            return
         endpoint = self.server.endpoint
         try:
             endpoint.guard.screen(self.headers, endpoint.port)
@@ -284,6 +361,13 @@ class LocalEndpoint:
         self.log_links = LogLinks(self.backend, lambda: self.url)
         self.jobs = JobsBackend(settings, self.backend.workers)
         self.responses = Responses(self.backend, self.log_links, self.jobs)
+        self.objectstore = ObjectStore(settings.s3_root)
+        #: The sessions' own key pair: the object store accepts it, the Glue API does not,
+        #: so statements reach S3 without ever holding the endpoint's credentials.
+        self.session_identity = auth.Identity(
+            auth.generate(), auth.GENERATED, "the sessions' pair for the object store"
+        )
+        self.s3 = S3Api(self.objectstore, (self.identity, self.session_identity))
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self._jitter = random.Random()
@@ -322,6 +406,13 @@ class LocalEndpoint:
             )
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
+        from glue_magics.local import objectstore
+
+        environment = objectstore.session_environment(
+            self.url, self.session_identity.frozen(), self.settings.region, self.settings.data_dir
+        )
+        self.backend.workers.env.update(environment)
+        objectstore.compile_ahead()  # s3:// in Spark: compiled once per user, in the background
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},

@@ -124,6 +124,31 @@ def spark_master() -> str:
     return os.environ.get("GLUE_MAGICS_SPARK_MASTER", "local[*]")
 
 
+#: The object store's Spark settings, from the endpoint (JSON: ``conf``, the ``jar`` they
+#: name, and the ``compile`` command that makes it; see glue_magics/local/objectstore).
+OBJECTSTORE_ENV = "GLUE_MAGICS_OBJECTSTORE"
+
+
+def objectstore_conf() -> dict[str, str]:
+    """Spark settings for ``s3://`` paths over the endpoint's object store, its file
+    system compiled first when it is not yet (the endpoint's own command); ``{}``, and a
+    line in the log, when it cannot be: Spark then starts without ``s3://``."""
+    import subprocess
+
+    try:
+        spec = json.loads(os.environ.get(OBJECTSTORE_ENV) or "{}")
+        if spec and not os.path.exists(spec["jar"]):
+            done = subprocess.run(spec["compile"], capture_output=True, text=True, check=False)
+            if done.returncode != 0 or not os.path.exists(spec["jar"]):
+                said = (done.stderr.strip().splitlines() or ["no reason given"])[-1]
+                _log(f"s3:// paths are not available in Spark: {said}", "WARN")
+                return {}
+        return dict(spec.get("conf") or {})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _log(f"s3:// paths are not available in Spark: {exc}", "WARN")
+        return {}
+
+
 class _LazySpark:
     """``spark`` for statements: the SparkSession is built at first use, so sessions start
     fast and pay for the JVM only when they need it."""
@@ -139,6 +164,7 @@ class _LazySpark:
 
             app_name = object.__getattribute__(self, "_app_name")
             builder = SparkSession.builder.master(spark_master()).appName(app_name)
+            builder = builder.config(map=objectstore_conf())  # s3://, s3a://, s3n:// paths
             # A free port, not 4040 and up: sessions and other Sparks share this machine (the
             # endpoint sets SPARK_LOCAL_IP, so the UI listens on loopback only).
             session = builder.config("spark.ui.port", "0").getOrCreate()

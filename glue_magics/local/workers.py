@@ -152,6 +152,9 @@ class Workers:
         self._spawner = concurrent.futures.ThreadPoolExecutor(1, "glue-local-spawn")
         self._logs: str | None = None  # the directory of the sessions' logs, made at first use
         self._spawned = 0
+        #: What every worker's environment gets on top of the endpoint's (None: removed):
+        #: the object store's endpoint and credentials, the data directory.
+        self.env: dict[str, str | None] = {}
 
     def spawn(
         self,
@@ -177,6 +180,11 @@ class Workers:
     ) -> None:
         read_fd, write_fd = os.pipe()
         env = dict(os.environ, GLUE_MAGICS_SESSION_ID=session_id, PYTHONUNBUFFERED="1")
+        for name, value in self.env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         # a Spark Connect client in this process marks it so (connect.py, as pyspark does);
         # a session's own Spark is classic
         env.pop("SPARK_CONNECT_MODE_ENABLED", None)

@@ -549,7 +549,7 @@ class SessionProgress(_Progress):
 
 class BackgroundProgress(SessionProgress):
     """A wait for READY going on in a thread while the user runs other cells
-    (``%glue_session --background``): ``sessions.BackgroundBar``.
+    (``%glue_session --background``): ``reporting.BackgroundBar``.
 
     Whatever a thread prints lands in the cell running at that moment, so in a kernel it
     prints nothing: the widget moves by comm messages and the text line by updates of its
@@ -669,7 +669,7 @@ class StatementProgress(_Progress):
 
 
 class Reporter:
-    """The session manager's progress and messages (``sessions.Reporter``), drawn here.
+    """The session manager's progress and messages (``reporting.Reporter``), drawn here.
 
     ``mode`` gives the progress setting ("auto", "widget", "text" or "none"); it is read
     at each wait, so ``%config GlueMagics.progress`` applies to the next one.

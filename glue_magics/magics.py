@@ -19,9 +19,10 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
-from glue_magics import arguments, lazy_module, sessions, specs
+from glue_magics import arguments, lazy_module, reporting, specs
 from glue_magics.arguments import line_value
-from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
+from glue_magics.reporting import Shown
+from glue_magics.sessions import SessionClients, SessionManager, Settings
 from glue_magics.specs import SPECS
 
 inventory = lazy_module("glue_magics.inventory")  # loaded when a magic first needs it
@@ -218,7 +219,7 @@ class GlueMagics(Magics):
     def glue_status(self, line: str = "") -> None:
         """Id, status, progress, sizes, timeouts, elapsed time, the cost so far, the Spark UI."""
         session = self.manager.status(line_value(line) or None)
-        rows = sessions.status_rows(session, self.dpu_hour_price, self.manager.budget.row(session))
+        rows = reporting.status_rows(session, self.dpu_hour_price, self.manager.budget.row(session))
         ui = logs.SparkUI.of(self.manager, session)  # a live session's, where Glue has one
         self._display().key_values(rows + (ui.rows if ui else []), title="Glue session")
         self._display().secret_link("Open the Spark UI", ui and ui.url)

@@ -26,7 +26,8 @@ from glue_magics.steps import Action, NextStep
 
 if TYPE_CHECKING:
     from glue_magics.lifecycle import SessionView
-    from glue_magics.sessions import BackgroundBar, SessionBar, SessionManager
+    from glue_magics.reporting import BackgroundBar, SessionBar
+    from glue_magics.sessions import SessionManager
 
 #: How often a joining cell looks whether the start is over (a Ctrl-C lands in between).
 JOIN_TICK = 0.1
@@ -41,7 +42,7 @@ class Cancelled(Exception):
 class Start:
     """One session's wait for READY in a thread, and its outcome.
 
-    ``bar`` is the background bar (``sessions.BackgroundBar``), made in the cell that
+    ``bar`` is the background bar (``reporting.BackgroundBar``), made in the cell that
     asked and drawn once there before the thread starts; ``describe(session)`` words the
     READY line's note (the cost per hour).  After ``done``: ``session`` (READY or BUSY)
     or ``error`` (a ``GlueError``: FAILED, a timeout, the service; anything else is a bug
@@ -215,8 +216,8 @@ class Background:
         progress, fed by the same polls).  Ctrl-C stops waiting in this cell only: the
         session goes on starting in the background (a stop ends it).  A failure is raised
         again here, one line, and the session is kept or forgotten as after a wait."""
+        from glue_magics.reporting import Shown
         from glue_magics.service import GlueError
-        from glue_magics.sessions import Shown
 
         start, manager = self.start, self.manager
         assert start is not None, "join() without a background start"

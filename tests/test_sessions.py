@@ -59,7 +59,7 @@ class Bar:
 
 
 class Recorder:
-    """A sessions.Reporter that keeps everything it is told."""
+    """A reporting.Reporter that keeps everything it is told."""
 
     def __init__(
         self,
@@ -560,7 +560,7 @@ def test_a_session_that_ends_while_waited_for_is_forgotten(fresh_endpoint, glue_
 
 def test_status_marks_a_live_current_session_ready_and_lists_it(endpoint, managers):
     from glue_magics.inventory import magic_table
-    from glue_magics.sessions import status_rows
+    from glue_magics.reporting import status_rows
 
     manager = manager_for(endpoint)
     managers.append(manager)

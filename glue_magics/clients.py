@@ -99,3 +99,80 @@ class ClientCache:
         if self._local is not None:
             self._local.stop()
             self._local = None
+
+
+class ClientRegistry:
+    """The sessions known here and the clients each goes with: those created here (watched:
+    the watchdog stops them if the kernel dies), those reconnected to, and the clients of
+    the current settings (:class:`ClientCache`) for any other and for a new session."""
+
+    def __init__(self, settings: Settings, reporter: Reporter, options: Any) -> None:
+        self.settings = settings
+        self.options = options  # the pending options: the current client settings
+        self.created = _watched(settings)  # sessions created here (watchdog.py)
+        self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
+        self.cache = ClientCache(settings, reporter)
+
+    def client(self, opts: Any = None) -> Any:
+        """The Glue client of the current settings (``opts``'s when given); without ``opts``
+        an incomplete session request (no role yet, say) does not stand in the way."""
+        return self.current_clients(opts).glue
+
+    def client_for(self, session_id: str) -> Any:
+        """The client a known session was made or found with (options may have changed since)."""
+        return self.clients_for(session_id).glue
+
+    def clients_for(self, session_id: str) -> SessionClients:
+        """A known session's own clients; for any other, those of the current settings."""
+        known = self.created.get(session_id) or self.attached.get(session_id)
+        return known or self.current_clients()
+
+    def current_clients(self, opts: Any = None) -> SessionClients:
+        """The clients of the current settings (``opts``'s when given), for a new session."""
+        wanted = opts.client_settings() if opts is not None else self.options.client_settings()
+        return self.cache.get(wanted)
+
+    def create(self, request: dict[str, Any], clients: SessionClients, patience: float) -> None:
+        """CreateSession with ``clients``, the session tracked before the call: one whose
+        answer got lost must still be stopped.  Ctrl-C stops it; a failure after which it
+        may exist keeps it tracked, said in one line."""
+        from glue_magics import lifecycle
+        from glue_magics.service import GlueError
+        from glue_magics.steps import Action, NextStep
+
+        session_id = request["Id"]
+        # Tracked before the call: a session whose answer got lost must still be stopped.
+        self.created[session_id] = clients
+        try:
+            lifecycle.create_session(clients.glue, request, patience=patience)
+        except KeyboardInterrupt:
+            self.stop_quietly(session_id, self.settings.stop_wait)
+            raise
+        except GlueError as exc:
+            if exc.code not in _MAYBE_CREATED or not exc.connected:  # never reached Glue
+                self.created.pop(session_id, None)
+                raise
+            exits = f"session {session_id} may exist: it is stopped when this kernel exits"
+            step = NextStep(Action.STOP, session_id)
+            message = f"{exc.message}; {exits}"
+            raise GlueError(message, exc.code, next_steps=(step,)) from None
+
+    def stop_quietly(self, session_id: str, wait: float) -> str:
+        """Stop and return the status, or "stop failed: <why>" (never raises a GlueError)."""
+        from glue_magics import lifecycle
+        from glue_magics.options import OptionError
+        from glue_magics.service import GlueError
+
+        try:
+            client = self.client_for(session_id)
+            status = lifecycle.stop_session(client, session_id, wait=wait)
+        except (GlueError, OptionError) as exc:
+            return f"stop failed: {exc}"
+        self.created.pop(session_id, None)
+        return status
+
+    def close(self) -> None:
+        """The watchdog stops those whose stop failed (if stop_on_exit); the embedded
+        endpoint stops."""
+        self.created.close()
+        self.cache.close()

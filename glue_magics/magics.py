@@ -21,8 +21,9 @@ from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
 from glue_magics import arguments, lazy_module, reporting, specs
 from glue_magics.arguments import line_value
+from glue_magics.clients import SessionClients
 from glue_magics.reporting import Shown
-from glue_magics.sessions import SessionClients, SessionManager, Settings
+from glue_magics.sessions import SessionManager, Settings
 from glue_magics.specs import SPECS
 
 inventory = lazy_module("glue_magics.inventory")  # loaded when a magic first needs it

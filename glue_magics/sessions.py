@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from glue_magics.budget import Budget
-from glue_magics.clients import _MAYBE_CREATED, ClientCache, SessionClients, _watched
+from glue_magics.clients import ClientRegistry
 from glue_magics.cost import Cost
 from glue_magics.reporting import Quiet, Reporter, Shown, StatementBar, spent_after
 from glue_magics.settings import Settings
@@ -65,9 +65,12 @@ class SessionManager:
         self.session_id: str | None = None  # the current session
         self.ready = False  # the current session was last seen live
         self.line: dict[str, Any] = {}  # the last %glue_session's flags: a restart keeps them
-        self.created = _watched(self.settings)  # sessions created here (watchdog.py)
-        self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
-        self.clients = ClientCache(self.settings, self.reporter)
+        registry = ClientRegistry(self.settings, self.reporter, self.options)  # clients.py
+        self.registry, self.created, self.attached = registry, registry.created, registry.attached
+        self.clients = registry.cache
+        # the registry's look-ups, asked of the manager (budget, connect, logs, the magics)
+        self.client, self.client_for = registry.client, registry.client_for
+        self.clients_for, self.current_clients = registry.clients_for, registry.current_clients
         self.budget = Budget(self)  # asked before each statement (budget.py)
         self.connects = _connects(self)  # Spark Connect sessions' `spark` (connect.py)
         self.background = Background(self)  # a wait for READY in a thread (starting.py)
@@ -91,26 +94,6 @@ class SessionManager:
             )
         else:
             self.replace(self.resolve())  # a new session now: the request must be complete
-
-    # ------------------------------------------------------------------ clients
-    def client(self, opts: Any = None) -> Any:
-        """The Glue client of the current settings (``opts``'s when given); without ``opts``
-        an incomplete session request (no role yet, say) does not stand in the way."""
-        return self.current_clients(opts).glue
-
-    def client_for(self, session_id: str) -> Any:
-        """The client a known session was made or found with (options may have changed since)."""
-        return self.clients_for(session_id).glue
-
-    def clients_for(self, session_id: str) -> SessionClients:
-        """A known session's own clients; for any other, those of the current settings."""
-        known = self.created.get(session_id) or self.attached.get(session_id)
-        return known or self.current_clients()
-
-    def current_clients(self, opts: Any = None) -> SessionClients:
-        """The clients of the current settings (``opts``'s when given), for a new session."""
-        wanted = opts.client_settings() if opts is not None else self.options.client_settings()
-        return self.clients.get(wanted)
 
     # ------------------------------------------------------------------ waiting
     def wait(self, session_id: str, cost: str = "") -> dict:
@@ -186,19 +169,9 @@ class SessionManager:
 
     def _stop_quietly(self, session_id: str, wait: float | None = None) -> str:
         """Stop and return the status, or "stop failed: <why>" (never raises a GlueError)."""
-        from glue_magics import lifecycle
-        from glue_magics.options import OptionError
-        from glue_magics.service import GlueError
-
         wait = self.settings.stop_wait if wait is None else wait
         self.background.call_off(session_id, "stopped while starting")
-        try:
-            client = self.client_for(session_id)
-            status = lifecycle.stop_session(client, session_id, wait=wait)
-        except (GlueError, OptionError) as exc:
-            return f"stop failed: {exc}"
-        self.created.pop(session_id, None)
-        return status
+        return self.registry.stop_quietly(session_id, wait)
 
     # ------------------------------------------------------------------ sessions
     def create(
@@ -239,28 +212,13 @@ class SessionManager:
 
     def _create(self, opts: Any, wait: bool = True, background: bool = False) -> str:
         from glue_magics import lifecycle
-        from glue_magics.service import GlueError
 
         request = opts.request()
         self.line = {n: v for n, v in opts.layer("line").items() if n != "id"}
-        clients = self.current_clients(opts)
         session_id = request["Id"]
-        # Tracked before the call: a session whose answer got lost must still be stopped.
-        self.created[session_id] = clients
-        try:
-            # asked again no longer than a whole wait for READY may take
-            patience = min(lifecycle.CREATE_PATIENCE, self.settings.wait_timeout)
-            lifecycle.create_session(clients.glue, request, patience=patience)
-        except KeyboardInterrupt:
-            self._stop_quietly(session_id)
-            raise
-        except GlueError as exc:
-            if exc.code not in _MAYBE_CREATED or not exc.connected:  # never reached Glue
-                self.created.pop(session_id, None)
-                raise
-            exits = f"session {session_id} may exist: it is stopped when this kernel exits"
-            step = NextStep(Action.STOP, session_id)
-            raise _error(f"{exc.message}; {exits}", step, code=exc.code) from None
+        # asked again no longer than a whole wait for READY may take
+        patience = min(lifecycle.CREATE_PATIENCE, self.settings.wait_timeout)
+        self.registry.create(request, self.current_clients(opts), patience)
         self.session_id = session_id
         self.ready = False
         cost = opts.cost(self.settings.dpu_hour_price).rate()
@@ -340,8 +298,7 @@ class SessionManager:
                 status = self._stop_quietly(session_id, wait=0)
                 self._forget(session_id)
                 self.reporter.info(f"glue-magics: stopped session {session_id} ({status})")
-        self.created.close()  # the watchdog stops those whose stop failed, if stop_on_exit
-        self.clients.close()
+        self.registry.close()  # the watchdog stops those whose stop failed, if stop_on_exit
 
     # ------------------------------------------------------------------ running code
     def run(self, code: str, max_bytes: int | None = None) -> Any:

@@ -30,9 +30,9 @@ from typing import Any
 from glue_magics.budget import Budget
 from glue_magics.clients import ClientRegistry
 from glue_magics.cost import Cost
-from glue_magics.reporting import Quiet, Reporter, Shown, StatementBar, spent_after
+from glue_magics.reporting import Quiet, Reporter, StatementBar, spent_after
 from glue_magics.settings import Settings
-from glue_magics.starting import Background
+from glue_magics.starting import Background, wait_in_cell
 from glue_magics.steps import Action, NextStep, steps_for
 
 
@@ -102,40 +102,9 @@ class SessionManager:
         Ctrl-C stops a session created here.  A failed wait is reported, then raised as
         :class:`Shown`; the session stays current unless it ended (it may be alive).  A
         session starting in the background is waited for by joining that wait."""
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
         if self.background.of(session_id):
             return self.background.join()
-        client = self.client_for(session_id)
-        bar = self.reporter.session(session_id)
-        start = time.monotonic()
-
-        def on_update(view: Any) -> None:
-            bar.update(view.status, view.progress, view.elapsed)
-
-        try:
-            session = lifecycle.wait_ready(
-                client, session_id, on_update=on_update, timeout=self.settings.wait_timeout
-            )
-        except KeyboardInterrupt:
-            bar.fail("INTERRUPTED", "interrupted while waiting")
-            if session_id in self.created:
-                status = self._stop_quietly(session_id)
-                self.reporter.error(f"Interrupted: stopped session {session_id} ({status}).")
-            else:
-                self.reporter.error(
-                    f"Interrupted: session {session_id} was not created here and is left running",
-                    NextStep(Action.STOP, session_id),
-                )
-            self._forget(session_id)
-            raise
-        except GlueError as exc:
-            bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)  # the line shown
-            self.not_ready(session_id, exc)
-            raise Shown(str(exc)) from None
-        bar.succeed(time.monotonic() - start, self.ready_note(cost)(session))
-        return self.became_ready(session)
+        return wait_in_cell(self, session_id, cost)
 
     def ready_note(self, cost: str = "") -> Callable[[dict], str]:
         """What READY says beside it: ``cost`` ("5 DPU, ~$2.20/h"), else the session's rate."""

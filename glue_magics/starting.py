@@ -12,6 +12,9 @@ created, ``spark``) only ever changes there.
 A cell that joins shows the same progress: its bar is fed by the same polls from then on.
 Calling the start off (``cancel``: a stop, a close, another current session) ends the
 thread at its next tick, without a READY.
+
+The wait in the cell itself (:func:`wait_in_cell`, no thread) is here too, beside it: the
+same bar, outcome and Ctrl-C policy, on the manager's thread.
 """
 
 from __future__ import annotations
@@ -252,3 +255,41 @@ class Background:
         if start is not None and session_id in (None, start.session_id):
             self.start = None
             start.cancel(why)
+
+
+def wait_in_cell(manager: SessionManager, session_id: str, cost: str = "") -> dict:
+    """``SessionManager.wait`` in the cell itself (no background start): progress in its
+    bar, Ctrl-C stops a session created here, a failure is shown and raised as ``Shown``."""
+    from glue_magics import lifecycle
+    from glue_magics.reporting import Shown
+    from glue_magics.service import GlueError
+
+    client = manager.client_for(session_id)
+    bar = manager.reporter.session(session_id)
+    start = time.monotonic()
+
+    def on_update(view: Any) -> None:
+        bar.update(view.status, view.progress, view.elapsed)
+
+    try:
+        session = lifecycle.wait_ready(
+            client, session_id, on_update=on_update, timeout=manager.settings.wait_timeout
+        )
+    except KeyboardInterrupt:
+        bar.fail("INTERRUPTED", "interrupted while waiting")
+        if session_id in manager.created:
+            status = manager._stop_quietly(session_id)
+            manager.reporter.error(f"Interrupted: stopped session {session_id} ({status}).")
+        else:
+            manager.reporter.error(
+                f"Interrupted: session {session_id} was not created here and is left running",
+                NextStep(Action.STOP, session_id),
+            )
+        manager._forget(session_id)
+        raise
+    except GlueError as exc:
+        bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)  # the line shown
+        manager.not_ready(session_id, exc)
+        raise Shown(str(exc)) from None
+    bar.succeed(time.monotonic() - start, manager.ready_note(cost)(session))
+    return manager.became_ready(session)

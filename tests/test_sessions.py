@@ -25,8 +25,9 @@ from helpers import ROLE, wait_status
 from glue_magics import display
 from glue_magics.lifecycle import StatementCancelled
 from glue_magics.options import OptionError
+from glue_magics.reporting import Shown
 from glue_magics.service import GlueError
-from glue_magics.sessions import SessionManager, Settings, Shown
+from glue_magics.sessions import SessionManager, Settings
 from glue_magics.steps import NextStep
 
 

@@ -6,6 +6,7 @@ Below ``sessions``, ``clients`` and ``watchdog``, which read them; no IPython he
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,3 +86,22 @@ class Settings:
         "Spark Connect sessions: a CA certificate (PEM) to trust, e.g. an external local "
         "endpoint's; '' (or GLUE_CONNECT_CA_FILE): the system's, and the embedded endpoint's.",
     )
+
+
+def setting_traits() -> dict[str, Any]:
+    """A trait per ``Settings`` field: its default, type, help, choices and least
+    value as there."""
+    from traitlets import Bool, Enum, Float, Int, Unicode
+
+    traits = {}
+    for f in dataclasses.fields(Settings):
+        help, choices = f.metadata.get("help"), f.metadata.get("choices")
+        if help is None:
+            continue
+        kind = (
+            Enum if choices else {bool: Bool, int: Int, float: Float, str: Unicode}[type(f.default)]
+        )
+        args = (list(choices), f.default) if choices else (f.default,)
+        bound = {"min": f.metadata["min"]} if f.metadata.get("min") is not None else {}
+        traits[f.name] = kind(*args, help=help, **bound).tag(config=True)
+    return traits

@@ -71,7 +71,9 @@ class GlueMagics(Magics):
     def manager(self) -> SessionManager:
         """The session manager, made at first use (so ``%load_ext`` stays cheap)."""
         if self._manager is None:
-            self._manager = SessionManager(self, display.Reporter(lambda: self.progress))
+            from glue_magics.progress import Reporter
+
+            self._manager = SessionManager(self, Reporter(lambda: self.progress))
             self._manager.connects.namespace = getattr(self.shell, "user_ns", None)  # `spark`
         return self._manager
 

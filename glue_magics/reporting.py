@@ -2,7 +2,7 @@
 
 Below ``sessions`` and everything it drives (``starting``, ``connect``, ``logs``), so they
 share these without importing ``sessions`` back: the :class:`Reporter` protocol and its
-bars (``display.Reporter`` draws them; :class:`Quiet` shows nothing), :class:`Shown` (an
+bars (``progress.Reporter`` draws them; :class:`Quiet` shows nothing), :class:`Shown` (an
 error already shown), and what is shown of a session: durations, times, its cost spent,
 ``%glue_status``'s rows.
 """
@@ -39,7 +39,7 @@ class StatementBar(Protocol):
 
 
 class Reporter(Protocol):
-    """Where the manager's progress and messages go; ``display.Reporter`` draws them.
+    """Where the manager's progress and messages go; ``progress.Reporter`` draws them.
 
     ``steps`` are what the user can do next (alternatives), for the display to word.
     A ``KeyboardInterrupt`` raised from an ``update`` is a Ctrl-C during that wait.

@@ -1,23 +1,23 @@
 """The session manager: which sessions exist for this user, and what happens to them.
 
-No IPython here (``magics`` parses a line and calls down; this module decides).  It holds
-the pending ``%%configure`` options, the current session, the registry of sessions
+No IPython here (``magics`` parses a line and calls down; this module decides). It holds
+the pending ``%%configure`` options and the current session; the registry of sessions
 created or reconnected to (each with the clients it was made with), the client cache and
-the embedded local endpoint.  Its policy: a session is tracked before its CreateSession
-(an answer may get lost), Ctrl-C while waiting stops a session created here and leaves
-one only attached to, a wait that timed out keeps the session (it may be alive), one
-that ended is forgotten, a dead session is replaced once when ``auto_restart`` is on,
-and ``close`` stops what was created here (``stop_on_exit``).  With ``start =
-"background"`` (``%glue_session --background``) the wait for READY goes on in a thread
-(``starting.py``) whose outcome the first call that needs the session takes up, on the
-manager's own thread.
+the embedded local endpoint are ``clients.ClientRegistry``'s. Its policy: a session is
+tracked before its CreateSession (an answer may get lost), Ctrl-C while waiting stops a
+session created here and leaves one only attached to, a wait that timed out keeps the
+session (it may be alive), one that ended is forgotten, a dead session is replaced once
+when ``auto_restart`` is on, and ``close`` stops what was created here (``stop_on_exit``).
+With ``start = "background"`` (``%glue_session --background``) the wait for READY goes on
+in a thread (``starting.py``) whose outcome the first call that needs the session takes
+up, on the manager's own thread.
 
-Progress and messages go out through a :class:`Reporter` (the display implements it;
-:class:`Quiet` shows nothing).  Errors are one line: ``service.GlueError`` and
-``options.OptionError``, which the magics turn into a ``UsageError``; :class:`Shown` when
-the reporter has already shown the failure.  What the user can do next travels as data
-(``steps.NextStep``) with errors and messages alike; only the display names magics.
-boto3 loads at the first call, not here.
+Progress and messages go out through a ``reporting.Reporter`` (``progress.Reporter`` draws
+it; ``reporting.Quiet`` shows nothing). Errors are one line: ``service.GlueError`` and
+``options.OptionError``, which the magics turn into a ``UsageError``; ``reporting.Shown`` when
+the reporter has already shown the failure. What the user can do next travels as data
+(``steps.NextStep``) with errors and messages alike; only the display names magics. boto3
+loads at the first call, not here.
 """
 
 from __future__ import annotations

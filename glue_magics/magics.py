@@ -44,7 +44,7 @@ class GlueMagics(Magics):
     # -- session options, one trait per row of specs.SPECS (see glue_magics.options)
     locals().update(specs.option_traits())  # the class namespace, as the metaclass will get it
 
-    # -- behaviour: the session manager's settings (sessions.Settings), and how waits show --
+    # -- behaviour: the session manager's settings (settings.Settings), and how waits show --
     progress = Enum(
         ["auto", "widget", "text", "none"],
         default_value="auto",

@@ -10,6 +10,7 @@ mean".  Every error is a one-line ``UsageError``.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shlex
 import textwrap
@@ -160,3 +161,25 @@ def line_value(line: str) -> str:
     """The one value a magic such as ``%glue_stop ID`` or ``%iam_role ARN`` takes: its words
     read as a shell reads them, joined by single spaces (so quoting is optional)."""
     return " ".join(line_words(line))
+
+
+def one_line_errors(fn: F) -> F:
+    """The error-mapping decorator: a ``GlueError`` or ``OptionError`` from below (one line
+    already) becomes a ``UsageError``, which IPython shows as one line, no traceback; the
+    display words its next step with the magic to run (``display.explain``)."""
+
+    @functools.wraps(fn)
+    def mapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            from glue_magics.options import OptionError
+            from glue_magics.service import GlueError
+
+            if isinstance(exc, GlueError | OptionError):
+                from glue_magics.display import explain
+
+                raise UsageError(explain(exc)) from None
+            raise
+
+    return mapped  # type: ignore[return-value]

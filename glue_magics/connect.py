@@ -212,7 +212,7 @@ def version_mismatch(client: str, server: str, session_id: str) -> str:
 
 class ProgressBars:
     """pyspark's progress handler: each Spark operation that reports progress drives a
-    statement bar of the reporter (``sessions.Reporter.statement``), as statements do."""
+    statement bar of the reporter (``reporting.Reporter.statement``), as statements do."""
 
     def __init__(self, reporter: Any) -> None:
         self.reporter = reporter
@@ -361,8 +361,8 @@ class ConnectSessions:
     @contextlib.contextmanager
     def interrupting(self, session_id: str | None) -> Iterator[None]:
         """Ctrl-C in the block interrupts the session's Spark operations (``interruptAll``)
-        and fails the cell with one line (``sessions.Shown``)."""
-        from glue_magics.sessions import Shown
+        and fails the cell with one line (``reporting.Shown``)."""
+        from glue_magics.reporting import Shown
 
         try:
             yield
@@ -374,9 +374,9 @@ class ConnectSessions:
         """Run a cell in this kernel (``spark`` is bound here), its output, value and
         tracebacks as IPython shows them (under the cell's own execution count: no second
         history entry); Ctrl-C interrupts the session's running Spark operations and says
-        so in one line.  A failed cell raises ``sessions.Shown`` (shown already)."""
+        so in one line.  A failed cell raises ``reporting.Shown`` (shown already)."""
+        from glue_magics.reporting import Shown
         from glue_magics.routing import cells_stay_local
-        from glue_magics.sessions import Shown
 
         def interrupted(
             shell: Any, etype: type, value: Any, tb: Any, tb_offset: Any = None

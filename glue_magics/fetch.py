@@ -427,3 +427,19 @@ def from_namespace(namespace: dict[str, Any], name: str) -> Fetched:
         )
     columns = [str(c) for c in obj.columns]
     return Fetched(obj, len(obj), columns, 0, how, time.monotonic() - began)
+
+
+def fetch_variable(
+    manager: Any,
+    namespace: dict[str, Any],
+    execute: Callable[[str, int], Any],
+    name: str,
+    fetch_max_mb: float,
+) -> Fetched:
+    """``%glue_fetch NAME`` on the manager's current session: from this kernel's
+    ``namespace`` on a Spark Connect session, else from the session, as a statement."""
+    if manager.spark() is not None:  # Spark Connect: the DataFrame is in this kernel
+        with manager.connects.interrupting(manager.session_id):
+            return from_namespace(namespace, name)
+    code = name_code(name, limit_bytes(fetch_max_mb))
+    return fetch(execute, code, fetch_max_mb, name)

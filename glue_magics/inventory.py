@@ -103,7 +103,7 @@ class Listed:
 
     def row(self) -> dict[str, Any]:
         """The table row: words."""
-        from glue_magics.sessions import duration, when
+        from glue_magics.reporting import duration, when
 
         return {
             "Id": self.id,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from glue_magics.sessions import duration
+from glue_magics.reporting import duration
 from glue_magics.states import LIVE_STATES, STATEMENT_DONE
 from glue_magics.steps import Action, NextStep
 

@@ -2,73 +2,33 @@
 
 Everything that decides something lives below (``sessions``, ``options``, ``service``,
 ``lifecycle``); here are the settings (traitlets; the session options' are generated from
-:data:`glue_magics.specs.SPECS`), the magics, reading their line with ``arguments``, and
-the one-line errors from below turned into ``UsageError``: one line, no traceback.
+:data:`glue_magics.specs.SPECS`, the manager's from ``settings``) and the magics, which
+read their line with ``arguments`` and turn the one-line errors from below into
+``UsageError`` there (``arguments.one_line_errors``): one line, no traceback.
 """
 
 from __future__ import annotations
 
 import atexit
-import dataclasses
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Enum, Float, Int, Unicode, observe
+from traitlets import Enum, observe
 
-from glue_magics import arguments, lazy_module, sessions, specs
-from glue_magics.arguments import line_value
-from glue_magics.sessions import SessionClients, SessionManager, Settings, Shown
+from glue_magics import arguments, lazy_module, reporting, settings, specs
+from glue_magics.arguments import line_value, one_line_errors
+from glue_magics.clients import SessionClients
+from glue_magics.reporting import Shown
+from glue_magics.sessions import SessionManager
 from glue_magics.specs import SPECS
 
 inventory = lazy_module("glue_magics.inventory")  # loaded when a magic first needs it
 logs = lazy_module("glue_magics.logs")
+display = lazy_module("glue_magics.display")
 
 __all__ = ["GlueMagics", "Shown"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line_errors(fn: F) -> F:
-    """The error-mapping decorator: a ``GlueError`` or ``OptionError`` from below (one line
-    already) becomes a ``UsageError``, which IPython shows as one line, no traceback; the
-    display words its next step with the magic to run (``display.explain``)."""
-
-    @functools.wraps(fn)
-    def mapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            from glue_magics.options import OptionError
-            from glue_magics.service import GlueError
-
-            if isinstance(exc, GlueError | OptionError):
-                from glue_magics.display import explain
-
-                raise UsageError(explain(exc)) from None
-            raise
-
-    return mapped  # type: ignore[return-value]
-
-
-def setting_traits() -> dict[str, Any]:
-    """A trait per ``sessions.Settings`` field: its default, type, help, choices and least
-    value as there."""
-    traits = {}
-    for f in dataclasses.fields(Settings):
-        help, choices = f.metadata.get("help"), f.metadata.get("choices")
-        if help is None:
-            continue
-        kind = (
-            Enum if choices else {bool: Bool, int: Int, float: Float, str: Unicode}[type(f.default)]
-        )
-        args = (list(choices), f.default) if choices else (f.default,)
-        bound = {"min": f.metadata["min"]} if f.metadata.get("min") is not None else {}
-        traits[f.name] = kind(*args, help=help, **bound).tag(config=True)
-    return traits
 
 
 @magics_class
@@ -84,13 +44,13 @@ class GlueMagics(Magics):
     # -- session options, one trait per row of specs.SPECS (see glue_magics.options)
     locals().update(specs.option_traits())  # the class namespace, as the metaclass will get it
 
-    # -- behaviour: the session manager's settings (sessions.Settings), and how waits show --
+    # -- behaviour: the session manager's settings (settings.Settings), and how waits show --
     progress = Enum(
         ["auto", "widget", "text", "none"],
         default_value="auto",
         help="How waits are shown: a widget, a text line, or nothing.",
     ).tag(config=True)
-    locals().update(setting_traits())
+    locals().update(settings.setting_traits())
 
     @observe("stop_on_exit", "watchdog")
     def _rewatch(self, change: Any) -> None:
@@ -111,7 +71,9 @@ class GlueMagics(Magics):
     def manager(self) -> SessionManager:
         """The session manager, made at first use (so ``%load_ext`` stays cheap)."""
         if self._manager is None:
-            self._manager = SessionManager(self, self._display().Reporter(lambda: self.progress))
+            from glue_magics.progress import Reporter
+
+            self._manager = SessionManager(self, Reporter(lambda: self.progress))
             self._manager.connects.namespace = getattr(self.shell, "user_ns", None)  # `spark`
         return self._manager
 
@@ -136,12 +98,6 @@ class GlueMagics(Magics):
         if self._manager is not None:
             self._manager.close()
 
-    @staticmethod
-    def _display() -> Any:
-        from glue_magics import display
-
-        return display
-
     @magic_arguments()
     @arguments.option_flags()
     @argument("--dry-run", dest="dry_run", action="store_true", help="Print the request only.")
@@ -155,7 +111,7 @@ class GlueMagics(Magics):
     )
     @argument("-h", "--help", action="store_true", help="This help, with the model's values.")
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_session(self, line: str = "") -> None:
         """Create a Glue interactive session and wait for READY with live progress.
 
@@ -186,7 +142,7 @@ class GlueMagics(Magics):
     @magic_arguments()
     @argument("-f", "--force", action="store_true", help="Recreate a live session now.")
     @cell_magic
-    @_one_line_errors
+    @one_line_errors
     @arguments.with_configure_keys
     def configure(self, line: str, cell: str) -> None:
         """Session options as a JSON object, e.g. {"worker_type": "G.2X", "number_of_workers": 10}.
@@ -201,11 +157,10 @@ class GlueMagics(Magics):
         self.manager.configure(options.parse_configure(cell), force=args.force)
 
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_config(self, line: str = "") -> None:
         """The effective session options and where each value came from."""
         opts = self.manager.resolve(partial=True)
-        display = self._display()
         rows = list(opts.table())
         if "role" not in opts.values:
             rows.insert(0, ("role", "(not set: needed before %glue_session)", ""))
@@ -214,37 +169,37 @@ class GlueMagics(Magics):
 
     # ------------------------------------------------------------------ session magics
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_status(self, line: str = "") -> None:
         """Id, status, progress, sizes, timeouts, elapsed time, the cost so far, the Spark UI."""
         session = self.manager.status(line_value(line) or None)
-        rows = sessions.status_rows(session, self.dpu_hour_price, self.manager.budget.row(session))
+        rows = reporting.status_rows(session, self.dpu_hour_price, self.manager.budget.row(session))
         ui = logs.SparkUI.of(self.manager, session)  # a live session's, where Glue has one
-        self._display().key_values(rows + (ui.rows if ui else []), title="Glue session")
-        self._display().secret_link("Open the Spark UI", ui and ui.url)
+        display.key_values(rows + (ui.rows if ui else []), title="Glue session")
+        display.secret_link("Open the Spark UI", ui and ui.url)
 
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_stop(self, line: str = "") -> None:
         """Stop the current session (or the one given) and wait, bounded, for STOPPED."""
         self.manager.stop(line_value(line) or None)
 
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_sessions(self, line: str = "") -> None:
         """The sessions in the region (all pages), idle time and cost; ``--mine``: ours, by tag."""
         rows, title = inventory.magic_table(self.manager, line)
-        self._display().table(rows, title=title)
+        display.table(rows, title=title)
 
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_reconnect(self, line: str = "") -> None:
         """Attach to a session (``--last``: this notebook's newest live one, found by tag)."""
         self.manager.reconnect(inventory.reconnect_target(self.manager, line))
 
     # ------------------------------------------------------------------ running code
     @line_cell_magic
-    @_one_line_errors
+    @one_line_errors
     def glue(self, line: str = "", cell: str | None = None) -> None:
         """Run the cell in the session (creating one from the pending options if none); on a
         Spark Connect session it runs in this kernel, with `spark` bound to the session."""
@@ -254,7 +209,7 @@ class GlueMagics(Magics):
         if self.manager.spark() is not None:  # a Spark Connect session: the cell runs here
             self.manager.connects.run_in_shell(self.shell, code, self.manager.session_id)
             return
-        self._display().show_output(self._execute(code).output)
+        display.show_output(self._execute(code).output)
 
     def _execute(self, code: str, max_bytes: int | None = None) -> Any:
         """Run code in the session (``SessionManager.run``); a failed statement shows its
@@ -262,9 +217,9 @@ class GlueMagics(Magics):
         fails the cell: with the remote exception (RemoteError) or one line (UsageError)."""
         outcome = self.manager.run(code, max_bytes)
         if outcome.failed:
-            self._display().show_output(outcome.output)
+            display.show_output(outcome.output)
             if outcome.error is not None:
-                raise outcome.error  # one line, mapped by _one_line_errors
+                raise outcome.error  # one line, mapped by one_line_errors
             from glue_magics.results import RemoteError
 
             raise RemoteError.make(outcome.ename, outcome.evalue, outcome.traceback)
@@ -274,7 +229,7 @@ class GlueMagics(Magics):
     @argument("-o", "--output", help="Also store the WHOLE result (pandas) in this variable.")
     @argument("-n", "--max-rows", type=arguments.count, default=20, help="Rows shown.")
     @cell_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_sql(self, line: str, cell: str) -> None:
         """Run Spark SQL in the session and show the result as a table; with -o the whole
         result comes home as compressed Arrow (up to fetch_max_mb), -n only caps the rows shown.
@@ -283,15 +238,10 @@ class GlueMagics(Magics):
 
         args = arguments.parse(self.glue_sql, line)
         name = fetch.variable(args.output, "-o") if args.output else None
-        spark = self.manager.spark()  # a Spark Connect session: spark.sql here, pandas over Arrow
-        if spark is not None:
-            with self.manager.connects.interrupting(self.manager.session_id):
-                result, frame = sql.run_connect(spark, cell, args.max_rows, bool(name))
-        elif name:
-            result, frame = sql.run_arrow(self._execute, cell, args.max_rows, self.fetch_max_mb)
-        else:
-            result, frame = sql.run(self._execute, cell, args.max_rows), None
-        self._display().table(result.rows_as_dicts(), columns=result.columns, title=result.title())
+        result, frame = sql.run_magic(
+            self.manager, self._execute, cell, args.max_rows, bool(name), self.fetch_max_mb
+        )
+        display.table(result.rows_as_dicts(), columns=result.columns, title=result.title())
         if name:
             self.shell.user_ns[name] = frame
 
@@ -300,7 +250,7 @@ class GlueMagics(Magics):
     @argument("-o", "--output", help="The variable here (default: NAME).")
     @argument("-n", "--max-rows", type=arguments.count, default=0, help="Rows shown (0: none).")
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_fetch(self, line: str = "") -> None:
         """Bring a DataFrame of the session home as pandas: a Spark or pandas DataFrame, a
         pandas Series or a DynamicFrame, whole, as compressed Arrow (up to fetch_max_mb).
@@ -311,19 +261,15 @@ class GlueMagics(Magics):
         args = arguments.parse(self.glue_fetch, line)
         name = fetch.variable(args.name, "NAME")
         local = fetch.variable(args.output, "-o") if args.output else name
-        if self.manager.spark() is not None:  # Spark Connect: the DataFrame is in this kernel
-            with self.manager.connects.interrupting(self.manager.session_id):
-                got = fetch.from_namespace(self.shell.user_ns, name)
-        else:
-            code = fetch.name_code(name, fetch.limit_bytes(self.fetch_max_mb))
-            got = fetch.fetch(self._execute, code, self.fetch_max_mb, name)
+        ns, max_mb = self.shell.user_ns, self.fetch_max_mb
+        got = fetch.fetch_variable(self.manager, ns, self._execute, name, max_mb)
         self.shell.user_ns[local] = got.frame
-        self._display().info_line(got.summary(local))
+        display.info_line(got.summary(local))
         if args.max_rows:
             from glue_magics.sql import SqlResult
 
             shown = SqlResult(got.columns, got.head(args.max_rows), False, got.rows)
-            self._display().table(shown.rows_as_dicts(), columns=got.columns, title=shown.title())
+            display.table(shown.rows_as_dicts(), columns=got.columns, title=shown.title())
 
     # ------------------------------------------------------------------ looking inside
     @magic_arguments()
@@ -331,19 +277,19 @@ class GlueMagics(Magics):
     @argument("--tail", type=arguments.count, default=50, help="Lines shown, from the end.")
     @argument("--save", metavar="PATH", help="Also write the whole log to this file.")
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_logs(self, line: str = "") -> None:
         """The session's system logs (GetSystemLogsForSession): the last lines, or all saved."""
         args = arguments.parse(self.glue_logs, line)
         found = logs.fetch_logs(self.manager, args.session_id, args.tail, args.save)
-        self._display().system_log(found)
+        display.system_log(found)
 
     @line_magic
-    @_one_line_errors
+    @one_line_errors
     def glue_history(self, line: str = "") -> None:
         """The session's statements (ListStatements): id, state, duration, first line of code."""
         session_id, rows = logs.history(self.manager, line_value(line) or None)
-        self._display().table(rows, title=f"{len(rows)} statement(s) in session {session_id}")
+        display.table(rows, title=f"{len(rows)} statement(s) in session {session_id}")
 
 
 GlueMagics.glue_session.parser.formatter_class = arguments.ModelChoices  # -h reads the model

@@ -1,222 +1,39 @@
 """The session manager: which sessions exist for this user, and what happens to them.
 
-No IPython here (``magics`` parses a line and calls down; this module decides).  It holds
-the pending ``%%configure`` options, the current session, the registry of sessions
+No IPython here (``magics`` parses a line and calls down; this module decides). It holds
+the pending ``%%configure`` options and the current session; the registry of sessions
 created or reconnected to (each with the clients it was made with), the client cache and
-the embedded local endpoint.  Its policy: a session is tracked before its CreateSession
-(an answer may get lost), Ctrl-C while waiting stops a session created here and leaves
-one only attached to, a wait that timed out keeps the session (it may be alive), one
-that ended is forgotten, a dead session is replaced once when ``auto_restart`` is on,
-and ``close`` stops what was created here (``stop_on_exit``).  With ``start =
-"background"`` (``%glue_session --background``) the wait for READY goes on in a thread
-(``starting.py``) whose outcome the first call that needs the session takes up, on the
-manager's own thread.
+the embedded local endpoint are ``clients.ClientRegistry``'s. Its policy: a session is
+tracked before its CreateSession (an answer may get lost), Ctrl-C while waiting stops a
+session created here and leaves one only attached to, a wait that timed out keeps the
+session (it may be alive), one that ended is forgotten, a dead session is replaced once
+when ``auto_restart`` is on, and ``close`` stops what was created here (``stop_on_exit``).
+With ``start = "background"`` (``%glue_session --background``) the wait for READY goes on
+in a thread (``starting.py``) whose outcome the first call that needs the session takes
+up, on the manager's own thread.
 
-Progress and messages go out through a :class:`Reporter` (the display implements it;
-:class:`Quiet` shows nothing).  Errors are one line: ``service.GlueError`` and
-``options.OptionError``, which the magics turn into a ``UsageError``; :class:`Shown` when
-the reporter has already shown the failure.  What the user can do next travels as data
-(``steps.NextStep``) with errors and messages alike; only the display names magics.
-boto3 loads at the first call, not here.
+Progress and messages go out through a ``reporting.Reporter`` (``progress.Reporter`` draws
+it; ``reporting.Quiet`` shows nothing). Errors are one line: ``service.GlueError`` and
+``options.OptionError``, which the magics turn into a ``UsageError``; ``reporting.Shown`` when
+the reporter has already shown the failure. What the user can do next travels as data
+(``steps.NextStep``) with errors and messages alike; only the display names magics. boto3
+loads at the first call, not here.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from glue_magics.budget import Budget
-from glue_magics.cost import DPU_HOUR_PRICE, Cost
-from glue_magics.starting import Background
+from glue_magics.clients import ClientRegistry
+from glue_magics.cost import Cost
+from glue_magics.reporting import Quiet, Reporter, StatementBar, spent_after
+from glue_magics.settings import Settings
+from glue_magics.starting import Background, wait_in_cell
 from glue_magics.steps import Action, NextStep, steps_for
-
-LOCAL = "local"  # the endpoint_url value that starts the embedded endpoint in this process
-# CreateSession failures after which the service may have made the session all the same
-_MAYBE_CREATED = frozenset(
-    {"EndpointUnreachable", "InternalServiceException", "OperationTimeoutException"}
-)
-
-
-def _setting(
-    default: Any, help: str, choices: tuple[str, ...] = (), minimum: float | None = None
-) -> Any:
-    """A setting's default, with the help, choices and least value ``GlueMagics`` makes its
-    trait from (so ``%config`` refuses a value below it in one line, keeping the old one)."""
-    return field(default=default, metadata={"help": help, "choices": choices, "min": minimum})
-
-
-@dataclass
-class Settings:
-    """What the manager reads, at each use, so a changed setting applies at once.
-
-    ``GlueMagics`` passes itself (its traits have these names and take these defaults);
-    code without IPython passes an instance of this class.  ``config_options`` is the
-    "config" source of session options (``%config GlueMagics.role = ...``).
-    """
-
-    config_options: Mapping[str, Any] = field(default_factory=dict)
-    stop_on_exit: bool = _setting(
-        True, "Stop the sessions this kernel created when it shuts down or restarts."
-    )
-    auto_restart: bool = _setting(
-        False, "Create a new session when the current one has timed out or stopped."
-    )
-    dpu_hour_price: float = _setting(
-        DPU_HOUR_PRICE, "USD per DPU-hour, for cost estimates.", minimum=0
-    )
-    wait_timeout: float = _setting(1200.0, "Seconds to wait for a session to be READY.", minimum=0)
-    start: str = _setting(
-        "wait",
-        "How a new session is waited for: READY in the cell that created it, or in the "
-        "background while other cells run (the first cell that needs the session waits for it).",
-        ("wait", "background"),
-    )
-    stop_wait: float = _setting(30.0, "Seconds to wait for STOPPED after a stop.", minimum=0)
-    retry_mode: str = _setting("standard", "botocore retry mode.", ("standard", "adaptive"))
-    max_attempts: int = _setting(5, "botocore max attempts per call.", minimum=1)
-    local_provision_seconds: float = _setting(
-        3.0, "Provisioning time of sessions on the embedded local endpoint.", minimum=0
-    )
-    watchdog: bool = _setting(
-        True,
-        "With stop_on_exit: a small process stops this kernel's sessions if it dies (SIGKILL too).",
-    )
-    tag_sessions: bool = _setting(
-        True,
-        "Tag sessions created here (glue-magics:creator, user, host, notebook, kernel): "
-        "how listing your sessions and reconnecting to the last one find them.",
-    )
-    budget_usd: float = _setting(
-        0.0,
-        "USD a session may cost: a warning at 80 %, then budget_action; 0: GLUE_BUDGET_USD, "
-        "else none.",
-        minimum=0,
-    )
-    budget_action: str = _setting(
-        "refuse",
-        "Over budget_usd: refuse new statements, or stop the session.",
-        ("refuse", "stop"),
-    )
-    fetch_max_mb: float = _setting(
-        512.0,
-        "Largest result a SQL query's -o or a fetch brings home, in MB of compressed Arrow; "
-        "a bigger one is refused with its size (the whole result always travels, -n only "
-        "caps the rows shown).",
-        minimum=0,
-    )
-    connect_ca_file: str = _setting(
-        "",
-        "Spark Connect sessions: a CA certificate (PEM) to trust, e.g. an external local "
-        "endpoint's; '' (or GLUE_CONNECT_CA_FILE): the system's, and the embedded endpoint's.",
-    )
-
-
-@dataclass
-class SessionClients:
-    """The clients of one session: those it was created or reconnected with.
-
-    A session keeps them whatever the settings become since (``%config
-    GlueMagics.region = ...``): its statements, its results in S3 and its stop all go to
-    its own region, profile and endpoint.
-    """
-
-    glue: Any
-    region: str | None
-    profile: str | None
-    endpoint_url: str | None
-    s3: Callable[[], Any]  # the S3 client for results held in S3, made at its first use
-    embedded: bool = False  # on the endpoint in this process, which dies with it
-
-
-# --------------------------------------------------------------------------- reporting
-
-
-class SessionBar(Protocol):
-    """One wait for a session to be READY, as the user sees it."""
-
-    def update(self, status: str, progress: float, elapsed: float) -> None: ...
-    def succeed(self, elapsed: float, message: str = "") -> None: ...
-    def fail(self, status: str, message: str, *steps: NextStep) -> None: ...
-
-
-class BackgroundBar(SessionBar, Protocol):
-    """A wait for READY that goes on in a thread while other cells run: drawn only in its
-    own place (whatever a thread prints lands in the cell running then)."""
-
-    def cancel(self, message: str) -> None: ...
-    def joined(self) -> None: ...  # a cell waits for it now, with a bar of its own
-
-
-class StatementBar(Protocol):
-    """One running statement, as the user sees it (``progress`` is 0-1)."""
-
-    def update(self, state: str, progress: float, elapsed: float) -> None: ...
-    def done(self, state: str, elapsed: float) -> None: ...
-
-
-class Reporter(Protocol):
-    """Where the manager's progress and messages go; ``display.Reporter`` draws them.
-
-    ``steps`` are what the user can do next (alternatives), for the display to word.
-    A ``KeyboardInterrupt`` raised from an ``update`` is a Ctrl-C during that wait.
-    """
-
-    def info(self, message: str, *steps: NextStep) -> None: ...
-    def error(self, message: str, *steps: NextStep) -> None: ...
-    def session(self, session_id: str) -> SessionBar: ...
-    def statement(self, statement_id: int) -> StatementBar: ...
-    def background(self, session_id: str) -> BackgroundBar: ...
-
-
-class Quiet:
-    """A reporter that shows nothing (scripts, tests): every call is a no-op."""
-
-    def info(self, message: str, *steps: NextStep) -> None:
-        pass
-
-    def error(self, message: str, *steps: NextStep) -> None:
-        pass
-
-    def session(self, session_id: str) -> Quiet:
-        return self
-
-    def statement(self, statement_id: int) -> Quiet:
-        return self
-
-    def background(self, session_id: str) -> Quiet:
-        return self
-
-    def cancel(self, message: str) -> None:
-        pass
-
-    def joined(self) -> None:
-        pass
-
-    def update(self, status: str, progress: float, elapsed: float) -> None:
-        pass
-
-    def succeed(self, elapsed: float, message: str = "") -> None:
-        pass
-
-    def fail(self, status: str, message: str, *steps: NextStep) -> None:
-        pass
-
-    def done(self, state: str, elapsed: float) -> None:
-        pass
-
-
-class Shown(Exception):
-    """An error the display has already shown in one line: the cell fails, nothing more is printed.
-
-    IPython renders ``_render_traceback_`` instead of a traceback; an empty one prints nothing,
-    while the execute reply still says "error", so "Run all" stops here.
-    """
-
-    def _render_traceback_(self) -> list[str]:
-        return []
 
 
 def _error(message: str, *steps: NextStep, code: str = "UsageError", **kwargs: Any) -> Exception:
@@ -228,14 +45,6 @@ def _error(message: str, *steps: NextStep, code: str = "UsageError", **kwargs: A
 
 
 # --------------------------------------------------------------------------- the manager
-
-
-def _watched(settings: Settings) -> Any:
-    """The registry of sessions created here, which the watchdog stops if the kernel dies
-    (imported at first use: it brings ``signal``, and ``%load_ext`` must stay light)."""
-    from glue_magics.watchdog import WatchedSessions
-
-    return WatchedSessions(settings)
 
 
 def _connects(manager: SessionManager) -> Any:
@@ -256,9 +65,12 @@ class SessionManager:
         self.session_id: str | None = None  # the current session
         self.ready = False  # the current session was last seen live
         self.line: dict[str, Any] = {}  # the last %glue_session's flags: a restart keeps them
-        self.created = _watched(self.settings)  # sessions created here (watchdog.py)
-        self.attached: dict[str, SessionClients] = {}  # sessions reconnected to
-        self.clients = ClientCache(self.settings, self.reporter)
+        registry = ClientRegistry(self.settings, self.reporter, self.options)  # clients.py
+        self.registry, self.created, self.attached = registry, registry.created, registry.attached
+        self.clients = registry.cache
+        # the registry's look-ups, asked of the manager (budget, connect, logs, the magics)
+        self.client, self.client_for = registry.client, registry.client_for
+        self.clients_for, self.current_clients = registry.clients_for, registry.current_clients
         self.budget = Budget(self)  # asked before each statement (budget.py)
         self.connects = _connects(self)  # Spark Connect sessions' `spark` (connect.py)
         self.background = Background(self)  # a wait for READY in a thread (starting.py)
@@ -283,26 +95,6 @@ class SessionManager:
         else:
             self.replace(self.resolve())  # a new session now: the request must be complete
 
-    # ------------------------------------------------------------------ clients
-    def client(self, opts: Any = None) -> Any:
-        """The Glue client of the current settings (``opts``'s when given); without ``opts``
-        an incomplete session request (no role yet, say) does not stand in the way."""
-        return self.current_clients(opts).glue
-
-    def client_for(self, session_id: str) -> Any:
-        """The client a known session was made or found with (options may have changed since)."""
-        return self.clients_for(session_id).glue
-
-    def clients_for(self, session_id: str) -> SessionClients:
-        """A known session's own clients; for any other, those of the current settings."""
-        known = self.created.get(session_id) or self.attached.get(session_id)
-        return known or self.current_clients()
-
-    def current_clients(self, opts: Any = None) -> SessionClients:
-        """The clients of the current settings (``opts``'s when given), for a new session."""
-        wanted = opts.client_settings() if opts is not None else self.options.client_settings()
-        return self.clients.get(wanted)
-
     # ------------------------------------------------------------------ waiting
     def wait(self, session_id: str, cost: str = "") -> dict:
         """Wait for READY, reporting progress and ``cost`` ("5 DPU, ~$2.20/h") with READY.
@@ -310,40 +102,9 @@ class SessionManager:
         Ctrl-C stops a session created here.  A failed wait is reported, then raised as
         :class:`Shown`; the session stays current unless it ended (it may be alive).  A
         session starting in the background is waited for by joining that wait."""
-        from glue_magics import lifecycle
-        from glue_magics.service import GlueError
-
         if self.background.of(session_id):
             return self.background.join()
-        client = self.client_for(session_id)
-        bar = self.reporter.session(session_id)
-        start = time.monotonic()
-
-        def on_update(view: Any) -> None:
-            bar.update(view.status, view.progress, view.elapsed)
-
-        try:
-            session = lifecycle.wait_ready(
-                client, session_id, on_update=on_update, timeout=self.settings.wait_timeout
-            )
-        except KeyboardInterrupt:
-            bar.fail("INTERRUPTED", "interrupted while waiting")
-            if session_id in self.created:
-                status = self._stop_quietly(session_id)
-                self.reporter.error(f"Interrupted: stopped session {session_id} ({status}).")
-            else:
-                self.reporter.error(
-                    f"Interrupted: session {session_id} was not created here and is left running",
-                    NextStep(Action.STOP, session_id),
-                )
-            self._forget(session_id)
-            raise
-        except GlueError as exc:
-            bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)  # the line shown
-            self.not_ready(session_id, exc)
-            raise Shown(str(exc)) from None
-        bar.succeed(time.monotonic() - start, self.ready_note(cost)(session))
-        return self.became_ready(session)
+        return wait_in_cell(self, session_id, cost)
 
     def ready_note(self, cost: str = "") -> Callable[[dict], str]:
         """What READY says beside it: ``cost`` ("5 DPU, ~$2.20/h"), else the session's rate."""
@@ -377,19 +138,9 @@ class SessionManager:
 
     def _stop_quietly(self, session_id: str, wait: float | None = None) -> str:
         """Stop and return the status, or "stop failed: <why>" (never raises a GlueError)."""
-        from glue_magics import lifecycle
-        from glue_magics.options import OptionError
-        from glue_magics.service import GlueError
-
         wait = self.settings.stop_wait if wait is None else wait
         self.background.call_off(session_id, "stopped while starting")
-        try:
-            client = self.client_for(session_id)
-            status = lifecycle.stop_session(client, session_id, wait=wait)
-        except (GlueError, OptionError) as exc:
-            return f"stop failed: {exc}"
-        self.created.pop(session_id, None)
-        return status
+        return self.registry.stop_quietly(session_id, wait)
 
     # ------------------------------------------------------------------ sessions
     def create(
@@ -430,28 +181,13 @@ class SessionManager:
 
     def _create(self, opts: Any, wait: bool = True, background: bool = False) -> str:
         from glue_magics import lifecycle
-        from glue_magics.service import GlueError
 
         request = opts.request()
         self.line = {n: v for n, v in opts.layer("line").items() if n != "id"}
-        clients = self.current_clients(opts)
         session_id = request["Id"]
-        # Tracked before the call: a session whose answer got lost must still be stopped.
-        self.created[session_id] = clients
-        try:
-            # asked again no longer than a whole wait for READY may take
-            patience = min(lifecycle.CREATE_PATIENCE, self.settings.wait_timeout)
-            lifecycle.create_session(clients.glue, request, patience=patience)
-        except KeyboardInterrupt:
-            self._stop_quietly(session_id)
-            raise
-        except GlueError as exc:
-            if exc.code not in _MAYBE_CREATED or not exc.connected:  # never reached Glue
-                self.created.pop(session_id, None)
-                raise
-            exits = f"session {session_id} may exist: it is stopped when this kernel exits"
-            step = NextStep(Action.STOP, session_id)
-            raise _error(f"{exc.message}; {exits}", step, code=exc.code) from None
+        # asked again no longer than a whole wait for READY may take
+        patience = min(lifecycle.CREATE_PATIENCE, self.settings.wait_timeout)
+        self.registry.create(request, self.current_clients(opts), patience)
         self.session_id = session_id
         self.ready = False
         cost = opts.cost(self.settings.dpu_hour_price).rate()
@@ -531,8 +267,7 @@ class SessionManager:
                 status = self._stop_quietly(session_id, wait=0)
                 self._forget(session_id)
                 self.reporter.info(f"glue-magics: stopped session {session_id} ({status})")
-        self.created.close()  # the watchdog stops those whose stop failed, if stop_on_exit
-        self.clients.close()
+        self.registry.close()  # the watchdog stops those whose stop failed, if stop_on_exit
 
     # ------------------------------------------------------------------ running code
     def run(self, code: str, max_bytes: int | None = None) -> Any:
@@ -646,60 +381,6 @@ class PendingOptions:
         return options.client_settings(self.layers())
 
 
-class ClientCache:
-    """The clients of the newest client settings, made once for each (region, profile,
-    endpoint, retry settings), and the embedded local endpoint when one is asked for."""
-
-    def __init__(self, settings: Settings, reporter: Reporter) -> None:
-        self.settings = settings
-        self.reporter = reporter
-        self._newest: SessionClients | None = None
-        self._key: tuple | None = None
-        self._local: Any = None  # the embedded endpoint, when endpoint_url is 'local'
-
-    def get(self, wanted: Mapping[str, Any]) -> SessionClients:
-        """The clients for ``wanted`` region, profile and endpoint_url (each may be unset)."""
-        from glue_magics import results, service
-
-        region, profile = wanted.get("region"), wanted.get("profile")
-        endpoint = wanted.get("endpoint_url")
-        embedded = endpoint == LOCAL
-        if embedded:
-            endpoint = self._local_endpoint()
-        retry_mode, max_attempts = self.settings.retry_mode, self.settings.max_attempts
-        key = (region, profile, endpoint, retry_mode, max_attempts)
-        if self._newest is None or key != self._key:
-            glue = service.make_client(
-                region=region,
-                profile=profile,
-                endpoint_url=endpoint,
-                retry_mode=retry_mode,
-                max_attempts=max_attempts,
-                credentials=self._local.credentials if embedded else None,  # it answers no other
-            )
-            s3 = results.s3_client_factory(region, profile)
-            self._newest = SessionClients(glue, region, profile, endpoint, s3, embedded)
-            self._key = key
-        return self._newest
-
-    def _local_endpoint(self) -> str:
-        if self._local is None:
-            from glue_magics.local import LocalEndpoint
-
-            seconds = self.settings.local_provision_seconds
-            # a pair of its own, handed to the client below: no other process can call it
-            local = LocalEndpoint(provision_seconds=seconds, generate_credentials=True)
-            self._local = local.start()
-            self.reporter.info(f"Started the local Glue endpoint at {self._local.url}")
-        return self._local.url
-
-    def close(self) -> None:
-        """Stop the embedded endpoint, if one was started."""
-        if self._local is not None:
-            self._local.stop()
-            self._local = None
-
-
 def _statement(client: Any, session_id: str, code: str, reporter: Reporter) -> dict:
     """RunStatement and wait, reporting the progress of each statement."""
     from glue_magics import lifecycle
@@ -721,85 +402,3 @@ def _statement(client: Any, session_id: str, code: str, reporter: Reporter) -> d
     finally:
         for bar in bars.values():
             bar.done(state, time.monotonic() - start)
-
-
-# --------------------------------------------------------------------------- what is shown
-
-
-def spent_after(client: Any, session_id: str, price: float) -> str:
-    """ ", after 12 min: 3600 DPU-seconds, about $0.44" once the service has the figures."""
-    from glue_magics import lifecycle
-    from glue_magics.service import GlueError
-
-    try:
-        session = lifecycle.get_session(client, session_id)
-    except GlueError:
-        return ""
-    return spent_text(session, price)
-
-
-def spent_text(session: dict, price: float) -> str:
-    """ ", after 12 min: 3600 DPU-seconds, about $0.44" from a session's figures, or ""."""
-    spent = Cost.of_session(session, price).spent()
-    if not spent:
-        return ""
-    ran = session.get("ExecutionTime")
-    took = f" after {duration(ran)}" if ran else ""
-    return f"{took}: {spent}"
-
-
-def duration(seconds: float) -> str:
-    """350 ms, 12.5 s, 14 min, 3 h 05 min: a running time as people say it."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def when(value: Any) -> str:
-    """A timestamp as ``2025-01-31 12:00:00`` (or as given, when it is not a datetime)."""
-    if value is None or value == "":
-        return ""
-    if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
-def status_rows(
-    session: dict, price: float, budget: tuple[str, Any] | None = None
-) -> list[tuple[str, Any]]:
-    """What ``%glue_status`` shows: the facts, the cost so far from DPUSeconds, and the
-    ``budget`` row (``Budget.row``) when there is a budget."""
-    created = session.get("CreatedOn")
-    cost = Cost.of_session(session, price)  # estimated until the service fills DPUSeconds
-    elapsed = f"{cost.elapsed:.0f} s" if cost.elapsed is not None else ""
-    command = session.get("Command") or {}
-
-    def unit(key: str, suffix: str) -> str:
-        value = session.get(key)
-        return f"{value:g}{suffix}" if isinstance(value, int | float) else ""
-
-    status = session.get("Status")
-    if status == "BUSY":  # a live session that is running a statement: it takes code
-        status = "BUSY (live: running a statement)"
-    rows = [
-        ("Id", session.get("Id")),
-        ("Status", status),
-        ("Progress", unit("Progress", "%")),
-        ("Type", command.get("Name")),
-        ("Glue version", session.get("GlueVersion")),
-        ("Worker type", session.get("WorkerType")),
-        ("Workers", session.get("NumberOfWorkers")),
-        ("Max capacity (DPU)", session.get("MaxCapacity")),
-        ("Idle timeout", unit("IdleTimeout", " min")),
-        ("Created", when(created)),
-        ("Elapsed", elapsed),
-        ("Execution time", unit("ExecutionTime", " s")),
-        ("DPU seconds", session.get("DPUSeconds")),
-        ("Cost so far", cost.so_far_text()),
-        budget or ("Budget", None),
-        ("Error", session.get("ErrorMessage")),
-    ]
-    return [(name, value) for name, value in rows if value not in (None, "")]  # only what is known

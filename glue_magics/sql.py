@@ -160,3 +160,23 @@ def run_connect(spark: Any, query: str, max_rows: int, frame: bool) -> tuple[Sql
         quiet.disabled = was
     rows = [list(row) for row in got[:max_rows]]
     return SqlResult(list(df.columns), rows, len(got) > max_rows), None
+
+
+def run_magic(
+    manager: Any,
+    execute: Callable[..., Any],
+    query: str,
+    max_rows: int,
+    whole: bool,
+    fetch_max_mb: float,
+) -> tuple[SqlResult, Any]:
+    """``%%glue_sql`` on the manager's current session: ``spark.sql`` here on a Spark
+    Connect session, else a statement; with ``whole`` (``-o``) also the whole result as
+    pandas (else None)."""
+    spark = manager.spark()  # a Spark Connect session: spark.sql here, pandas over Arrow
+    if spark is not None:
+        with manager.connects.interrupting(manager.session_id):
+            return run_connect(spark, query, max_rows, whole)
+    if whole:
+        return run_arrow(execute, query, max_rows, fetch_max_mb)
+    return run(execute, query, max_rows), None

@@ -12,6 +12,9 @@ created, ``spark``) only ever changes there.
 A cell that joins shows the same progress: its bar is fed by the same polls from then on.
 Calling the start off (``cancel``: a stop, a close, another current session) ends the
 thread at its next tick, without a READY.
+
+The wait in the cell itself (:func:`wait_in_cell`, no thread) is here too, beside it: the
+same bar, outcome and Ctrl-C policy, on the manager's thread.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from glue_magics.steps import Action, NextStep
 
 if TYPE_CHECKING:
     from glue_magics.lifecycle import SessionView
-    from glue_magics.sessions import BackgroundBar, SessionBar, SessionManager
+    from glue_magics.reporting import BackgroundBar, SessionBar
+    from glue_magics.sessions import SessionManager
 
 #: How often a joining cell looks whether the start is over (a Ctrl-C lands in between).
 JOIN_TICK = 0.1
@@ -41,7 +45,7 @@ class Cancelled(Exception):
 class Start:
     """One session's wait for READY in a thread, and its outcome.
 
-    ``bar`` is the background bar (``sessions.BackgroundBar``), made in the cell that
+    ``bar`` is the background bar (``reporting.BackgroundBar``), made in the cell that
     asked and drawn once there before the thread starts; ``describe(session)`` words the
     READY line's note (the cost per hour).  After ``done``: ``session`` (READY or BUSY)
     or ``error`` (a ``GlueError``: FAILED, a timeout, the service; anything else is a bug
@@ -215,8 +219,8 @@ class Background:
         progress, fed by the same polls).  Ctrl-C stops waiting in this cell only: the
         session goes on starting in the background (a stop ends it).  A failure is raised
         again here, one line, and the session is kept or forgotten as after a wait."""
+        from glue_magics.reporting import Shown
         from glue_magics.service import GlueError
-        from glue_magics.sessions import Shown
 
         start, manager = self.start, self.manager
         assert start is not None, "join() without a background start"
@@ -252,3 +256,41 @@ class Background:
         if start is not None and session_id in (None, start.session_id):
             self.start = None
             start.cancel(why)
+
+
+def wait_in_cell(manager: SessionManager, session_id: str, cost: str = "") -> dict:
+    """``SessionManager.wait`` in the cell itself (no background start): progress in its
+    bar, Ctrl-C stops a session created here, a failure is shown and raised as ``Shown``."""
+    from glue_magics import lifecycle
+    from glue_magics.reporting import Shown
+    from glue_magics.service import GlueError
+
+    client = manager.client_for(session_id)
+    bar = manager.reporter.session(session_id)
+    start = time.monotonic()
+
+    def on_update(view: Any) -> None:
+        bar.update(view.status, view.progress, view.elapsed)
+
+    try:
+        session = lifecycle.wait_ready(
+            client, session_id, on_update=on_update, timeout=manager.settings.wait_timeout
+        )
+    except KeyboardInterrupt:
+        bar.fail("INTERRUPTED", "interrupted while waiting")
+        if session_id in manager.created:
+            status = manager._stop_quietly(session_id)
+            manager.reporter.error(f"Interrupted: stopped session {session_id} ({status}).")
+        else:
+            manager.reporter.error(
+                f"Interrupted: session {session_id} was not created here and is left running",
+                NextStep(Action.STOP, session_id),
+            )
+        manager._forget(session_id)
+        raise
+    except GlueError as exc:
+        bar.fail(exc.status or "FAILED", exc.message, *exc.next_steps)  # the line shown
+        manager.not_ready(session_id, exc)
+        raise Shown(str(exc)) from None
+    bar.succeed(time.monotonic() - start, manager.ready_note(cost)(session))
+    return manager.became_ready(session)

@@ -134,7 +134,7 @@ class Watchdog:
 
 
 class WatchedSessions(UserDict):
-    """The sessions created here (id -> ``sessions.SessionClients``), watched as they change.
+    """The sessions created here (id -> ``clients.SessionClients``), watched as they change.
 
     Every session in it is watched while ``settings.stop_on_exit`` and
     ``settings.watchdog`` are on, except those of the embedded endpoint; any change (a

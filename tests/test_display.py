@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glue_magics import display
+from glue_magics import display, progress
 from glue_magics.steps import Action, NextStep
 
 PERCENT = re.compile(r"\]\s*(\d+)%")
@@ -26,33 +26,33 @@ PERCENT = re.compile(r"\]\s*(\d+)%")
 
 @given(
     status=st.text(),
-    progress=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers()),
+    percent=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers()),
     elapsed=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers()),
     label=st.text(),
     width=st.integers(min_value=10, max_value=300),
 )
-def test_format_line_is_bounded_one_line_and_clamped(status, progress, elapsed, label, width):
-    line = display.format_line(status, progress, elapsed, label, width)
+def test_format_line_is_bounded_one_line_and_clamped(status, percent, elapsed, label, width):
+    line = progress.format_line(status, percent, elapsed, label, width)
     assert len(line) <= width
     assert line.isprintable()  # no \r, \n, ESC: a rewrite stays on one row
     if width >= 30:
         shown = int(PERCENT.search(line).group(1))
         assert 0 <= shown <= 100
-        assert shown == int(display.clamp_percent(progress))
-        assert line.startswith("[" + "#" * (shown * display.BAR_WIDTH // 100))
+        assert shown == int(progress.clamp_percent(percent))
+        assert line.startswith("[" + "#" * (shown * progress.BAR_WIDTH // 100))
 
 
 @given(st.one_of(st.floats(allow_nan=True), st.integers(), st.text(), st.none()))
 def test_clamp_percent_stays_in_range(value):
-    clamped = display.clamp_percent(value)
+    clamped = progress.clamp_percent(value)
     assert 0.0 <= clamped <= 100.0
 
 
 def test_format_line_example():
-    line = display.format_line("PROVISIONING", 45, 6.34, "glue-magics-abc123")
+    line = progress.format_line("PROVISIONING", 45, 6.34, "glue-magics-abc123")
     assert line == "[#########...........]  45%  PROVISIONING  6.3 s  glue-magics-abc123"
-    assert display.format_line("X", 250, -3, "")[:27] == "[####################] 100%"
-    assert "0.0 s" in display.format_line("X", float("nan"), float("nan"))
+    assert progress.format_line("X", 250, -3, "")[:27] == "[####################] 100%"
+    assert "0.0 s" in progress.format_line("X", float("nan"), float("nan"))
 
 
 def test_choose_mode():
@@ -117,15 +117,15 @@ def test_errors_and_messages_end_with_the_magic_to_run():
 
 def test_one_renderer_protocol_the_widget_overrides_only_drawing():
     """tqdm's notebook bar is the model: the widget is the text bar drawn otherwise."""
-    assert issubclass(display.WidgetBar, display.TextBar)
-    assert issubclass(display.HiddenBar, display.TextBar)
+    assert issubclass(progress.WidgetBar, progress.TextBar)
+    assert issubclass(progress.HiddenBar, progress.TextBar)
     protocol = {"live", "final", "remove", "end"}
-    assert protocol <= set(vars(display.TextBar))
+    assert protocol <= set(vars(progress.TextBar))
     drawing = {"__init__", "__doc__", "__module__", "_set", "_draw", "visible"} | protocol
-    assert set(vars(display.WidgetBar)) <= drawing
-    assert set(vars(display.HiddenBar)) <= drawing
-    for progress in (display.SessionProgress, display.StatementProgress):
-        assert not any("widget" in name for name in vars(progress))
+    assert set(vars(progress.WidgetBar)) <= drawing
+    assert set(vars(progress.HiddenBar)) <= drawing
+    for kind in (progress.SessionProgress, progress.StatementProgress):
+        assert not any("widget" in name for name in vars(kind))
 
 
 # ---------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def _run(code: str, **kwargs) -> subprocess.CompletedProcess:
 def test_session_text_progress_rewrites_one_line_in_a_terminal():
     proc = _run(
         """
-        from glue_magics.display import SessionProgress
+        from glue_magics.progress import SessionProgress
         p = SessionProgress("text", "glue-magics-abc123", min_interval=0)
         p.update("PROVISIONING", 5, 0.1)
         p.update("PROVISIONING", 45.7, 6.3)
@@ -173,7 +173,7 @@ def test_session_text_progress_rewrites_one_line_in_a_terminal():
 def test_updates_are_throttled_but_status_changes_draw_at_once():
     proc = _run(
         """
-        from glue_magics.display import SessionProgress
+        from glue_magics.progress import SessionProgress
         p = SessionProgress("text", "s1")
         for i in range(2000):
             p.update("PROVISIONING", i / 20, i / 10)
@@ -191,7 +191,7 @@ def test_updates_are_throttled_but_status_changes_draw_at_once():
 def test_session_fail_in_text_and_none_modes():
     proc = _run(
         """
-        from glue_magics.display import SessionProgress
+        from glue_magics.progress import SessionProgress
         from glue_magics.steps import Action, NextStep
         p = SessionProgress("text", "s1", min_interval=0)
         p.update("PROVISIONING", 30, 2.5)
@@ -220,7 +220,7 @@ def test_session_fail_in_text_and_none_modes():
 def test_close_without_outcome_ends_the_line():
     proc = _run(
         """
-        from glue_magics.display import SessionProgress
+        from glue_magics.progress import SessionProgress
         with SessionProgress("text", "s1", min_interval=0) as p:
             p.update("PROVISIONING", 30, 2.5)
         print("after")
@@ -248,20 +248,20 @@ def test_error_line_is_red_on_a_terminal_only():
 
 
 def test_statement_progress_hidden_before_delay_and_removed_after(capsys):
-    s = display.StatementProgress("text", 7, delay=1.0, min_interval=0)
+    s = progress.StatementProgress("text", 7, delay=1.0, min_interval=0)
     s.update("RUNNING", 0.2, 0.4)
     s.update("RUNNING", 0.5, 0.9)
     assert not s.shown and capsys.readouterr().out == ""
     s.done("AVAILABLE", 0.95)
     assert capsys.readouterr().out == ""  # short statement: no bar at all
 
-    s = display.StatementProgress("text", 11, delay=1.0, min_interval=0)
+    s = progress.StatementProgress("text", 11, delay=1.0, min_interval=0)
     s.update("RUNNING", 0.5, 0.9)
     s.update("AVAILABLE", 1.0, 1.01)  # over at the delay: no bar drawn just to be removed
     s.done("AVAILABLE", 1.01)
     assert not s.shown and capsys.readouterr().out == ""
 
-    s = display.StatementProgress("text", 8, delay=1.0, min_interval=0)
+    s = progress.StatementProgress("text", 8, delay=1.0, min_interval=0)
     s.update("RUNNING", 0.5, 1.5)
     s.update("RUNNING", 0.75, 2.0)
     s.done("AVAILABLE", 2.1)
@@ -271,12 +271,12 @@ def test_statement_progress_hidden_before_delay_and_removed_after(capsys):
     assert "75%  RUNNING  2.0 s  statement 8" in frames[2]
     assert frames[-2].strip() == "" and frames[-1] == ""  # row wiped, cursor at its start
 
-    s = display.StatementProgress("text", 10, delay=0, min_interval=0)
+    s = progress.StatementProgress("text", 10, delay=0, min_interval=0)
     s.update("RUNNING", 0.3, 0.5)
     s.done("COMPLETED", 0.6)  # success too (AWS's kernel, COMPLETED_STATEMENT_STATUS)
     assert capsys.readouterr().out.split("\r")[-2].strip() == ""
 
-    s = display.StatementProgress("text", 9, delay=0, min_interval=0)
+    s = progress.StatementProgress("text", 9, delay=0, min_interval=0)
     s.update("RUNNING", 0.3, 0.5)
     s.done("CANCELLED", 0.6)
     assert capsys.readouterr().out.endswith("30%  CANCELLED after 0.6 s  statement 9\n")
@@ -500,14 +500,14 @@ def test_widget_progress_in_a_kernel(kernel):
     messages = _execute(
         kernel,
         """
-        from glue_magics import display
+        from glue_magics import display, progress
         mode = display.choose_mode()
         print(mode)
-        p = display.SessionProgress(mode, "glue-magics-abc123", min_interval=0)
+        p = progress.SessionProgress(mode, "glue-magics-abc123", min_interval=0)
         for pct, t in [(5, 0.1), (5, 0.2), (30, 2.0), (60, 6.0), (90, 11.0)]:
             p.update("PROVISIONING", pct, t)
         p.succeed(14.2)
-        s = display.StatementProgress(mode, 3, delay=1.0, min_interval=0)
+        s = progress.StatementProgress(mode, 3, delay=1.0, min_interval=0)
         s.update("RUNNING", 0.1, 0.5)
         s.update("RUNNING", 0.6, 1.5)
         s.done("AVAILABLE", 2.0)
@@ -543,8 +543,8 @@ def test_text_progress_in_a_kernel_updates_one_display(kernel):
     messages = _execute(
         kernel,
         """
-        from glue_magics import display
-        p = display.SessionProgress("text", "glue-magics-xyz", min_interval=0)
+        from glue_magics import display, progress
+        p = progress.SessionProgress("text", "glue-magics-xyz", min_interval=0)
         p.update("PROVISIONING", 10, 1.0)
         p.update("PROVISIONING", 50, 5.0)
         p.fail("FAILED", "Role arn:aws:iam::1:role/x cannot be assumed")
@@ -576,7 +576,7 @@ def test_background_progress_outside_a_kernel_draws_nothing_and_says_one_line():
     end; none when a cell drew its own bar (joined) or the wait was called off."""
     proc = _run(
         """
-        from glue_magics.display import BackgroundProgress
+        from glue_magics.progress import BackgroundProgress
         p = BackgroundProgress("text", "s1", kernel=False, min_interval=0)
         p.update("PROVISIONING", 30, 2.5)
         p.succeed(14.2, "5 DPU, ~$2.20/h")

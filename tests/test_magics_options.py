@@ -489,7 +489,7 @@ def test_endpoint_url_works_together_with_a_profile(fresh_endpoint, monkeypatch,
         ip.config.pop("GlueMagics", None)
 
 
-#: The numeric settings with a least value (sessions.Settings' ``min``), by name.
+#: The numeric settings with a least value (settings.Settings' ``min``), by name.
 BOUNDED = {f.name: f.metadata["min"] for f in fields(Settings) if f.metadata.get("min") is not None}
 
 

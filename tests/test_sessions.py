@@ -25,8 +25,9 @@ from helpers import ROLE, wait_status
 from glue_magics import display
 from glue_magics.lifecycle import StatementCancelled
 from glue_magics.options import OptionError
+from glue_magics.reporting import Shown
 from glue_magics.service import GlueError
-from glue_magics.sessions import SessionManager, Settings, Shown
+from glue_magics.sessions import SessionManager, Settings
 from glue_magics.steps import NextStep
 
 
@@ -59,7 +60,7 @@ class Bar:
 
 
 class Recorder:
-    """A sessions.Reporter that keeps everything it is told."""
+    """A reporting.Reporter that keeps everything it is told."""
 
     def __init__(
         self,
@@ -560,7 +561,7 @@ def test_a_session_that_ends_while_waited_for_is_forgotten(fresh_endpoint, glue_
 
 def test_status_marks_a_live_current_session_ready_and_lists_it(endpoint, managers):
     from glue_magics.inventory import magic_table
-    from glue_magics.sessions import status_rows
+    from glue_magics.reporting import status_rows
 
     manager = manager_for(endpoint)
     managers.append(manager)

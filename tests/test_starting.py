@@ -22,8 +22,8 @@ from helpers import ROLE
 from test_sessions import Bar, Recorder, manager_for, status_of, until_status
 
 from glue_magics import display
+from glue_magics.reporting import Shown
 from glue_magics.service import GlueError
-from glue_magics.sessions import Shown
 from glue_magics.steps import NextStep
 
 

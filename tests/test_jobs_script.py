@@ -146,7 +146,12 @@ def test_a_role_that_is_not_an_iam_role_arn_is_one_line(tmp_path):
     assert "role" in str(info.value) and "\n" not in str(info.value)
 
 
-_KEYS = st.text(string.ascii_letters + string.digits + "_.-", min_size=1, max_size=20)
+# A key starts with a letter, digit or _: "--" before it is the dashes Glue's keys carry
+_KEYS = st.builds(
+    str.__add__,
+    st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=1),
+    st.text(string.ascii_letters + string.digits + "_.-", max_size=19),
+)
 
 
 @given(key=_KEYS, value=st.text(max_size=30), dashes=st.booleans())

@@ -14,15 +14,29 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import shlex
 import sys
 import threading
 import traceback
 from pathlib import Path
 
-from glue_magics.local.worker import Channel, child_arguments, die_with_parent, java_found
+from glue_magics.local.worker import (
+    Channel,
+    child_arguments,
+    die_with_parent,
+    java_found,
+    objectstore_conf,
+)
 
 #: Where the session runtime's packages (our ``awsglue``) live: on a run's path only.
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+
+
+def spark_submit_args(conf: dict[str, str]) -> str:
+    """``PYSPARK_SUBMIT_ARGS`` that give the script's own SparkContext a session's settings
+    (pyspark reads them with shlex when it starts its JVM)."""
+    words = [f"--conf {shlex.quote(f'{key}={value}')}" for key, value in conf.items()]
+    return " ".join([*words, "pyspark-shell"])
 
 
 def _error_line(exc: BaseException) -> str:
@@ -66,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     if RUNTIME.is_dir():
         sys.path.insert(0, str(RUNTIME))
-    java_found()  # JAVA_HOME for the script's Spark: the user's Java, else the pip one
+    if java_found():  # JAVA_HOME for the script's Spark: the user's Java, else the pip one
+        conf = objectstore_conf()  # s3:// over the endpoint's object store, as in sessions
+        if conf and "PYSPARK_SUBMIT_ARGS" not in os.environ:
+            os.environ["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(conf)
     script = str(command["script"])
     sys.argv = [script, *[str(a) for a in command.get("argv", [])]]
     sys.path.insert(0, str(Path(script).parent))

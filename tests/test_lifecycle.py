@@ -20,17 +20,14 @@ from helpers import ROLE, make_glue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glue_magics import display, lifecycle
+from glue_magics import display, lifecycle, polling
 from glue_magics.lifecycle import (
-    SESSION_PLAN,
-    STATEMENT_PLAN,
-    PollScheduler,
-    RoundTrip,
     SessionFailed,
     SessionView,
     StatementCancelled,
     StatementView,
 )
+from glue_magics.polling import SESSION_PLAN, STATEMENT_PLAN, PollScheduler, RoundTrip
 from glue_magics.service import GlueError, make_client
 
 
@@ -531,7 +528,7 @@ def statement_wait(duration: float, rtt: float) -> tuple[float, list[float]]:
     RunStatement reaches the service at 0 (the statement starts) and is answered at
     rtt / 2; each poll reaches the service half a round trip after it is sent and is
     answered half a round trip later; the next is sent after that answer (one in flight),
-    as ``lifecycle._wait`` does.  Returns (the latency added to the statement, counted
+    as ``polling._wait`` does.  Returns (the latency added to the statement, counted
     from sending RunStatement to the answer that said done; when each poll reached the
     service)."""
     scheduler = PollScheduler(STATEMENT_PLAN, 0.0, measured(rtt))
@@ -573,7 +570,7 @@ def test_a_statement_of_a_round_length_is_seen_by_the_poll_just_after_it(rtt, le
     """Polls land on round times since the start (a moment after): 10 ms apart at first,
     then 50 ms ... 1 s; what lasts a round time is seen within that moment."""
     added, _ = statement_wait(length, rtt)
-    assert added <= max(2 * rtt, rtt + lifecycle.GRID_MARGIN + rtt / 4) + 1e-9
+    assert added <= max(2 * rtt, rtt + polling.GRID_MARGIN + rtt / 4) + 1e-9
 
 
 def test_a_poll_is_sent_half_a_round_trip_before_it_should_reach_the_service():

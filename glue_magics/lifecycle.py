@@ -511,6 +511,7 @@ def run_statement(
             patience=STATEMENT_PATIENCE,
             rtt=rtt,
             start=got - rtt.seconds / 2,  # when RunStatement (its last try) reached Glue
+            first_on_plan=True,
         )
     except KeyboardInterrupt:
         raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None

@@ -58,11 +58,11 @@ class PollPlan:
     """How one kind of wait polls.  All times in seconds.
 
     Without progress the delay is ``first``, then the larger of ``growth * elapsed`` and
-    ``first + cap * (elapsed / ramp) ** 2``, capped at ``cap`` (so from ``ramp`` seconds
-    on, one poll per ``cap``).  With ``steps``, polls land on round times since the
-    start instead (:meth:`landing`).  With a progress-based ETA it is the time to
-    ``eta - window`` (at most ``sparse_cap``) and ``dense`` inside the window.  Calls
-    never exceed ``burst + rate * elapsed``.
+    ``base + cap * (elapsed / ramp) ** power``, capped at ``cap`` (so from ``ramp``
+    seconds on, one poll per ``cap``); ``base`` is ``first``, or with ``steady`` it grows
+    from ``first`` to ``steady`` over the first ``steady - first`` seconds.  With a
+    progress-based ETA it is the time to ``eta - window`` (at most ``sparse_cap``) and
+    ``dense`` inside the window.  Calls never exceed ``burst + rate * elapsed``.
     """
 
     first: float
@@ -75,26 +75,14 @@ class PollPlan:
     rate: float = math.inf
     full: float = 1.0  # the progress value that means "done"
     ramp: float = math.inf
-    steps: tuple[float, ...] = ()  # round spacings, finest first, each dividing the next
+    power: float = 2.0
+    steady: float = 0.0  # 0: the base delay is ``first`` throughout
 
     def backoff(self, elapsed: float) -> float:
         """The delay between polls without progress to go by, ``elapsed`` s into the wait."""
-        ramped = self.first + self.cap * (elapsed / self.ramp) ** 2
+        base = min(self.steady, self.first + elapsed) if self.steady else self.first
+        ramped = base + self.cap * (elapsed / self.ramp) ** self.power
         return min(self.cap, max(self.growth * elapsed, ramped))
-
-    def landing(self, start: float, last: float, delay: float, trip: float) -> float:
-        """When the next poll should reach the service, the last one having reached it at
-        ``last``: ``delay`` later, or with ``steps`` on the grid of the step nearest
-        ``delay``: a moment (:data:`GRID_MARGIN`, and a quarter of the round trip
-        ``trip``) after each multiple of it since ``start``, so what lasts a round time
-        (a sleep, a fixed wait) is seen by the poll just after it.  Each step divides the
-        next, so a coarser grid keeps to the points of the finer one.  A step no longer
-        than the round trip is no grid: polls go back to back."""
-        step = min(self.steps, key=lambda s: abs(math.log(s / delay)), default=0.0)
-        if step <= trip:
-            return last + delay
-        offset = start + GRID_MARGIN + trip / 4
-        return offset + step * math.ceil((last + step / 5 - offset) / step - 1e-9)
 
 
 #: A session comes up in seconds to minutes; at most ~1 GetSession/s on average.
@@ -102,21 +90,21 @@ SESSION_PLAN = PollPlan(
     first=0.1, growth=0.5, cap=1.0, dense=0.15, window=0.3, sparse_cap=2.0,
     burst=8.0, rate=0.7, full=100.0,
 )  # fmt: skip
-#: Statements are often sub-second: poll every 10 ms (or back to back, when the round
-#: trip is longer), so a short one's end is seen within milliseconds plus about half a
-#: round trip; then ever sparser, so from ``ramp`` (3 s) on a statement costs one
-#: GetStatement a second (the API's rate limits are shared by everyone in the account).
-#: Polls land on round times since the statement started: multiples of 10 ms, 50 ms,
-#: 100 ms, 500 ms, then of 1 s.
+#: Statements are often sub-second, and when one ends cannot be known: nothing in its
+#: code or its answers says (a Spark job's Progress, when there is one, is used).  Polls
+#: reach the service 20 ms after it took the statement, then ever less often up to one
+#: each ``steady`` (40 ms) from 20 ms on, so a statement ending anywhere in its first
+#: second is seen about 20 ms after its end on average (half a gap), for about 15
+#: GetStatement calls over lengths of 0.1 to 1 s; then the gaps grow with the fourth
+#: power of the time (52 ms at 1 s, 0.24 s at 2 s), to one GetStatement a second from
+#: ``ramp`` (3 s) on (the API's rate limits are shared by everyone in the account).
+#: Over a round trip longer than a gap the polls go back to back, one in flight.
 STATEMENT_PLAN = PollPlan(
-    first=0.008, growth=0.0, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0,
-    ramp=3.0, steps=(0.01, 0.05, 0.1, 0.5, 1.0),
+    first=0.02, growth=0.0, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0,
+    ramp=3.0, power=4.0, steady=0.04,
 )  # fmt: skip
 #: How long after a predicted end a poll aimed at it arrives.
 ETA_MARGIN = 0.01
-#: How long after a round time since the start a poll on the grid arrives, over no round
-#: trip: the service's own lag behind the code (about a millisecond here) and the clock's.
-GRID_MARGIN = 0.005
 #: After a poll failed for good (botocore's retries spent): the next is 0.5 s later, then
 #: doubling per failure in a row, at most 8 s apart (botocore already backed off within).
 FAILED_POLL_BACKOFF = (0.5, 8.0)
@@ -188,9 +176,7 @@ class PollScheduler:
         delay = min(plan.cap, plan.first) if self.calls <= 1 else plan.backoff(elapsed)
         trip = self.rtt.seconds
         eta = self.eta()
-        if eta is None or self._first is None or self._last is None:
-            delay = plan.landing(self.start, now, delay, trip) - now
-        else:
+        if eta is not None and self._first is not None and self._last is not None:
             # hop straight to the start of the dense window (each hop refines the ETA),
             # but trust a prediction no further ahead than the span it was fitted on
             until_window = eta - plan.window - now
@@ -223,6 +209,7 @@ def _wait(
     patience: float | None = None,
     rtt: RoundTrip | None = None,
     start: float | None = None,
+    first_on_plan: bool = False,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, bool]:
@@ -233,7 +220,8 @@ def _wait(
     KeyboardInterrupt arrives promptly; nothing here catches it.  Each answered poll's
     round trip goes to ``rtt`` (the client's, :func:`round_trip`; by default this wait's
     own), which the schedule reads; ``start`` is when what is waited for began (clock
-    time; default now).
+    time; default now).  The first poll is made at once, or with ``first_on_plan`` when
+    the plan says (``first`` after ``start``: what was only just begun is not done yet).
 
     A poll that fails with a transient :class:`GlueError` (throttling, 5xx, a lost
     connection, after botocore's own retries) does not end the wait: polling goes on,
@@ -248,7 +236,13 @@ def _wait(
     item: T | None = None
     failing_since: float | None = None
     failures = 0
+    at = scheduler.next_poll_at() if first_on_plan else clock()
     while True:
+        while (now := clock()) < at:
+            sleep(min(tick, at - now))
+            # the display moves on between polls, unless one is due (drawing must not delay it)
+            if on_tick is not None and item is not None and clock() < at - tick / 2:
+                on_tick(item, clock() - start)
         sent = clock()
         try:
             got_item = fetch()
@@ -274,8 +268,3 @@ def _wait(
             if got >= deadline:
                 return item, False
             at = min(scheduler.next_poll_at(), deadline)
-        while (now := clock()) < at:
-            sleep(min(tick, at - now))
-            # the display moves on between polls, unless one is due (drawing must not delay it)
-            if on_tick is not None and item is not None and clock() < at - tick / 2:
-                on_tick(item, clock() - start)

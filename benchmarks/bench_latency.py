@@ -379,7 +379,10 @@ def measure_calls(args: Any) -> tuple[list[list[float]], list[float]]:
             began = time.time()
             call(client, "GetStatement", SessionId=session_id, Id=statement)
             ended = time.time()
-            _, came, left = next(a for a in service.ask("arrivals") if a[0] == "GetStatement")
+            seen = [a for a in service.ask("arrivals") if a[0] == "GetStatement"]
+            if not seen:  # its stamp not yet taken (the endpoint's thread was preempted)
+                continue
+            _, came, left = seen[-1]
             points = [began, stamps["before-sign"], stamps["before-send"], came, left]
             steps.append(cut([*points, stamps["needs-retry"], stamps["after-call"], ended]))
         request = raw["request"]
@@ -513,6 +516,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peer-python", help="python of another venv with aws-glue-sessions")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    # a kernel is `python -m glue_magics.kernel`, which puts its working directory first
+    # on sys.path: from a checkout it would import that checkout, whatever --ours-from says
+    os.chdir(root)
     try:
         ours = install_ours(root)
         specs: dict[str, tuple[Any, str, Any]] = {"ours": (ours, "glue_magics", ours_env)}

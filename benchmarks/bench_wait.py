@@ -42,7 +42,7 @@ def one_wait(provision: float, latency_ms: float = 0.0) -> tuple[float, int, flo
 
 def simulated(provision: float, shape: str, rtt: float = 0.003) -> tuple[float, int]:
     """The scheduler alone on simulated time, for progress the local endpoint never sends."""
-    from glue_magics.lifecycle import SESSION_PLAN, PollScheduler
+    from glue_magics.polling import SESSION_PLAN, PollScheduler
 
     scheduler, now, calls = PollScheduler(SESSION_PLAN, 0.0), 0.0, 0
     steps = (0.0, 10.0, 50.0, 90.0)

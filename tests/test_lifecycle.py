@@ -12,6 +12,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -22,14 +23,17 @@ from hypothesis import strategies as st
 
 from glue_magics import display, lifecycle
 from glue_magics.lifecycle import (
-    SESSION_PLAN,
-    STATEMENT_PLAN,
-    PollScheduler,
-    RoundTrip,
     SessionFailed,
     SessionView,
     StatementCancelled,
     StatementView,
+)
+from glue_magics.polling import (
+    IN_FLIGHT,
+    SESSION_PLAN,
+    STATEMENT_PLAN,
+    PollScheduler,
+    RoundTrip,
 )
 from glue_magics.service import GlueError, make_client
 
@@ -520,32 +524,70 @@ def statement_wait(duration: float, rtt: float) -> tuple[float, list[float]]:
     """A statement of ``duration`` s polled on simulated time over a round trip of ``rtt``.
 
     RunStatement reaches the service at 0 (the statement starts) and is answered at
-    rtt / 2; each poll reaches the service half a round trip after it is sent and is
-    answered half a round trip later; the next is sent after that answer (one in flight),
-    as ``lifecycle._wait`` does.  Returns (the latency added to the statement, counted
-    from sending RunStatement to the answer that said done; when each poll reached the
-    service)."""
+    rtt / 2; the first poll is sent when the plan says (``first_on_plan``), not before
+    that answer; each poll reaches the service half a round trip after it is sent and is
+    answered half a round trip later; the next is sent when the plan says, whether or
+    not the last was answered, but at least a round trip over IN_FLIGHT after the last
+    and never with IN_FLIGHT unanswered, as ``polling._overlapped`` does.  Returns (the
+    latency added to the statement, counted from sending RunStatement to the answer that
+    said done; when each poll reached the service)."""
     scheduler = PollScheduler(STATEMENT_PLAN, 0.0, measured(rtt))
-    sent, arrivals = rtt / 2, []
+    sent, arrivals = max(scheduler.next_poll_at(), rtt / 2), []
+    answers: deque[float] = deque()  # when the polls in flight are answered
     while True:
+        while answers and answers[0] <= sent:
+            answers.popleft()
+        if len(answers) >= IN_FLIGHT:
+            sent = answers.popleft()
         arrives = sent + rtt / 2
         arrivals.append(arrives)
         if arrives >= duration:
             return arrives + rtt - duration, arrivals
-        scheduler.observe(arrives, None)
-        sent = max(scheduler.next_poll_at(), sent + rtt)
+        answers.append(sent + rtt)
+        scheduler.planned(arrives)
+        sent = max(scheduler.next_poll_at(), sent + rtt / IN_FLIGHT)
+
+
+def first_second(phase: float) -> list[float]:
+    """Statement lengths spread evenly over 0.1 to 1 s (the benchmark's short ones), at a
+    phase no poll schedule can be fitted to."""
+    return [0.1 + 0.9 * (i + phase) / 200 for i in range(200)]
 
 
 @settings(max_examples=60, deadline=None)
-@given(rtt=st.floats(0.0, 0.25), shortest=st.floats(0.03, 0.2))
-def test_a_short_statement_is_seen_within_one_and_a_half_round_trips(rtt, shortest):
-    """With round trip R, a short statement's end is seen within 1.5 R + 10 ms on
-    average over where it falls between polls (lengths over two poll periods), and
-    2 R + 25 ms at worst (issue 12).  One shorter than R takes two round trips anyway."""
-    start, span = max(shortest, rtt), 2 * max(rtt, 0.05)
-    added = [statement_wait(start + span * i / 200, rtt)[0] for i in range(200)]
-    assert sum(added) / len(added) <= 1.5 * rtt + 0.010
-    assert max(added) <= 2 * rtt + 0.025
+@given(rtt=st.floats(0.0, 0.1), phase=st.floats(0.0, 1.0))
+def test_a_statement_ending_in_its_first_second_is_seen_half_a_gap_late(rtt, phase):
+    """Nothing tells the client when a statement ends: over lengths of 0.1 to 1 s its end
+    is seen one round trip (RunStatement's way there, the answer's way back) and half a
+    gap late on average: half of 40 ms, however long the round trip (polls overlap, up to
+    IN_FLIGHT of them); and that costs about 15 GetStatement calls a statement, and those
+    already on their way when the end is seen (a round trip's worth).  (Issue 19's
+    targets: 30 ms added at loopback, of which the kernel, botocore and the endpoint take
+    about 10; one round trip and 35 ms at 50 ms.)  Round trips up to the shortest length:
+    a statement shorter than a round trip is seen two round trips after it started, as
+    the first poll cannot leave before RunStatement's answer."""
+    waits = [statement_wait(length, rtt) for length in first_second(phase)]
+    added = [late for late, _ in waits]
+    gap = 0.040  # whatever the round trip: polls overlap
+    assert sum(added) / len(added) <= rtt + gap / 2 + 0.003
+    calls = [len(arrivals) for _, arrivals in waits]
+    assert sum(calls) / len(calls) <= 15.5 + rtt / gap
+
+
+@settings(max_examples=200, deadline=None)
+@given(duration=st.floats(0.0, 60.0), rtt=st.floats(0.0, 0.3))
+def test_a_statement_is_seen_by_the_first_poll_after_its_end(duration, rtt):
+    """However long it ran, the end is seen by the next poll: the gap then (which only
+    grows with the time, to ``cap``), or a round trip over IN_FLIGHT when that many are
+    in flight; and before 1 s the polls are at least ``steady`` apart, so never more than
+    2 + t / steady calls before the end (27 at 1 s).  A statement shorter than a round
+    trip is seen by the first poll, sent when RunStatement's answer came."""
+    added, arrivals = statement_wait(duration, rtt)
+    plan = STATEMENT_PLAN
+    gap = max(plan.backoff(duration), rtt / IN_FLIGHT, plan.first, rtt - duration)
+    assert added <= rtt + gap + 1e-9
+    if duration <= 1.0:
+        assert len(arrivals) <= 2 + duration / plan.steady
 
 
 @settings(max_examples=60, deadline=None)
@@ -555,16 +597,7 @@ def test_a_long_statement_costs_one_get_statement_a_second(rtt, duration):
     later = [at for at in arrivals if at >= STATEMENT_PLAN.ramp]
     gaps = [b - a for a, b in zip(later, later[1:], strict=False)]
     assert all(gap >= STATEMENT_PLAN.cap - 1e-9 for gap in gaps)
-    assert len(arrivals) <= 60 + duration  # the first 3 s are dense, then one a second
-
-
-@pytest.mark.parametrize("rtt", [0.0, 0.003, 0.05])
-@pytest.mark.parametrize("length", [0.05, 0.2, 0.5, 1.0, 2.0, 5.0, 30.0])
-def test_a_statement_of_a_round_length_is_seen_by_the_poll_just_after_it(rtt, length):
-    """Polls land on round times since the start (a moment after): 10 ms apart at first,
-    then 50 ms ... 1 s; what lasts a round time is seen within that moment."""
-    added, _ = statement_wait(length, rtt)
-    assert added <= max(2 * rtt, rtt + lifecycle.GRID_MARGIN + rtt / 4) + 1e-9
+    assert len(arrivals) <= 45 + duration  # the first 3 s are dense, then one a second
 
 
 def test_a_poll_is_sent_half_a_round_trip_before_it_should_reach_the_service():

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from glue_magics.polling import (
-    IN_FLIGHT,
     SESSION_PLAN,
     STATEMENT_PATIENCE,
     STATEMENT_PLAN,
@@ -513,7 +512,6 @@ def run_statement(
             rtt=rtt,
             start=got - rtt.seconds / 2,  # when RunStatement (its last try) reached Glue
             first_on_plan=True,
-            in_flight=IN_FLIGHT,
         )
     except KeyboardInterrupt:
         raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None

@@ -84,14 +84,16 @@ def read(
 
 def _exclude(df: Any, paths: list[str], exclusions: list[str]) -> Any:
     """Rows of files matching none of the globs, each matched against the file's whole path
-    and against its path below the read path (AWS's example ``"[\\"**.pdf\\"]"``)."""
+    and against its path below the read path (AWS's example ``"[\\"**.pdf\\"]"``).  Local
+    paths are compared without ``file:`` and URL escapes (Spark's file_path has both)."""
     f = F()
+    path = f.regexp_replace(f.url_decode(f.col(_FILE)), "^file:(//)?", "")
     keep = f.lit(True)
-    bases = [re.escape(p.rstrip("/")) for p in paths]
+    bases = [re.escape(re.sub("^file:(//)?", "", p).rstrip("/")) for p in paths]
     for glob in exclusions:
         body = glob_to_regex(glob)
-        whole = f.col(_FILE).rlike(f"^{body}$")
-        below = f.col(_FILE).rlike(f"^(?:{'|'.join(bases)})/{body}$") if bases else f.lit(False)
+        whole = path.rlike(f"^{body}$")
+        below = path.rlike(f"^(?:{'|'.join(bases)})/{body}$")
         keep = keep & ~(whole | below)
     return df.where(keep)
 

@@ -123,3 +123,10 @@ def test_a_missing_option_is_named_in_one_line():
     with pytest.raises(parsing.GlueArgumentError) as caught:
         parsing.resolve_options(["script.py", "--day", "1"], ["JOB_NAME", "day"])
     assert "--JOB_NAME" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_dashed_option_names_come_back_with_underscores():
+    argv = ["script.py", "--job-bookmark-option", "job-bookmark-enable"]
+    assert parsing.resolve_options(argv, ["job-bookmark-option"]) == {
+        "job_bookmark_option": "job-bookmark-enable"
+    }

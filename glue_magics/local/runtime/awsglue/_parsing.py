@@ -161,7 +161,8 @@ def resolve_options(argv: Sequence[str], options: Sequence[str]) -> dict[str, st
     """getResolvedOptions' parsing: each name in ``options`` must be given as ``--NAME
     VALUE`` or ``--NAME=VALUE`` in ``argv`` (the first element is the program, as in
     ``sys.argv``); the last occurrence wins, other arguments are ignored.  As documented on
-    AWS's "Accessing parameters using getResolvedOptions" page."""
+    AWS's "Accessing parameters using getResolvedOptions" page; the keys are argparse's
+    (dashes become underscores: ``job-bookmark-option`` -> ``job_bookmark_option``)."""
     wanted = list(options)
     found: dict[str, str] = {}
     args = list(argv[1:])
@@ -186,4 +187,4 @@ def resolve_options(argv: Sequence[str], options: Sequence[str]) -> dict[str, st
             f"the following arguments are required: {names} (pass them as job arguments, "
             "or in a session put them in sys.argv)"
         )
-    return {name: found[name] for name in wanted}
+    return {name.replace("-", "_"): found[name] for name in wanted}

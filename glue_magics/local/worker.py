@@ -548,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     result_fd, parent_pid = started
     os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: %matplot draws off screen
     die_with_parent(parent_pid)
+    # the session runtime (our own awsglue) on this worker's path only, never the user's
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime"))
     channel = Channel(result_fd)
     worker = Worker(channel)
     signal.signal(signal.SIGINT, worker.interrupts.handler)

@@ -29,9 +29,12 @@ def lazy_module(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``GlueMagics`` with IPython (called by ``%load_ext glue_magics``)."""
+    from glue_magics.jobs.magic import JobMagics
     from glue_magics.magics import GlueMagics
 
-    ipython.register_magics(GlueMagics(shell=ipython))
+    glue = GlueMagics(shell=ipython)
+    ipython.register_magics(glue)
+    ipython.register_magics(JobMagics(ipython, glue))
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -83,6 +83,12 @@ class ClientCache:
             self._key = key
         return self._newest
 
+    @property
+    def local(self) -> Any:
+        """The embedded endpoint, once one is running (None before): its credentials and
+        settings, for clients of its other services (its object store, for a job's script)."""
+        return self._local
+
     def _local_endpoint(self) -> str:
         if self._local is None:
             from glue_magics.local import LocalEndpoint

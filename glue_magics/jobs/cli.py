@@ -18,9 +18,9 @@ and exit status 1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from glue_magics.cost import DPU_HOUR_PRICE, usd
@@ -76,54 +76,96 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _account(args: argparse.Namespace) -> str:
-    """The caller's account (STS), for the default script location."""
+def _account(sts: Any, endpoint_url: str | None) -> str:
+    """The caller's account (STS), for the default script location; a loopback endpoint
+    that serves no STS is taken to have the local endpoint's own default account."""
     from glue_magics.jobs.script import NotebookError
-    from glue_magics.sessions_cli import client_for
+    from glue_magics.service import is_loopback
 
     try:
-        return client_for(args, "sts").get_caller_identity()["Account"]
+        return sts.get_caller_identity()["Account"]
     except Exception as exc:  # noqa: BLE001 - any failure here has one fix, said below
+        if endpoint_url and is_loopback(endpoint_url):
+            from glue_magics.local.settings import EndpointSettings
+
+            return EndpointSettings.account_id
         raise NotebookError(
             f"the account for the default script location is not known ({type(exc).__name__}); "
             "give --script-location s3://BUCKET/KEY.py"
         ) from None
 
 
-def _deploy(args: argparse.Namespace) -> int:
-    from glue_magics.jobs import deploy, script
-    from glue_magics.sessions_cli import client_for
+@dataclass
+class Deploy:
+    """One ``job deploy``: what the command line or ``%glue_job deploy`` asked for."""
 
-    notebook = script.read(args.notebook)
-    arguments = deploy.run_arguments(args.arg)
-    overrides = {"role": args.role} if args.role else {}
-    glue = None
-    location = args.script_location
+    notebook: str
+    name: str
+    role: str | None = None
+    script_location: str | None = None
+    run: bool = False
+    args: Sequence[str] = ()
+    dry_run: bool = False
+    force: bool = False
+    price: float = DPU_HOUR_PRICE
+
+
+def deploy_flow(
+    asked: Deploy,
+    glue: Callable[[], Any],
+    s3: Callable[[], Any],
+    account: Callable[[], str],
+    below: Sequence[tuple[str, Mapping[str, Any]]],
+) -> int:
+    """Read, plan, deploy and (with ``run``) follow, printing what happens; the exit
+    status: 0, or 1 for a run that did not succeed.  Bad input raises NotebookError
+    before any call; clients are made only when needed (a dry run makes none)."""
+    from glue_magics.jobs import deploy, script
+
+    notebook = script.read(asked.notebook)
+    arguments = deploy.run_arguments(asked.args)
+    overrides = {"role": asked.role} if asked.role else {}
+    location = asked.script_location
     if location is None:
-        glue = client_for(args)
-        location = deploy.default_script_location(_account(args), glue.meta.region_name, args.name)
+        location = deploy.default_script_location(account(), glue().meta.region_name, asked.name)
     planned = deploy.plan(
-        notebook, args.name, location, overrides, notebook=args.notebook, below=_below(args)
+        notebook, asked.name, location, overrides, notebook=asked.notebook, below=below
     )
     left = ", ".join(f"{k} ({v})" for k, v in planned.left_out.items())
-    if args.dry_run:
+    if asked.dry_run:
         print(planned.script)
-        print(f"# CreateJob request ({planned.dpus:g} DPU, ~{usd(planned.dpus * args.price)}/h):")
+        rate = usd(planned.dpus * asked.price)
+        print(f"# CreateJob request ({planned.dpus:g} DPU, ~{rate}/h):")
         print(planned.summary())
         if left:
             print(f"# left out, a session's only: {left}")
         return 0
-    glue = glue or client_for(args)
-    done = deploy.deploy(glue, client_for(args, "s3"), planned, force=args.force)
+    done = deploy.deploy(glue(), s3(), planned, force=asked.force)
     changed = f": {', '.join(done.changed)}" if done.changed else ""
     print(f"Job {done.name} {done.action}{changed} (script {location}, {notebook.cells} cells)")
     if left:
         print(f"Left out, a session's only: {left}")
-    if not args.run:
+    if not asked.run:
         return 0
-    run_id = deploy.start(glue, done.name, arguments)
+    run_id = deploy.start(glue(), done.name, arguments)
     print(f"Run {run_id} of {done.name} started")
-    return _follow(glue, done.name, run_id, planned.dpus, args.price)
+    return _follow(glue(), done.name, run_id, planned.dpus, asked.price)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from glue_magics.sessions_cli import client_for
+
+    made: dict[str, Any] = {}
+
+    def client(service: str) -> Callable[[], Any]:
+        return lambda: made.get(service) or made.setdefault(service, client_for(args, service))
+
+    asked = Deploy(
+        args.notebook, args.name, args.role, args.script_location, args.run, args.arg,
+        args.dry_run, args.force, args.price,
+    )  # fmt: skip
+    account = lambda: _account(client("sts")(), args.endpoint_url)  # noqa: E731
+    return deploy_flow(asked, client("glue"), client("s3"), account, _below(args))
 
 
 def _below(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
@@ -197,4 +239,4 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["add_parser", "json", "run", "time"]
+__all__ = ["Deploy", "add_parser", "deploy_flow", "run"]

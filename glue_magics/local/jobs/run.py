@@ -26,6 +26,7 @@ from glue_magics.local.worker import (
     die_with_parent,
     java_found,
     objectstore_conf,
+    spark_master,
 )
 
 #: Where the session runtime's packages (our ``awsglue``) live: on a run's path only.
@@ -33,9 +34,12 @@ RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 
 
 def spark_submit_args(conf: dict[str, str]) -> str:
-    """``PYSPARK_SUBMIT_ARGS`` that give the script's own SparkContext a session's settings
-    (pyspark reads them with shlex when it starts its JVM)."""
-    words = [f"--conf {shlex.quote(f'{key}={value}')}" for key, value in conf.items()]
+    """``PYSPARK_SUBMIT_ARGS`` that give the script's own SparkContext a session's settings:
+    the endpoint's master, a free UI port, and ``conf`` (pyspark reads them with shlex
+    when it starts its JVM, so ``SparkContext.getOrCreate()`` needs no master of its own)."""
+    conf = {"spark.ui.port": "0", **conf}
+    words = [f"--master {shlex.quote(spark_master())}"]
+    words += [f"--conf {shlex.quote(f'{key}={value}')}" for key, value in conf.items()]
     return " ".join([*words, "pyspark-shell"])
 
 
@@ -81,9 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     if RUNTIME.is_dir():
         sys.path.insert(0, str(RUNTIME))
     if java_found():  # JAVA_HOME for the script's Spark: the user's Java, else the pip one
-        conf = objectstore_conf()  # s3:// over the endpoint's object store, as in sessions
-        if conf and "PYSPARK_SUBMIT_ARGS" not in os.environ:
-            os.environ["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(conf)
+        if "PYSPARK_SUBMIT_ARGS" not in os.environ:  # s3:// over the object store, as sessions
+            os.environ["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(objectstore_conf())
     script = str(command["script"])
     sys.argv = [script, *[str(a) for a in command.get("argv", [])]]
     sys.path.insert(0, str(Path(script).parent))

@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from glue_magics import shapes
+from glue_magics import shapes, versions
 from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus
 from glue_magics.specs import (
     DEFAULTS,
@@ -77,7 +77,6 @@ _COMMAND_TO_TYPE = {v: k for k, v in _SESSION_TYPES.items()}
 #: names: the model's value, and the flag's spelling ``spark-connect``).
 SPARK_CONNECT = "spark_connect"
 _SESSION_TYPES[SPARK_CONNECT] = "glueetl"
-_WORKER_MIN_GLUE = {"G.4X": (3, 0), "G.8X": (3, 0)}
 _MAX_SHOWN = 60
 
 _BY_NAME: dict[str, OptionSpec] = {s.name: s for s in SPECS}
@@ -85,6 +84,14 @@ _BY_ARG: dict[str, OptionSpec] = {s.arg: s for s in SPECS if s.arg}
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _min_glue(worker: str | None) -> tuple[int, ...] | None:
+    """The oldest Glue version a worker type runs on (``cost.WORKER_TYPES``), or None."""
+    from glue_magics.cost import WORKER_TYPES
+
+    row = WORKER_TYPES.get(worker or "")
+    return tuple(int(p) for p in row.min_glue.split(".")) if row and row.min_glue else None
 
 
 def _show(value: Any) -> str:
@@ -786,7 +793,10 @@ def _rules(
                 "glue_version",
                 f"glue_version {_show(version_text)} is not a Glue version; give e.g. 5.0",
             )
-        needed = _WORKER_MIN_GLUE.get(worker or "")
+        refused = versions.refusal(version_text)  # end of life, or `auto` (jobs only)
+        if refused:
+            raise _fail("glue_version", refused)
+        needed = _min_glue(worker)
         if needed and version < needed:
             raise _fail(
                 "worker_type",
@@ -1030,7 +1040,8 @@ class SessionOptions:
 
     def cost(self, price_per_dpu_hour: float = DPU_HOUR_PRICE) -> Cost:
         """What the session would cost, at the given USD per DPU-hour."""
-        return Cost(self.dpus(), price_per_dpu_hour)
+        worker = None if "max_capacity" in self.values else self.values.get("worker_type")
+        return Cost(self.dpus(), price_per_dpu_hour, worker_type=worker)
 
     def table(self) -> list[tuple[str, Any, str]]:
         """(option, value, source) rows for ``%glue_config``, in the table's order."""

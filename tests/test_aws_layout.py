@@ -83,6 +83,20 @@ def test_every_worker_type_of_botocore_has_dpus_and_a_price_or_says_it_has_none(
     assert cost.WORKER_TYPES["G.16X"].dpus == 16 and cost.WORKER_TYPES["G.025X"].dpus == 0.25
 
 
+def test_status_budget_and_inventory_read_the_worker_s_price():
+    """%glue_status, the budget and `glue-magics sessions` all word Cost.of_session: a
+    session on R workers has DPU-seconds but no USD figure, and says why."""
+    created = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.timezone.utc)
+    session = {"MaxCapacity": 8.0, "WorkerType": "R.4X", "CreatedOn": created}
+    unpriced = cost.Cost.of_session(session, now=created.timestamp() + 3600)
+    assert unpriced.so_far is None and unpriced.used_dpu_seconds == 8 * 3600
+    assert unpriced.so_far_text() == "n/a (no public price for R.4X)"
+    assert "no public price for R.4X" in unpriced.of_budget(10)
+    assert unpriced.brief() == "" and unpriced.rate() == "8 M-DPU, no public price for R.4X"
+    priced = cost.Cost.of_session({**session, "WorkerType": "G.4X"}, now=created.timestamp() + 3600)
+    assert priced.so_far_text() == "~$3.5200 (estimated)"  # 8 DPU x 1 h x $0.44
+
+
 def test_the_version_table_names_today_s_glue():
     assert versions.find("5.1")[1:3] == ("3.5.6", "3.11")
     assert versions.find("6.0")[1:4] == ("4.1.1", "3.13", "2.13.17")
@@ -206,6 +220,12 @@ def test_every_aws_magic_is_there(kernel):
         assert f"%{name} " in listed + " ", name
     for name in ("configure", "sql", "tags", "assume_role", "local"):
         assert f"%%{name} " in listed + " ", name
+
+
+def test_configure_takes_a_python_literal_as_aws_kernel_does(kernel):
+    """AWS's kernel reads %%configure with ast.literal_eval: single quotes and True work."""
+    said = kernel.ok("%idle_timeout 30\n%%configure\n{'--enable-metrics': True}").stdout
+    assert "'--enable-metrics': True" in said
 
 
 def test_spark_conf_shows_what_is_set(kernel):

@@ -715,6 +715,11 @@ def _rules(
     # Ray runs on Z.2X: a defaulted worker type follows the session type.
     if values.get("session_type") == "ray" and "worker_type" in defaulted:
         values["worker_type"] = "Z.2X"
+    # A defaulted worker type follows the Glue version's default (6.1: Graviton, the version
+    # table in glue_magics.versions, from AWS's 6.1 migration guide).
+    row = versions.find(values.get("glue_version"))
+    if row and "worker_type" in defaulted and values.get("session_type") != "ray":
+        values["worker_type"] = row.default_worker
     # A Spark Connect session needs Glue 5.1: a defaulted version follows the session type.
     if values.get("session_type") == SPARK_CONNECT and "glue_version" in defaulted:
         from glue_magics.session_types import SPARK_CONNECT_MIN_VERSION

@@ -115,6 +115,24 @@ def test_the_version_table_names_today_s_glue():
     assert "Spark 4.1.3 and Python 3.14 on AWS" in said and "Spark 4.0.1 and Python 3.11.7" in said
 
 
+def test_glue_6_1_defaults_to_graviton_workers_client_and_endpoint_alike(endpoint):
+    """ "On AWS Glue version 6.1, a Spark job created without a WorkerType runs on arm64
+    Graviton workers by default (G.1X.GRAVITON)" (AWS, migrating-version-61)."""
+    from glue_magics.options import SessionOptions
+
+    opts = SessionOptions.resolve([("line", {"role": ROLE, "glue_version": "6.1"})])
+    assert opts.request()["WorkerType"] == "G.1X.GRAVITON"
+    assert "no public price for G.1X.GRAVITON" in opts.cost().sum()
+    chosen = [("line", {"role": ROLE, "glue_version": "6.1", "worker_type": "G.2X"})]
+    assert SessionOptions.resolve(chosen).request()["WorkerType"] == "G.2X"  # yours wins
+    five = SessionOptions.resolve([("line", {"role": ROLE, "glue_version": "5.1"})])
+    assert five.request()["WorkerType"] == "G.1X"
+    glue = make_glue(endpoint.url)
+    glue.create_session(Id="g61", Role=ROLE, Command={"Name": "glueetl"}, GlueVersion="6.1")
+    assert glue.get_session(Id="g61")["Session"]["WorkerType"] == "G.1X.GRAVITON"
+    glue.stop_session(Id="g61")
+
+
 def test_the_local_endpoint_refuses_end_of_life_and_auto_before_creating(endpoint):
     glue = make_glue(endpoint.url)
     before = endpoint.sessions_created

@@ -154,8 +154,10 @@ class SessionRequest:
             raise InvalidInput(f"NumberOfWorkers {workers} is below the minimum of 1")
         if capacity is not None and capacity <= 0:
             raise InvalidInput(f"MaxCapacity {capacity} must be greater than 0")
-        if capacity is None and worker_type is None:
-            worker_type, workers = DEFAULT_WORKER_TYPE, DEFAULT_WORKERS
+        if capacity is None and worker_type is None:  # the version's default (6.1: Graviton)
+            row = versions.find(version)
+            worker_type = row.default_worker if row else DEFAULT_WORKER_TYPE
+            workers = DEFAULT_WORKERS
         if self.session_type == SPARK_CONNECT:
             self._spark_connect(version, name)
         return version, billed_dpus(capacity, worker_type, workers), worker_type, workers

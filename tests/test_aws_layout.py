@@ -305,3 +305,21 @@ def test_assume_role_with_credentials_signs_the_glue_calls(installed):  # noqa: 
             one_line(k.execute("%%assume_role\nnot a role"), "role ARN")
         finally:
             k.shutdown()
+
+
+def test_assume_role_with_an_arn_asks_sts_and_signs_with_its_keys(installed, moto_server):  # noqa: F811
+    """%%assume_role 'arn:...' (AWS's first form): STS AssumeRole (moto's, found through
+    AWS_ENDPOINT_URL_STS as botocore reads it), then the Glue calls are signed with the
+    role's temporary keys, which this endpoint does not know: it refuses them by name."""
+    with LocalEndpoint(provision_seconds=0.3) as ep:
+        env = kernel_env(ep.url, AWS_ENDPOINT_URL_STS=moto_server)
+        k = Kernel(env, kernel_name="glue_magics", kernel_spec_manager=installed)
+        try:
+            k.ok("%list_sessions")  # the pair it was started with
+            arn = "arn:aws:iam::123456789012:role/CrossAccount"
+            assert "Role assumed" in k.ok(f"%%assume_role\n'{arn}'").stdout
+            refused = k.execute("%list_sessions")
+            assert refused.status == "error" and "credentials" in refused.stderr
+            assert "Traceback" not in refused.stderr
+        finally:
+            k.shutdown()

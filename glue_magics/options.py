@@ -812,7 +812,8 @@ def _rules(
                 "glue_version",
                 f"glue_version {_show(version_text)} is not a Glue version; give e.g. 5.0",
             )
-        refused = versions.refusal(version_text)  # end of life, or `auto` (jobs only)
+        # end of life; `auto` (jobs only) is the session manager's to refuse
+        refused = versions.refusal(version_text, session=False)
         if refused:
             raise _fail("glue_version", refused)
         needed = _min_glue(worker)

@@ -430,10 +430,15 @@ class SessionManager:
         return self._create(opts, wait=wait, background=background)
 
     def _create(self, opts: Any, wait: bool = True, background: bool = False) -> str:
-        from glue_magics import lifecycle
+        from glue_magics import lifecycle, versions
         from glue_magics.service import GlueError
 
         request = opts.request()
+        refused = versions.refusal(request.get("GlueVersion"))  # `auto`: jobs only
+        if refused:
+            from glue_magics.options import OptionError
+
+            raise OptionError(refused, "glue_version")
         self.line = {n: v for n, v in opts.layer("line").items() if n != "id"}
         clients = self.current_clients(opts)
         session_id = request["Id"]

@@ -48,7 +48,7 @@ class GlueVersion(NamedTuple):
     spark: str
     python: str
     scala: str
-    end_of_life: str | None = None  # ISO date: no new sessions from this day on
+    end_of_life: str | None = None  # ISO date: no new sessions or jobs from this day on
     default_worker: str = "G.1X"  # the worker type of a job that names none
 
 
@@ -90,17 +90,21 @@ def _ended(row: GlueVersion, today: datetime.date | None) -> bool:
 
 
 def refusal(
-    version: str | None, today: datetime.date | None = None, name: str = "glue_version"
+    version: str | None,
+    today: datetime.date | None = None,
+    name: str = "glue_version",
+    session: bool = True,
 ) -> str | None:
-    """One line when no session can be created on ``version`` today, else None.
+    """One line when nothing can be created on ``version`` today, else None.
 
-    End of life (the support policy), and ``auto``, which only jobs take.  ``name``: the
-    option's name as the speaker knows it (the local endpoint says ``GlueVersion``).
+    End of life (the support policy: no new jobs or sessions), and for a ``session``
+    ``auto``, which only jobs take.  ``name``: the option's name as the speaker knows it
+    (the local endpoint says ``GlueVersion``).
     """
     if version is None:
         return None
     text = str(version).strip()
-    if text == AUTO:
+    if text == AUTO and session:
         return (
             f"{name} {text!r} is for jobs (automatic version upgrades), not sessions; "
             f"give a version, e.g. {current(today)[-1].version}"
@@ -109,7 +113,7 @@ def refusal(
     if row is not None and _ended(row, today):
         return (
             f"{name} {text!r} reached end of life on {row.end_of_life} ({POLICY}): "
-            f"no new sessions on it; use {', '.join(v.version for v in current(today))}"
+            f"no new sessions or jobs on it; use {', '.join(v.version for v in current(today))}"
         )
     return None
 

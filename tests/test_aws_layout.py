@@ -217,6 +217,11 @@ def test_bad_input_in_the_mixed_layout_is_one_line_and_no_call(kernel, endpoint)
     one_line(kernel.execute("%glue_version 2.0"), "'2.0'", "end of life on 2026-04-01")
     one_line(kernel.execute('%%configure\n{"glue_version": "1.0"}'), "end of life")
     one_line(kernel.execute("%glue_version auto"), "for jobs")
+    # `auto` is a job setting (automatic version upgrades): a session is refused it, in one
+    # line, before CreateSession (options let it through for the jobs client)
+    kernel.ok('%%configure\n{"glue_version": "auto"}')
+    one_line(kernel.execute("print(1)"), "'auto' is for jobs")
+    kernel.ok('%%configure\n{"glue_version": "5.0"}')
     one_line(kernel.execute("%idle_timeout 60\n%worker_type G.3X\nprint(1)"), "G.3X")
     assert endpoint.calls["CreateSession"] == before
 

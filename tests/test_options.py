@@ -130,7 +130,6 @@ RULES: list[tuple[dict[str, Any], str]] = [
     ({"glue_version": "2.0"}, "glue_version '2.0' reached end of life on 2026-04-01"),
     ({"glue_version": "0.9"}, "glue_version '0.9' reached end of life"),
     ({"glue_version": "1.5"}, "glue_version '1.5' is not supported by interactive sessions"),
-    ({"glue_version": "auto"}, "glue_version 'auto' is for jobs"),
     ({"glue_version": "five"}, "glue_version 'five' is not a Glue version; give e.g. 5.0"),
     ({"glue_version": "a.b"}, "glue_version 'a.b' is not a Glue version"),
     ({"glue_version": 5}, "glue_version '5' is not a Glue version; give e.g. 5.0"),

@@ -109,8 +109,7 @@ def test_the_client_refuses_exactly_what_the_local_endpoint_refuses(
         request = request_of(("configure", parse_configure(json.dumps(body))))
     except OptionError as exc:
         message = str(exc)
-        # `auto` is for jobs only (glue_magics.versions): refused whatever the session type
-        assert "\n" not in message and ("spark_connect" in message or version == "auto")
+        assert "\n" not in message and "spark_connect" in message
         endpoint_body = {"Id": "s", "Role": ROLE, "Command": {"Name": "glueetl"},
                          "SessionType": "SPARK_CONNECT"}  # fmt: skip
         if version is not None:
@@ -122,4 +121,8 @@ def test_the_client_refuses_exactly_what_the_local_endpoint_refuses(
                 SessionRequest.from_body(endpoint_body).settle()
         return
     assert request["SessionType"] == "SPARK_CONNECT"
+    if version == "auto":  # jobs only: the session manager refuses it before CreateSession
+        with pytest.raises(InvalidInput, match="for jobs"):
+            SessionRequest.from_body(request).settle()
+        return
     SessionRequest.from_body(request).settle()  # the endpoint accepts what the client sends

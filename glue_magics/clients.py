@@ -57,6 +57,8 @@ class ClientCache:
         self._newest: SessionClients | None = None
         self._key: tuple | None = None
         self._local: Any = None  # the embedded endpoint, when endpoint_url is 'local'
+        self.assumed: tuple[str, str, str | None] | None = None  # %%assume_role's keys
+        self._said: set[str] = set()  # notices given once
 
     def get(self, wanted: Mapping[str, Any]) -> SessionClients:
         """The clients for ``wanted`` region, profile and endpoint_url (each may be unset)."""
@@ -67,8 +69,12 @@ class ClientCache:
         embedded = endpoint == LOCAL
         if embedded:
             endpoint = self._local_endpoint()
+            if profile:  # it answers only its own pair: a profile (maybe not here) is moot
+                self._once(f"AWS profile {profile!r} is ignored by the local endpoint")
+                profile = None
         retry_mode, max_attempts = self.settings.retry_mode, self.settings.max_attempts
-        key = (region, profile, endpoint, retry_mode, max_attempts)
+        assumed = None if embedded else self.assumed
+        key = (region, profile, endpoint, retry_mode, max_attempts, assumed)
         if self._newest is None or key != self._key:
             glue = service.make_client(
                 region=region,
@@ -76,12 +82,28 @@ class ClientCache:
                 endpoint_url=endpoint,
                 retry_mode=retry_mode,
                 max_attempts=max_attempts,
-                credentials=self._local.credentials if embedded else None,  # it answers no other
+                credentials=self._local.credentials if embedded else assumed,  # it answers no other
             )
             s3 = results.s3_client_factory(region, profile)
             self._newest = SessionClients(glue, region, profile, endpoint, s3, embedded)
             self._key = key
         return self._newest
+
+    def _once(self, message: str) -> None:
+        if message not in self._said:
+            self._said.add(message)
+            self.reporter.info(message)
+
+    def runtime_notice(self, clients: SessionClients, glue_version: str | None) -> str:
+        """Once per version: what the embedded endpoint really runs, where that is not the
+        Spark and Python of ``glue_version`` on AWS (``LocalEndpoint.runtime_notice``)."""
+        if not clients.embedded or self._local is None:
+            return ""
+        notice = self._local.runtime_notice(glue_version) or ""
+        if notice in self._said:
+            return ""
+        self._said.add(notice)
+        return notice
 
     @property
     def local(self) -> Any:

@@ -195,8 +195,13 @@ def _channel_builder(url: str, connection: SparkConnection) -> Any:
     return GlueChannelBuilder(url)
 
 
-def version_mismatch(client: str, server: str, session_id: str) -> str:
-    """One line when the client's Spark (major.minor) is not the session's, else ""."""
+def version_mismatch(
+    client: str, server: str, session_id: str, glue_version: str | None = None
+) -> str:
+    """One line when the client's Spark (major.minor) is not the session's, else "": with
+    the exact ``pip install`` for the session's Spark (``versions.pip_install_line``: the
+    Glue version's Spark from the one table, else the server's release number)."""
+    from glue_magics.versions import pip_install_line
 
     def major_minor(text: str) -> tuple[str, ...]:
         return tuple(re.findall(r"[0-9]+", text)[:2])
@@ -205,8 +210,8 @@ def version_mismatch(client: str, server: str, session_id: str) -> str:
         return ""
     return (
         f"pyspark {client} here, Spark {server} in session {session_id}: AWS pins the Spark "
-        f"Connect client to the session's Spark; if calls fail, pip install "
-        f'"pyspark[connect]=={server}"'
+        f"Connect client to the session's Spark; if calls fail, "
+        f"{pip_install_line(glue_version, server)}"
     )
 
 
@@ -259,6 +264,7 @@ class ConnectSessions:
     def __init__(self, manager: Any) -> None:
         self.manager = manager
         self.types: dict[str, str] = {}  # session id -> SessionType, as GetSession said
+        self.glue_versions: dict[str, str | None] = {}  # session id -> its GlueVersion
         self.connections: dict[str, SparkConnection] = {}
         self.namespace: dict[str, Any] | None = None
 
@@ -266,6 +272,7 @@ class ConnectSessions:
         """Remember a session's type from its GetSession reply."""
         if session.get("Id"):
             self.types[session["Id"]] = session.get("SessionType") or "LIVY"
+            self.glue_versions[session["Id"]] = session.get("GlueVersion")
 
     def is_connect(self, session_id: str) -> bool:
         return self.types.get(session_id) == SPARK_CONNECT
@@ -312,7 +319,8 @@ class ConnectSessions:
     def _check_version(self, spark: Any, session_id: str) -> None:
         import pyspark
 
-        line = version_mismatch(pyspark.__version__, spark.version, session_id)
+        glue_version = self.glue_versions.get(session_id)
+        line = version_mismatch(pyspark.__version__, spark.version, session_id, glue_version)
         if line:
             self.manager.reporter.info(line)
 

@@ -78,6 +78,18 @@ def _configure_keys() -> dict[str, str]:
     return {**configure_keys(), **{spec.name: spec.name for spec in _extra_specs()}}
 
 
+def _python_literal(body: str) -> dict[str, Any] | None:
+    """A body that is a Python dict literal of JSON's kinds (``{'--conf': '...', 'x': True}``,
+    as AWS's Glue kernel takes it with ``ast.literal_eval``), as JSON would give it; else None."""
+    import ast
+
+    try:
+        data = json.loads(json.dumps(ast.literal_eval(body.strip())))
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def parse_configure(body: str) -> dict[str, Any]:
     """The ``%%configure`` cell: a JSON object -> canonical option names and raw values.
 
@@ -91,10 +103,12 @@ def parse_configure(body: str) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise OptionError(
-            f"%%configure body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}"
-        ) from None
+        data = _python_literal(body)  # AWS's Glue kernel reads the body as a Python literal
+        if data is None:
+            raise OptionError(
+                f"%%configure body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                f"column {exc.colno}"
+            ) from None
     except RecursionError:
         raise OptionError("%%configure body is nested too deeply to read") from None
     if not isinstance(data, dict):

@@ -47,7 +47,6 @@ _COMMAND_TO_TYPE = {v: k for k, v in _SESSION_TYPES.items()}
 #: names: the model's value, and the flag's spelling ``spark-connect``).
 SPARK_CONNECT = "spark_connect"
 _SESSION_TYPES[SPARK_CONNECT] = "glueetl"
-_WORKER_MIN_GLUE = {"G.4X": (3, 0), "G.8X": (3, 0)}
 _MAX_SHOWN = 60
 
 _BY_NAME: dict[str, OptionSpec] = {s.name: s for s in SPECS}

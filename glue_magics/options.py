@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from glue_magics import shapes
+from glue_magics import shapes, versions
 from glue_magics.cost import DPU_HOUR_PRICE, Cost, billed_dpus
 from glue_magics.option_sources import (
     account_id_from_env,
@@ -36,7 +36,6 @@ from glue_magics.option_sources import (
 from glue_magics.option_values import (
     _SESSION_TYPES,
     _SHAPE,
-    _WORKER_MIN_GLUE,
     SPARK_CONNECT,
     OptionError,
     _all_specs,
@@ -119,6 +118,14 @@ def _complete_role(role: str, account_id: str | None, region: str | None) -> str
     return f"arn:{partition}:iam::{account_id}:role/{role}"
 
 
+def _min_glue(worker: str | None) -> tuple[int, ...] | None:
+    """The oldest Glue version a worker type runs on (``cost.WORKER_TYPES``), or None."""
+    from glue_magics.cost import WORKER_TYPES
+
+    row = WORKER_TYPES.get(worker or "")
+    return tuple(int(p) for p in row.min_glue.split(".")) if row and row.min_glue else None
+
+
 def _rules(
     values: dict[str, Any], sources: dict[str, str], rank: dict[str, int], account_id: str | None
 ) -> None:
@@ -127,6 +134,11 @@ def _rules(
     # Ray runs on Z.2X: a defaulted worker type follows the session type.
     if values.get("session_type") == "ray" and "worker_type" in defaulted:
         values["worker_type"] = "Z.2X"
+    # A defaulted worker type follows the Glue version's default (6.1: Graviton, the version
+    # table in glue_magics.versions, from AWS's 6.1 migration guide).
+    row = versions.find(values.get("glue_version"))
+    if row and "worker_type" in defaulted and values.get("session_type") != "ray":
+        values["worker_type"] = row.default_worker
     # A Spark Connect session needs Glue 5.1: a defaulted version follows the session type.
     if values.get("session_type") == SPARK_CONNECT and "glue_version" in defaulted:
         from glue_magics.session_types import SPARK_CONNECT_MIN_VERSION
@@ -219,7 +231,11 @@ def _rules(
                 "glue_version",
                 f"glue_version {_show(version_text)} is not a Glue version; give e.g. 5.0",
             )
-        needed = _WORKER_MIN_GLUE.get(worker or "")
+        # end of life; `auto` (jobs only) is the session manager's to refuse
+        refused = versions.refusal(version_text, session=False)
+        if refused:
+            raise _fail("glue_version", refused)
+        needed = _min_glue(worker)
         if needed and version < needed:
             raise _fail(
                 "worker_type",
@@ -463,7 +479,8 @@ class SessionOptions:
 
     def cost(self, price_per_dpu_hour: float = DPU_HOUR_PRICE) -> Cost:
         """What the session would cost, at the given USD per DPU-hour."""
-        return Cost(self.dpus(), price_per_dpu_hour)
+        worker = None if "max_capacity" in self.values else self.values.get("worker_type")
+        return Cost(self.dpus(), price_per_dpu_hour, worker_type=worker)
 
     def table(self) -> list[tuple[str, Any, str]]:
         """(option, value, source) rows for ``%glue_config``, in the table's order."""

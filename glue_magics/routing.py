@@ -3,33 +3,70 @@
 Its own light module (no IPython import): the kernel installs :func:`route_to_session`, and
 the magics run a Spark Connect session's cells here with :func:`cells_stay_local`, without
 importing the kernel (and ipykernel) under ``%load_ext``.
+
+A cell is read as AWS's Glue kernel reads it (aws-glue-sessions 1.0.9,
+``BaseKernel._execute_magics``): its leading lines that are line magics (``%``), shell
+escapes (``!``), comments or blank run here, one after another; then either a cell magic
+line (``%%configure``, ``%%sql``, ``%%tags``, ...), which takes everything from that line
+on as its body, or code, which runs in the session.  AWS's notebooks put the session's
+settings and a ``%%configure`` block in one cell, in that order.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["cells_stay_local", "route_to_session"]
+__all__ = ["Split", "cells_stay_local", "route_to_session", "split_cell"]
+
+
+class Split(NamedTuple):
+    """A cell cut the way AWS's kernel cuts it.
+
+    ``head``: the leading line magics, shell escapes, comments and blank lines, as given;
+    ``magic``/``args``: the cell magic that follows them (``None`` when there is none);
+    ``body``: that cell magic's body, or else the code after the head.
+    """
+
+    head: list[str]
+    magic: str | None
+    args: str
+    body: str
+
+
+def _is_head(line: str) -> bool:
+    text = line.lstrip()
+    return not text.strip() or (text.startswith(("%", "#", "!")) and not text.startswith("%%"))
+
+
+def split_cell(lines: list[str]) -> Split:
+    """Cut a cell (lines with their newlines, as IPython's transformers get them)."""
+    i = 0
+    while i < len(lines) and _is_head(lines[i]):
+        i += 1
+    head, rest = lines[:i], lines[i:]
+    if rest and rest[0].lstrip().startswith("%%"):
+        name, _, args = rest[0].strip()[2:].partition(" ")
+        return Split(head, name, args.strip(), "".join(rest[1:]))
+    return Split(head, None, "", "".join(rest))
 
 
 def route_to_session(lines: list[str]) -> list[str]:
-    """IPython cleanup transformer: send a plain cell to ``%%glue``.
+    """IPython cleanup transformer: a plain cell's code goes to ``%%glue``; line magics
+    before a cell magic run here, then the cell magic gets the rest as its body.
 
-    Leading ``%`` lines (option magics) stay local and run first; a cell that starts
-    with a cell magic is left alone.
+    A cell that starts with its cell magic is left to IPython.
     """
-    head: list[str] = []
-    rest = list(lines)
-    while rest and (not rest[0].strip() or rest[0].lstrip().startswith(("%", "#"))):
-        if rest[0].lstrip().startswith("%%"):
+    split = split_cell(lines)
+    if split.magic is not None:
+        if not split.head:
             return lines
-        head.append(rest.pop(0))
-    code = "".join(rest)
-    if not code.strip():
+        call = f"get_ipython().run_cell_magic({split.magic!r}, {split.args!r}, {split.body!r})\n"
+        return [*split.head, call]
+    if not split.body.strip():
         return lines
-    return [*head, f"get_ipython().run_cell_magic('glue', '', {code!r})\n"]
+    return [*split.head, f"get_ipython().run_cell_magic('glue', '', {split.body!r})\n"]
 
 
 @contextlib.contextmanager

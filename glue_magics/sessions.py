@@ -86,7 +86,8 @@ class SessionManager:
         session is stopped and created anew with the merged options."""
         self.options.merge(new)
         if self.session_id is None:
-            self.reporter.info(f"Options set for the next session: {', '.join(sorted(new))}.")
+            said = ", ".join(f"{key} = {value!r}" for key, value in new.items())
+            self.reporter.info(f"Options set for the next session: {said}.")
         elif not force:
             self.reporter.info(
                 f"Options set for the next session; session {self.session_id} keeps its own.",
@@ -180,19 +181,27 @@ class SessionManager:
         return self._create(opts, wait=wait, background=background)
 
     def _create(self, opts: Any, wait: bool = True, background: bool = False) -> str:
-        from glue_magics import lifecycle
+        from glue_magics import lifecycle, versions
+        from glue_magics.options import OptionError
 
         request = opts.request()
+        refused = versions.refusal(request.get("GlueVersion"))  # `auto`: jobs only
+        if refused:
+            raise OptionError(refused, "glue_version")
         self.line = {n: v for n, v in opts.layer("line").items() if n != "id"}
         session_id = request["Id"]
         # asked again no longer than a whole wait for READY may take
         patience = min(lifecycle.CREATE_PATIENCE, self.settings.wait_timeout)
-        self.registry.create(request, self.current_clients(opts), patience)
+        clients = self.current_clients(opts)
+        self.registry.create(request, clients, patience)
         self.session_id = session_id
         self.ready = False
         cost = opts.cost(self.settings.dpu_hour_price).rate()
         step = NextStep(Action.STOP, session_id)
         self.reporter.info(f"Creating session {session_id}: {cost} while it lives", step)
+        notice = self.clients.runtime_notice(clients, request.get("GlueVersion"))
+        if notice:  # the embedded endpoint runs another Spark / Python than AWS would
+            self.reporter.info(notice)
         if wait and background:
             self.background.begin(session_id, cost)
         elif wait:

@@ -82,7 +82,10 @@ def test_a_version_mismatch_is_one_line_naming_both():
     assert version_mismatch("4.3.0", "4.3.1", "s") == ""
     line = version_mismatch("4.3.0", "3.5.4-amzn-0", "s-1")
     assert "pyspark 4.3.0 here, Spark 3.5.4-amzn-0 in session s-1" in line
-    assert 'pip install "pyspark[connect]==3.5.4-amzn-0"' in line and "\n" not in line
+    assert 'pip install "pyspark[connect]==3.5.4"' in line and "\n" not in line  # pip can pin it
+    # the session's Glue version names its Spark (glue_magics.versions): 6.1 runs 4.1.3
+    line = version_mismatch("3.5.6", "4.1.3-amzn-1", "s-2", glue_version="6.1")
+    assert line.endswith('pip install "pyspark[connect]==4.1.3"'), line
 
 
 class Stage:

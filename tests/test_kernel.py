@@ -3,7 +3,6 @@ from that kernelspec, plain cells run in the Glue session."""
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -16,7 +15,6 @@ from hypothesis import strategies as st
 from jupyter_client.kernelspec import KernelSpecManager
 
 from glue_magics import options
-from glue_magics.kernel import route_to_session
 from glue_magics.local import LocalEndpoint
 from glue_magics.specs import aws_magics
 from tests.kernels import Kernel, kernel_env
@@ -90,24 +88,6 @@ def ep_session(ep):
     client = make_glue(ep.url)
     ids = client.list_sessions()["Ids"]
     return client.get_session(Id=ids[-1])["Session"]
-
-
-@given(
-    st.lists(st.sampled_from(["", "%a 1\n", "# c\n", "x = 1\n", "%%m\n", "  \n", "y\n", "'q'\n"]))
-)
-def test_routing_keeps_magics_local_and_sends_the_rest(lines):
-    out = route_to_session(lines)
-    i = 0
-    while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith(("%", "#"))):
-        i += 1
-    head, rest = lines[:i], "".join(lines[i:])
-    if any(line.lstrip().startswith("%%") for line in head) or not rest.strip():
-        assert out == lines
-        return
-    prefix = "get_ipython().run_cell_magic('glue', '', "
-    assert out[:-1] == head
-    assert out[-1].startswith(prefix) and out[-1].endswith(")\n")
-    assert ast.literal_eval(out[-1][len(prefix) : -2]) == rest
 
 
 @given(

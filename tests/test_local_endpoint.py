@@ -342,7 +342,9 @@ def test_wrong_json_type_is_a_serialization_exception(raw_glue):
     [
         ({"WorkerType": "G.1X"}, "both WorkerType and NumberOfWorkers"),
         ({"MaxCapacity": 2.0, "WorkerType": "G.1X", "NumberOfWorkers": 2}, "either MaxCapacity"),
-        ({"GlueVersion": "1.0"}, "GlueVersion '1.0' is not supported"),
+        # end of life 2026-04-01, "AWS Glue version support policy" (glue_magics.versions)
+        ({"GlueVersion": "1.0"}, "GlueVersion '1.0' reached end of life on 2026-04-01"),
+        ({"GlueVersion": "1.5"}, "GlueVersion '1.5' is not supported"),
         ({"Command": {"Name": "pythonshell"}}, "Command.Name 'pythonshell'"),
         ({"WorkerType": "G.1X", "NumberOfWorkers": 0}, "NumberOfWorkers 0"),
     ],

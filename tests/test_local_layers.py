@@ -29,6 +29,7 @@ SHARED = {
     "shapes": None,
     "cost": None,
     "session_types": None,  # Spark Connect sessions' documented rules, the header, the port
+    "versions": None,  # the Glue versions table: end of life, what each version runs
     # the one loopback check and the one boto3 client builder (for the results bucket)
     "service": {"is_loopback", "make_client"},
 }

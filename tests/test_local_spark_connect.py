@@ -111,7 +111,11 @@ def test_a_spark_connect_request_is_refused_exactly_where_the_docs_say(
     if session_type is not None:
         body["SessionType"] = session_type
     request = SessionRequest.from_body(body)
-    effective = GLUE_VERSIONS[-1] if version == "auto" else (version or "5.0")
+    if version == "auto":  # jobs only ("Automatic version upgrades for AWS Glue jobs")
+        with pytest.raises(InvalidInput, match="'auto' is for jobs"):
+            request.settle()
+        return
+    effective = version or "5.0"
     refused = session_type == "SPARK_CONNECT" and (
         version_tuple(effective) < (5, 1) or command != "glueetl" or fgac in ("true", "TRUE")
     )

@@ -119,15 +119,17 @@ RULES: list[tuple[dict[str, Any], str]] = [
     ({"session_type": "spark"}, "session_type 'spark' is not a session type; choose one of etl"),
     ({"session_type": 3}, "session_type '3' is not a session type"),
     (
-        {"worker_type": "G.4X", "glue_version": "2.0"},
-        "worker_type 'G.4X' needs glue_version 3.0 or later, not 2.0",
+        {"worker_type": "G.12X", "glue_version": "3.0"},  # botocore WorkerType docs: 4.0+
+        "worker_type 'G.12X' needs glue_version 4.0 or later, not 3.0",
     ),
     (
-        {"worker_type": "G.8X", "glue_version": "1.0"},
-        "worker_type 'G.8X' needs glue_version 3.0 or later, not 1.0",
+        {"worker_type": "R.2X", "glue_version": "3.0"},
+        "worker_type 'R.2X' needs glue_version 4.0 or later, not 3.0",
     ),
-    ({"glue_version": "2.0"}, "glue_version '2.0' is not supported by interactive sessions"),
-    ({"glue_version": "0.9"}, "glue_version '0.9' is not supported"),
+    # end of life 2026-04-01 ("AWS Glue version support policy"): glue_magics.versions
+    ({"glue_version": "2.0"}, "glue_version '2.0' reached end of life on 2026-04-01"),
+    ({"glue_version": "0.9"}, "glue_version '0.9' reached end of life"),
+    ({"glue_version": "1.5"}, "glue_version '1.5' is not supported by interactive sessions"),
     ({"glue_version": "five"}, "glue_version 'five' is not a Glue version; give e.g. 5.0"),
     ({"glue_version": "a.b"}, "glue_version 'a.b' is not a Glue version"),
     ({"glue_version": 5}, "glue_version '5' is not a Glue version; give e.g. 5.0"),

@@ -19,6 +19,7 @@ from helpers import ROLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from glue_magics.cost import WORKER_TYPES
 from glue_magics.model import operation
 from glue_magics.options import (
     OptionError,
@@ -235,7 +236,10 @@ def valid_options(draw: st.DrawFn) -> dict[str, Any]:
         opts["worker_type"] = draw(st.sampled_from(enum))
     if "max_capacity" not in opts:
         opts["number_of_workers"] = draw(st.integers(1, 1000))
-    opts["glue_version"] = draw(st.sampled_from(["3.0", "4.0", "5.0"]))
+    # a version the worker type runs on (G.12X, G.16X and R.*: 4.0 or later, cost.WORKER_TYPES)
+    newer = WORKER_TYPES.get(opts.get("worker_type", ""), None)
+    oldest = ["3.0", "4.0"].index(newer.min_glue) if newer and newer.min_glue == "4.0" else 0
+    opts["glue_version"] = draw(st.sampled_from(["3.0", "4.0", "5.0", "6.1"][oldest:]))
     timeout = draw(st.integers(1, 10080))
     opts["timeout"] = timeout
     opts["idle_timeout"] = draw(st.integers(1, timeout))

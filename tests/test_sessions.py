@@ -506,7 +506,7 @@ def test_configure_sets_pending_options_and_force_recreates(endpoint, glue_clien
     manager = manager_for(endpoint, reporter)
     managers.append(manager)
     manager.configure({"worker_type": "G.2X"})
-    assert reporter.said("Options set for the next session: worker_type.")
+    assert reporter.said("Options set for the next session: worker_type = 'G.2X'.")  # issue 20
     with pytest.raises(OptionError, match="worker_type 'G.3X'"):
         manager.configure({"worker_type": "G.3X", "number_of_workers": 3})
     assert manager.resolve().values["worker_type"] == "G.2X"  # the refused merge changed nothing

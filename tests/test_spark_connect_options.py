@@ -121,4 +121,8 @@ def test_the_client_refuses_exactly_what_the_local_endpoint_refuses(
                 SessionRequest.from_body(endpoint_body).settle()
         return
     assert request["SessionType"] == "SPARK_CONNECT"
+    if version == "auto":  # jobs only: the session manager refuses it before CreateSession
+        with pytest.raises(InvalidInput, match="for jobs"):
+            SessionRequest.from_body(request).settle()
+        return
     SessionRequest.from_body(request).settle()  # the endpoint accepts what the client sends

@@ -13,6 +13,7 @@ import collections
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from glue_magics import versions
 from glue_magics.cost import billed_dpus
 from glue_magics.local.exceptions import InvalidInput
 from glue_magics.local.outputs import ended_output
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from glue_magics.local.settings import EndpointSettings
     from glue_magics.local.workers import WorkerProcess
 
-GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0", "5.1")
+#: The versions a new session may have today (glue_magics.versions, the one table).
+GLUE_VERSIONS = tuple(v.version for v in versions.current())
 DEFAULT_GLUE_VERSION = "5.0"
 COMMAND_NAMES = ("glueetl", "gluestreaming", "glueray")
 DEFAULT_TIMEOUT_MINUTES = 2880
@@ -132,8 +134,11 @@ class SessionRequest:
             raise InvalidInput(
                 f"Command.Name '{name}' is not supported; use one of {', '.join(COMMAND_NAMES)}"
             )
-        # ``auto`` (newer models allow it): the service picks the latest
-        version = GLUE_VERSIONS[-1] if self.glue_version == "auto" else self.glue_version
+        # end of life (the support policy) and ``auto`` (jobs only): the client's words
+        version = self.glue_version
+        refused = versions.refusal(version, name="GlueVersion")
+        if refused:
+            raise InvalidInput(refused)
         if version not in GLUE_VERSIONS:
             raise InvalidInput(
                 f"GlueVersion '{version}' is not supported; use one of {', '.join(GLUE_VERSIONS)}"
@@ -149,8 +154,10 @@ class SessionRequest:
             raise InvalidInput(f"NumberOfWorkers {workers} is below the minimum of 1")
         if capacity is not None and capacity <= 0:
             raise InvalidInput(f"MaxCapacity {capacity} must be greater than 0")
-        if capacity is None and worker_type is None:
-            worker_type, workers = DEFAULT_WORKER_TYPE, DEFAULT_WORKERS
+        if capacity is None and worker_type is None:  # the version's default (6.1: Graviton)
+            row = versions.find(version)
+            worker_type = row.default_worker if row else DEFAULT_WORKER_TYPE
+            workers = DEFAULT_WORKERS
         if self.session_type == SPARK_CONNECT:
             self._spark_connect(version, name)
         return version, billed_dpus(capacity, worker_type, workers), worker_type, workers

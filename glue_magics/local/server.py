@@ -388,6 +388,23 @@ class LocalEndpoint:
         (access_key, secret_key, token): what a client of this endpoint is handed."""
         return self.identity.frozen()
 
+    def runtime_notice(self, glue_version: str | None) -> str | None:
+        """One line when this endpoint's sessions run another Spark or Python than
+        ``glue_version`` (else the default) gives on AWS (``glue_magics.versions``): its
+        workers run this interpreter and the installed pyspark."""
+        import platform
+        from importlib.metadata import PackageNotFoundError, version
+
+        from glue_magics import versions
+        from glue_magics.local.models import DEFAULT_GLUE_VERSION
+
+        try:
+            spark = version("pyspark")
+        except PackageNotFoundError:
+            spark = "none (pyspark is not installed)"
+        asked = glue_version or DEFAULT_GLUE_VERSION
+        return versions.runtime_notice(asked, spark, platform.python_version())
+
     @property
     def results_bucket(self) -> str | None:
         """The bucket big results go to, or None when every result is inline."""

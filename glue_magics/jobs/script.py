@@ -35,8 +35,6 @@ SKIP_TAG = "skip-job"
 SESSION_ONLY = ("idle_timeout", "id", "id_prefix", "request_origin")
 _SQL_MAGICS = ("sql", "glue_sql")
 _CODE_MAGICS = ("glue",)
-_SETTINGS_MAGICS = ("configure", "tags")
-_LOCAL_MAGICS = ("local",)
 
 _HEADER = """import sys
 
@@ -67,12 +65,6 @@ class NotebookJob:
     script: str = ""
     left_out: dict[str, Any] = field(default_factory=dict)
     cells: int = 0  # code cells that went into the script
-
-
-def _cell_magic(line: str) -> tuple[str, str] | None:
-    """``%%configure -f`` -> ("configure", "-f"); None for a line that is not one."""
-    match = re.match(r"\s*%%(\w+)\s*(.*)$", line)
-    return (match.group(1), match.group(2)) if match else None
 
 
 def _line_magic(line: str) -> tuple[str, str] | None:
@@ -146,42 +138,33 @@ def read_cells(cells: Iterable[Mapping[str, Any]], glue_kernel: bool) -> Noteboo
 
 
 def _cell_code(source: str, values: dict[str, Any], glue_kernel: bool, where: str) -> str:
-    """The session code of one cell; its settings go into ``values``."""
-    lines = source.splitlines(keepends=True)
-    code: list[str] = []
-    in_session = glue_kernel
-    for position, line in enumerate(lines):
-        magic = _cell_magic(line)
-        if magic is not None:
-            name, _rest = magic
-            body = "".join(lines[position + 1 :])
-            if name in _LOCAL_MAGICS:
-                return ""
-            if name == "configure":
-                try:
-                    _merge(values, options.parse_configure(body))
-                except OptionError as exc:
-                    raise NotebookError(f"{where}: {exc}") from None
-                return "".join(code)
-            if name == "tags":
-                try:
-                    _merge(values, {"tags": options.coerce("tags", body.strip())})
-                except OptionError as exc:
-                    raise NotebookError(f"{where}: %%tags: {exc}") from None
-                return "".join(code)
-            if name in _SQL_MAGICS:
-                return "".join(code) + _sql(body)
-            if name in _CODE_MAGICS:
-                return "".join(code) + _strip_magics(body)
-            return "".join(code)  # another cell magic runs here, not in the session
+    """The session code of one cell, cut as the kernel cuts it (``routing.split_cell``,
+    AWS's layout); the settings its magics give go into ``values``."""
+    from glue_magics.routing import split_cell
+
+    split = split_cell(source.splitlines(keepends=True))
+    for line in split.head:
         parsed = _line_magic(line)
-        if parsed is not None and not code:
-            _setting(*parsed, values, where)  # an action magic (%status) is dropped too
-            continue
-        if not in_session:
-            continue
-        code.append(line)
-    return _strip_magics("".join(code)) if in_session else ""
+        if parsed is not None:
+            _setting(*parsed, values, where)  # an action magic (%status) just goes
+    name, body = split.magic, split.body
+    if name is None:
+        return _strip_magics(body) if glue_kernel else ""
+    if name == "configure":
+        try:
+            _merge(values, options.parse_configure(body))
+        except OptionError as exc:
+            raise NotebookError(f"{where}: {exc}") from None
+    elif name == "tags":
+        try:
+            _merge(values, {"tags": options.coerce("tags", body.strip())})
+        except OptionError as exc:
+            raise NotebookError(f"{where}: %%tags: {exc}") from None
+    elif name in _SQL_MAGICS:
+        return _sql(body)
+    elif name in _CODE_MAGICS:
+        return _strip_magics(body)
+    return ""  # %%local and any other cell magic run here, not in the session
 
 
 def _strip_magics(code: str) -> str:

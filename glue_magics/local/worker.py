@@ -10,6 +10,7 @@ corrupt the protocol.  The endpoint cancels a statement with SIGINT.
 As on Glue, Spark is up when the session is READY: the worker starts it (and carries out
 the DefaultArguments, :mod:`glue_magics.local.session_arguments`) before its ``ready``
 event, and statements find ``spark``, ``sc`` and ``sqlContext`` defined.
+
 A ``result`` event carries the statement's parts as they are (stdout, stderr, the last
 value's repr, a magic's rich result and whether it is base64, the error); the endpoint
 shapes them into Glue's Output.
@@ -219,7 +220,14 @@ def maven_reachable(url: str, timeout: float = 5.0) -> str | None:
 
 
 def one_line(exc: BaseException, limit: int = 400) -> str:
-    """An exception as one line: its type and the first line of its message."""
+    """An exception as one line: its type and the first line of its message (a JVM
+    error's own, not py4j's "An error occurred while calling ...")."""
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        try:
+            return one_line(RuntimeError(str(java.toString())), limit).partition(": ")[2]
+        except Exception:  # noqa: BLE001 - the JVM is gone: py4j's own words then
+            pass
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
     line = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
@@ -733,7 +741,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         worker.provision(dict(setup.get("setup") or {}))
     except Exception as exc:  # noqa: BLE001 - Spark or an argument failed the start
-        reason = f"The session did not start: {one_line(exc)}"
+        reason = (
+            f"The session did not start: {one_line(exc)} (Spark's own words are in its "
+            "system log: GetSystemLogsForSession)"
+        )
         _log(reason, "ERROR")
         traceback.print_exc()  # the whole of it in the system log
         channel.send({"event": "failed", "reason": reason})

@@ -23,11 +23,11 @@ from glue_magics.local.session_arguments import (
     NOT_HONOURED,
     datalake_coordinates,
     local_path,
-    maven_pom_url,
     parse_conf,
     plan,
     split_list,
 )
+from glue_magics.local.worker import maven_pom_url
 
 _key = st.from_regex(r"spark\.[a-z][a-zA-Z0-9_.]{0,20}", fullmatch=True)
 _value = st.text(
@@ -120,7 +120,7 @@ def test_datalake_formats_name_their_runtime_for_the_running_spark():
         "1.10.0/iceberg-spark-runtime-3.5_2.12-1.10.0.pom"
     )
     steps = plan({"--datalake-formats": "Iceberg, parquet"}, True)
-    assert steps.packages == ["iceberg"]
+    assert [name for name, _ in steps.packages] == ["iceberg"]
     assert steps.notices == [
         "--datalake-formats 'parquet' is not a data lake format Glue knows; use iceberg, "
         "delta, hudi"
@@ -176,7 +176,7 @@ def test_extra_py_files_are_importable_from_the_first_statement(glue, tmp_path, 
     code += "print(helper_plain.VALUE, helper_zipped.VALUE, helper_s3.VALUE)"
     lines = text(run(glue, session_id, code)).splitlines()
     assert lines == [
-        "--extra-py-files /no/such.py was not found (/no/such.py); not on sys.path",
+        "--extra-py-files /no/such.py was not found; it is not on sys.path",
         "plain zipped s3",
     ]
     glue.stop_session(Id=session_id)

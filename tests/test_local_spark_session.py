@@ -46,7 +46,7 @@ def started(glue: Any, tmp_path_factory: Any) -> dict[str, Any]:
     helper = tmp_path_factory.mktemp("py") / "helper_for_udf.py"
     helper.write_text(HELPER)
     arguments = {
-        # AQE off: it would coalesce the 7 shuffle partitions the test counts
+        # adaptive execution off: it would coalesce the 7 shuffle partitions the test counts
         "--conf": "spark.sql.shuffle.partitions=7 --conf spark.glue.test.second=two words "
         "--conf spark.glue.test.third=3 --conf spark.sql.adaptive.enabled=false",
         "--extra-py-files": str(helper),
@@ -101,7 +101,7 @@ print([r[0] for r in spark.range(3).select(plus("id")).collect()])
 print(sc is spark.sparkContext, type(sqlContext).__name__)
 print(spark.conf.get("spark.sql.shuffle.partitions"))
 print(spark.conf.get("spark.glue.test.second"), spark.conf.get("spark.glue.test.third"))
-print(spark.range(10).groupBy((col("id") % 3).alias("k")).count().rdd.getNumPartitions())
+print(spark.range(10).repartition("id").rdd.getNumPartitions())  # a shuffle's partitions
 """
     statement = run(glue, started["id"], code, patience=SPARK_PATIENCE)
     assert statement["Output"]["Status"] == "ok", statement["Output"]

@@ -11,13 +11,14 @@ statement state the instant they arrive.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import threading
 import time
 from typing import Any
 
-from glue_magics.local import paging, spark_connect
+from glue_magics.local import paging, session_arguments, spark_connect
 from glue_magics.local.connect_proxy import JVM_STOP_SECONDS
 from glue_magics.local.exceptions import (
     AlreadyExists,
@@ -351,14 +352,16 @@ class SessionWorker:
             if self.session.ended_status is not None or self.backend.closed:
                 worker.kill()
                 return
+            arguments = dict(self.session.request.default_arguments)
+            s3_root = str(self.backend.settings.s3_root)
+            steps = session_arguments.plan(arguments, self.session.spark, self.no_spark, s3_root)
             setup = {
                 "spark": self.session.spark,
-                "arguments": dict(self.session.request.default_arguments),
+                "plan": dataclasses.asdict(steps),
                 "no_spark_reason": self.no_spark,
                 # pyspark without Java: the user wanted Spark, so the first cell says why
                 # not (GLUE_MAGICS_LOCAL_SPARK=0 is a choice, said nowhere)
                 "no_spark_notice": self.no_spark.startswith("no Java"),
-                "s3_root": str(self.backend.settings.s3_root),
             }
         worker.command({"setup": setup})
 

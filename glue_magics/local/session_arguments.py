@@ -1,7 +1,7 @@
 """A local statement session's DefaultArguments: what each one does here, decided once.
 
-The endpoint hands a session's worker its DefaultArguments; :func:`plan` reads them into a
-:class:`Plan` (pure: no Spark, no network, no files), which the worker then carries out
+The endpoint reads a session's DefaultArguments into a :class:`Plan` (:func:`plan`: no
+Spark, no network, no files) and hands it to the session's worker, which carries it out
 while the session is PROVISIONING.  An argument is either honoured or named in a notice,
 one line each, which the worker writes to the session's system log and to the first
 statement's output: never silently dropped.
@@ -78,14 +78,14 @@ class Plan:
     ``conf``: Spark settings (``--conf``, ``--extra-jars`` as ``spark.jars``);
     ``py_files``: (as given, local path) for ``sys.path``; ``modules`` and
     ``module_options``: what pip installs into the session's own directory; ``packages``:
-    Maven coordinates the data lake formats need; ``argv``: the script's ``sys.argv``
+    (format, Maven coordinate) the data lake formats need; ``argv``: the script's ``sys.argv``
     tail; ``notices``: one line for each argument not honoured as given."""
 
     conf: dict[str, str] = field(default_factory=dict)
     py_files: list[tuple[str, str]] = field(default_factory=list)  # (as given, local path)
     modules: list[str] = field(default_factory=list)
     module_options: list[str] = field(default_factory=list)
-    packages: list[str] = field(default_factory=list)
+    packages: list[tuple[str, str]] = field(default_factory=list)
     argv: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
@@ -115,6 +115,12 @@ def split_list(value: str) -> list[str]:
     """A comma-separated argument (``--extra-py-files``, ``--extra-jars``,
     ``--additional-python-modules``, ``--datalake-formats``): its items, blanks dropped."""
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def show(value: str) -> str:
+    """A value as a one-line notice shows it: as given when it prints on one line, else
+    its repr."""
+    return value if value.isprintable() and value.strip() == value and value else repr(value)
 
 
 def _off(value: str) -> bool:
@@ -182,7 +188,7 @@ def plan(
             elif not spark:
                 out.notices.append(f"--datalake-formats {name} was not applied: {without}")
             else:
-                out.packages.append(name)
+                out.packages.append((name, datalake_coordinates(name, *spark_versions())))
     if arguments.get(CATALOG) is not None and not _off(arguments[CATALOG]):
         out.notices.append(
             "--enable-glue-datacatalog is not honoured yet: the local Data Catalog comes "
@@ -190,7 +196,7 @@ def plan(
         )
     for key, why in NOT_HONOURED.items():
         if key in arguments and not _off(arguments[key]):
-            out.notices.append(f"{key} {arguments[key]} is not honoured locally: {why}")
+            out.notices.append(f"{key} {show(arguments[key])} is not honoured locally: {why}")
     return out
 
 
@@ -200,9 +206,18 @@ def datalake_coordinates(name: str, spark_version: str, scala_version: str) -> s
     return DATALAKE_PACKAGES[name].format(spark=major_minor, scala=scala_version)
 
 
-def maven_pom_url(coordinate: str, repository: str = "https://repo1.maven.org/maven2") -> str:
-    """Where Maven Central keeps a ``group:artifact:version``'s POM (the layout of the
-    Maven 2 repository: the group's dots become directories)."""
-    group, artifact, version = coordinate.split(":")
-    path = f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}.pom"
-    return f"{repository}/{path}"
+def spark_versions() -> tuple[str, str]:
+    """The installed pyspark's version and its jars' Scala version (``2.13``, from its
+    scala-library jar), read without importing pyspark."""
+    import glob
+    import importlib.metadata
+    import importlib.util
+
+    version = importlib.metadata.version("pyspark")
+    spec = importlib.util.find_spec("pyspark")
+    homes = list(spec.submodule_search_locations or []) if spec else []
+    for home in homes:
+        for jar in glob.glob(os.path.join(home, "jars", "scala-library-*.jar")):
+            scala = os.path.basename(jar)[len("scala-library-") : -len(".jar")]
+            return version, ".".join(scala.split(".")[:2])
+    return version, "2.13"

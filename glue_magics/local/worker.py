@@ -190,17 +190,12 @@ def start_spark(conf: dict[str, str], stage: Any) -> tuple[Any, Any]:
     return session, context
 
 
-def scala_version() -> str:
-    """The Scala version of pyspark's jars (``2.13``), from its scala-library jar."""
-    import glob
-
-    import pyspark
-
-    home = os.path.dirname(pyspark.__file__)
-    for jar in glob.glob(os.path.join(home, "jars", "scala-library-*.jar")):
-        version = os.path.basename(jar)[len("scala-library-") : -len(".jar")]
-        return ".".join(version.split(".")[:2])
-    return "2.13"
+def maven_pom_url(coordinate: str, repository: str = "https://repo1.maven.org/maven2") -> str:
+    """Where Maven Central keeps a ``group:artifact:version``'s POM (the layout of the
+    Maven 2 repository: the group's dots become directories)."""
+    group, artifact, version = coordinate.split(":")
+    path = f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}.pom"
+    return f"{repository}/{path}"
 
 
 def maven_reachable(url: str, timeout: float = 5.0) -> str | None:
@@ -361,7 +356,8 @@ class Worker:
 
     def notice(self, line: str) -> None:
         """An argument not honoured as given: the system log now, the first statement's
-        output later."""
+        output later (always one line)."""
+        line = " ".join(line.split())
         _log(line, "WARN")
         self.notices.append(line)
 
@@ -371,28 +367,25 @@ class Worker:
         self.channel.send({"event": "provision", "progress": STAGES[name], "stage": name})
 
     def provision(self, setup: dict[str, Any]) -> None:
-        """Carry out the session's DefaultArguments and start Spark (when ``setup`` says
+        """Carry out the plan the endpoint made of the session's DefaultArguments
+        (:class:`session_arguments.Plan`, as a dict) and start Spark (when ``setup`` says
         so), before the worker says it is ready; Spark's failure to start raises."""
-        from glue_magics.local.session_arguments import plan
-
         session = os.environ.get("GLUE_MAGICS_SESSION_ID", "glue")
         spark = bool(setup.get("spark"))
-        arguments = {str(k): str(v) for k, v in dict(setup.get("arguments") or {}).items()}
-        s3_root = setup.get("s3_root")
+        steps = dict(setup.get("plan") or {})
         workdir = os.environ.get("GLUE_MAGICS_SESSION_DIR") or os.getcwd()
         self.stage("worker")
-        steps = plan(arguments, spark, str(setup.get("no_spark_reason") or ""), s3_root)
-        for line in steps.notices:
+        for line in steps.get("notices", []):
             self.notice(line)
         if setup.get("no_spark_notice"):
             self.notice(f"Spark is not started in this session: {setup['no_spark_reason']}")
         # A job's script gets its arguments in sys.argv (getResolvedOptions reads them);
         # what the service puts in a session's sys.argv is not public: the same, here.
-        sys.argv = [f"session-{session}", *steps.argv]
-        paths = self._py_files(steps.py_files, workdir)
-        if steps.modules:
+        sys.argv = [f"session-{session}", *steps.get("argv", [])]
+        paths = self._py_files(steps.get("py_files", []), workdir)
+        if steps.get("modules"):
             self.stage("modules")
-            paths.insert(0, self._install(steps.modules, steps.module_options, workdir))
+            paths.insert(0, self._install(steps["modules"], steps["module_options"], workdir))
         paths = [p for p in paths if p]
         sys.path[:0] = paths
         if paths:  # Spark's Python workers (UDFs) import from the same places
@@ -400,8 +393,8 @@ class Worker:
             os.environ["PYTHONPATH"] = os.pathsep.join([*paths, *([old] if old else [])])
         if not spark:
             return
-        conf = {**base_spark_conf(session), **steps.conf}
-        self._datalake(steps.packages, conf)
+        conf = {**base_spark_conf(session), **steps.get("conf", {})}
+        self._datalake(steps.get("packages", []), conf)
         spark_session, context = start_spark(conf, self.stage)
         self.namespace.update(spark=spark_session, sc=context)
         try:  # Livy's fake_shell.py defines sqlContext beside sc and spark (deprecated)
@@ -425,7 +418,8 @@ class Worker:
         own = os.path.join(workdir, "py-files")
         for given, path in files:
             if not os.path.exists(path):
-                self.notice(f"--extra-py-files {given} was not found ({path}); not on sys.path")
+                shown = given if given.isprintable() else repr(given)
+                self.notice(f"--extra-py-files {shown} was not found; it is not on sys.path")
             elif path.endswith(".py") and os.path.isfile(path):
                 os.makedirs(own, exist_ok=True)
                 shutil.copy(path, own)
@@ -463,19 +457,12 @@ class Worker:
             return ""
         return target
 
-    def _datalake(self, formats: list[str], conf: dict[str, str]) -> None:
-        """``--datalake-formats``: each format's jars by ``spark.jars.packages`` where
-        Maven Central answers for them, else a notice naming what is missing."""
-        if not formats:
-            return
-        import pyspark
-
-        from glue_magics.local.session_arguments import datalake_coordinates, maven_pom_url
-
+    def _datalake(self, formats: list[tuple[str, str]], conf: dict[str, str]) -> None:
+        """``--datalake-formats``: each format's jars (format, Maven coordinate) by
+        ``spark.jars.packages`` where Maven Central answers for them, else a notice naming
+        what is missing."""
         packages = [p for p in conf.get("spark.jars.packages", "").split(",") if p]
-        scala = scala_version()
-        for name in formats:
-            coordinate = datalake_coordinates(name, pyspark.__version__, scala)
+        for name, coordinate in formats:
             why = maven_reachable(maven_pom_url(coordinate))
             if why is None:
                 packages.append(coordinate)

@@ -149,6 +149,7 @@ def test_any_get_target_is_answered_or_passed_over_never_raises(_shared_endpoint
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SPARK_PATIENCE * 2)  # Spark starts before READY, then runs a query
 @needs_spark
 def test_dashboard_url_is_the_sessions_spark_ui_on_loopback(glue, endpoint, monkeypatch):
     monkeypatch.setenv("GLUE_MAGICS_SPARK_MASTER", "local[1]")

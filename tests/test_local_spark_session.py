@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,11 +46,16 @@ def started(glue: Any, tmp_path_factory: Any) -> dict[str, Any]:
     first READY.  And one whose Spark cannot start."""
     helper = tmp_path_factory.mktemp("py") / "helper_for_udf.py"
     helper.write_text(HELPER)
+    jar = helper.parent / "glue-marker.jar"  # a jar is a zip: one resource the JVM can find
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+        archive.writestr("glue_magics_marker.txt", "from --extra-jars\n")
     arguments = {
         # adaptive execution off: it would coalesce the 7 shuffle partitions the test counts
         "--conf": "spark.sql.shuffle.partitions=7 --conf spark.glue.test.second=two words "
         "--conf spark.glue.test.third=3 --conf spark.sql.adaptive.enabled=false",
         "--extra-py-files": str(helper),
+        "--extra-jars": str(jar),
         "--datalake-formats": "iceberg",
         "--enable-glue-datacatalog": "true",
         "--enable-metrics": "true",
@@ -102,19 +108,22 @@ print(sc is spark.sparkContext, type(sqlContext).__name__)
 print(spark.conf.get("spark.sql.shuffle.partitions"))
 print(spark.conf.get("spark.glue.test.second"), spark.conf.get("spark.glue.test.third"))
 print(spark.range(10).repartition("id").rdd.getNumPartitions())  # a shuffle's partitions
+loader = spark._jvm.java.lang.Thread.currentThread().getContextClassLoader()
+print(loader.getResource("glue_magics_marker.txt") is not None)
 """
     statement = run(glue, started["id"], code, patience=SPARK_PATIENCE)
     assert statement["Output"]["Status"] == "ok", statement["Output"]
     lines = statement["Output"]["Data"]["TextPlain"].splitlines()
     notices = [line for line in lines if line.startswith("--")]
     output = [line for line in lines if not line.startswith("--") and not line.startswith("[Stage")]
-    assert output[:6] == [
+    assert output[:7] == [
         "Column<'x'>",
         "[40, 41, 42]",
         "True SQLContext",
         "7",  # %%configure {"--conf": "spark.sql.shuffle.partitions=7"} used to leave 200
         "two words 3",
         "7",
+        "True",  # --extra-jars: on the driver's class path
     ], lines
     assert lines[: len(notices)] == notices  # the notices come first
     [lake] = [n for n in notices if n.startswith("--datalake-formats")]

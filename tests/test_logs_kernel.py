@@ -77,6 +77,7 @@ def test_logs_and_history_of_a_local_session(start_kernel, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SPARK_PATIENCE * 2)  # Spark starts before READY, then the query
 @needs_spark
 def test_spark_ui_link_opens_the_sessions_spark_ui(start_kernel):
     kernel = start_kernel(GLUE_MAGICS_SPARK_MASTER="local[1]")

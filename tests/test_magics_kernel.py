@@ -348,6 +348,7 @@ def test_glue_sql_without_spark_is_one_clear_line(ep, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SPARK_PATIENCE * 2)  # Spark starts before READY, then the query
 @needs_spark
 def test_glue_sql_on_local_spark(ep):
     k = Kernel(kernel_env(ep.url, GLUE_MAGICS_SPARK_MASTER="local[1]"))

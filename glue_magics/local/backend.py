@@ -148,6 +148,7 @@ class Backend:
         if connect:
             session.connect = SparkConnect(key=spark_connect.new_key())
         session.spark = spark
+        session.waits = spark or bool(request.default_arguments.get(session_arguments.MODULES))
         with self.lock:
             if request.id in self.sessions:  # lost a race with the same Id
                 raise AlreadyExists(request.id)

@@ -221,6 +221,7 @@ class Session:
     spark_ui: str | None = None  # its Spark UI, while Spark runs in it (GetDashboardUrl)
     connect: SparkConnect | None = None  # a SPARK_CONNECT session's server
     spark: bool = False  # its worker starts Spark before it is READY
+    waits: bool = False  # READY waits for its worker (Spark, or modules to install)
     provision_progress: float = 0.0  # how far its worker's start has come (0-100)
 
     @classmethod
@@ -251,11 +252,13 @@ class Session:
 
     def starting(self) -> bool:
         """Still being started: a Spark Connect session whose server has not answered, a
-        statement session whose worker (and Spark, where it runs) is not ready yet.  As on
-        Glue, READY means the session can run code: with Spark up."""
+        statement session whose worker is starting Spark (or installing modules).  As on
+        Glue, READY means Spark is up.  A session with neither is READY on its provisioning
+        time alone, as before: its first statements wait for its worker (a fraction of a
+        second), and the many sessions of the tests start no slower."""
         if self.connect is not None:
             return not self.connect.ready
-        return not self.worker_ready
+        return self.waits and not self.worker_ready
 
     def status(self, now: float) -> str:
         if self.ended_status is not None:

@@ -317,8 +317,8 @@ class Session:
     def provisioning_progress(self, now: float, provision_seconds: float) -> float:
         """Progress (0-100) while PROVISIONING.  A session starting Spark: how far its
         worker has come (each step's share, :data:`worker.STAGES`), never a clock.  Other
-        statement sessions rise with ``provision_seconds`` and stop short of 100 until
-        their worker is ready; Spark Connect ones rise towards their usual start."""
+        statement sessions rise with ``provision_seconds`` (or their worker's steps, if
+        further), short of 100; Spark Connect ones rise towards their usual start."""
         if self.spark:
             return min(99.0, self.provision_progress)
         expected, most = provision_seconds, 99.0

@@ -68,9 +68,9 @@ def _connect_client_missing() -> list[str]:
 
 def demo_missing() -> dict[str, list[str]]:
     """For each tag of the demo's cells, what this machine lacks to run those cells."""
-    from glue_magics.local.worker import java_found
+    from glue_magics.local import java
 
-    spark = ([] if java_found() else ["Java"]) + _module_missing("pyspark")
+    spark = ([] if java.find() else ["Java"]) + _module_missing("pyspark")
     connect = spark + ([] if spark else _connect_client_missing())
     return {
         "spark": spark,

@@ -33,6 +33,12 @@ os.environ.update(
 # user's own ~/.local/share/glue-magics.  Kernels and workers the tests start inherit it.
 os.environ["GLUE_LOCAL_DATA_DIR"] = tempfile.mkdtemp(prefix="glue-magics-tests-data-")
 
+# Sessions start Spark before READY (as on Glue) where pyspark and Java are: tens of seconds
+# on a loaded machine.  Most tests never use Spark, so their sessions start without it; a
+# test that uses Spark turns it on (monkeypatch.setenv("GLUE_MAGICS_LOCAL_SPARK", "1")
+# before it creates the session: the endpoint reads it at CreateSession).
+os.environ["GLUE_MAGICS_LOCAL_SPARK"] = "0"
+
 SHARED_PROVISION_SECONDS = 0.3
 SHARED_STOP_SECONDS = 0.2
 

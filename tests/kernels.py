@@ -20,6 +20,9 @@ from jupyter_client.manager import KernelManager
 def kernel_env(endpoint_url: str, **extra: str) -> dict[str, str]:
     """An environment that can only reach the given loopback endpoint, never real AWS."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GLUE_", "glue_"))}
+    # whether local sessions start Spark is the test run's choice (conftest), not an AWS one
+    if "GLUE_MAGICS_LOCAL_SPARK" in os.environ:
+        env["GLUE_MAGICS_LOCAL_SPARK"] = os.environ["GLUE_MAGICS_LOCAL_SPARK"]
     env.update(
         AWS_ENDPOINT_URL_GLUE=endpoint_url,
         AWS_ACCESS_KEY_ID="testing",

@@ -8,7 +8,7 @@ The session side is the code AWS Glue would run: ``toArrow()`` on pyspark 4 here
 from __future__ import annotations
 
 import pytest
-from helpers import needs_spark
+from helpers import SPARK_PATIENCE, needs_spark, spark_sessions
 
 from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, kernel_env, one_line
@@ -24,8 +24,8 @@ def kernel():
     with LocalEndpoint(provision_seconds=0.2, stop_seconds=0.05) as ep:
         k = Kernel(kernel_env(ep.url, GLUE_MAGICS_SPARK_MASTER="local[1]"))
         try:
-            k.ok("%load_ext glue_magics\n%glue_session")
-            k.ok("%%glue\nspark.range(1).count()", timeout=180)  # the JVM, once
+            with spark_sessions():  # the JVM, once, before READY
+                k.ok("%load_ext glue_magics\n%glue_session", timeout=SPARK_PATIENCE)
             yield k
         finally:
             k.shutdown()

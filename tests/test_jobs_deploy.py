@@ -133,7 +133,9 @@ def test_glue_job_in_the_notebook_deploys_itself_and_runs(installed, tmp_path): 
     nb = nbformat.read(path, as_version=4)
     env = kernel_env("http://127.0.0.1:9")
     del env["AWS_ENDPOINT_URL_GLUE"]  # the notebook says %endpoint local
-    env.update(JPY_SESSION_NAME=str(path), GLUE_LOCAL_DATA_DIR=str(data))
+    env.update(
+        JPY_SESSION_NAME=str(path), GLUE_LOCAL_DATA_DIR=str(data), GLUE_MAGICS_LOCAL_SPARK="1"
+    )
     km = KernelManager(kernel_name="glue_magics", kernel_spec_manager=installed)
     km.start_kernel(env=env, cwd=str(tmp_path))
     try:

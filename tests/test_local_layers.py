@@ -45,6 +45,7 @@ LAYERS = (
     "statements",
     "spark_connect",
     "models",
+    "session_arguments",
     "workers",
     "outputs",
     "result_store",

@@ -149,10 +149,12 @@ def test_any_get_target_is_answered_or_passed_over_never_raises(_shared_endpoint
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SPARK_PATIENCE * 2)  # Spark starts before READY, then runs a query
 @needs_spark
 def test_dashboard_url_is_the_sessions_spark_ui_on_loopback(glue, endpoint, monkeypatch):
     monkeypatch.setenv("GLUE_MAGICS_SPARK_MASTER", "local[1]")
-    session_id = ready(glue)
+    monkeypatch.setenv("GLUE_MAGICS_LOCAL_SPARK", "1")  # read at CreateSession
+    session_id = ready(glue, patience=SPARK_PATIENCE)
     statement = run(glue, session_id, "spark.range(3).count()", patience=SPARK_PATIENCE)
     assert "3" in statement["Output"]["Data"]["TextPlain"]
     url = glue.get_dashboard_url(ResourceId=session_id, ResourceType="SESSION")["Url"]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
 import pytest
-from helpers import PATIENCE, SPARK_PATIENCE, ready, run, wait_gone, wait_statement, wait_status
+from helpers import PATIENCE, ready, run, wait_gone, wait_statement, wait_status
 
 
 @pytest.fixture
@@ -268,14 +267,3 @@ def test_no_spark_when_turned_off_or_not_installed(glue, monkeypatch):
         assert statement["Output"]["ErrorName"] == "NameError"
     finally:
         glue.stop_session(Id=session)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed (extra 'spark')"
-)
-def test_spark_runs_lazily(glue, session_id):
-    assert "starts at first use" in text(run(glue, session_id, "spark"))
-    statement = run(glue, session_id, "spark.range(5).count()", patience=SPARK_PATIENCE)
-    # TextPlain is stdout then stderr (Livy), and pyspark may warn on stderr at its start.
-    assert text(statement).split("\n")[0] == "5", statement["Output"]

@@ -7,7 +7,7 @@ import re
 import urllib.request
 
 import pytest
-from helpers import needs_spark
+from helpers import SPARK_PATIENCE, needs_spark, spark_sessions
 
 from tests.kernels import Kernel, kernel_env
 from tests.test_magics_kernel import no_traceback
@@ -77,10 +77,12 @@ def test_logs_and_history_of_a_local_session(start_kernel, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SPARK_PATIENCE * 2)  # Spark starts before READY, then the query
 @needs_spark
 def test_spark_ui_link_opens_the_sessions_spark_ui(start_kernel):
     kernel = start_kernel(GLUE_MAGICS_SPARK_MASTER="local[1]")
-    created = kernel.ok("%glue_session")
+    with spark_sessions():  # Spark starts before READY
+        created = kernel.ok("%glue_session", timeout=SPARK_PATIENCE)
     session_id = re.search(r"Creating session (\S+):", created.stdout).group(1)
     assert "3" in kernel.ok("%%glue\nspark.range(3).count()", timeout=180).stdout
     status = kernel.ok("%glue_status")  # widgets: the link rides only in a widget's state

@@ -8,7 +8,17 @@ import threading
 import time
 
 import pytest
-from helpers import PLOT, make_glue, make_s3, needs_matplotlib, needs_spark, s3_endpoint, when
+from helpers import (
+    PLOT,
+    SPARK_PATIENCE,
+    make_glue,
+    make_s3,
+    needs_matplotlib,
+    needs_spark,
+    s3_endpoint,
+    spark_sessions,
+    when,
+)
 
 from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, kernel_env
@@ -339,11 +349,13 @@ def test_glue_sql_without_spark_is_one_clear_line(ep, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SPARK_PATIENCE * 2)  # Spark starts before READY, then the query
 @needs_spark
 def test_glue_sql_on_local_spark(ep):
     k = Kernel(kernel_env(ep.url, GLUE_MAGICS_SPARK_MASTER="local[1]"))
     try:
-        k.ok("%load_ext glue_magics\n%glue_session")
+        with spark_sessions():  # Spark starts before READY
+            k.ok("%load_ext glue_magics\n%glue_session", timeout=SPARK_PATIENCE)
         reply = k.ok(
             "%%glue_sql -o result -n 2\nSELECT id, id * id AS square FROM range(5)",
             timeout=180,

@@ -110,12 +110,15 @@ class Ran:
         ]
 
 
-def run(name: str, cwd: Path, kernel_name: str = "python3", manager: Any = None) -> Ran:
+def run(
+    name: str, cwd: Path, kernel_name: str = "python3", manager: Any = None, spark: bool = True
+) -> Ran:
     """Run ``name`` as it is on ``kernel_name``, with an environment that reaches no AWS (the
-    notebooks point at the embedded endpoint themselves)."""
+    notebooks point at the embedded endpoint themselves); ``spark``: its sessions start
+    Spark, as on Glue."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     km = KernelManager(kernel_name=kernel_name, kernel_spec_manager=manager or KernelSpecManager())
-    env = kernel_env("http://127.0.0.1:9")
+    env = kernel_env("http://127.0.0.1:9", GLUE_MAGICS_LOCAL_SPARK="1" if spark else "0")
     del env["AWS_ENDPOINT_URL_GLUE"], env["GLUE_ROLE_ARN"]  # the notebook says each
     km.start_kernel(env=env, cwd=str(cwd))
     try:
@@ -204,7 +207,8 @@ def test_operations(tmp_path):
     table with the cost, STOPPED.  No Spark (plain Python in the session's worker): not slow."""
     notebook = nbformat.read(NOTEBOOKS / "operations.ipynb", as_version=4)
     tagged = [c.source for c in notebook.cells if "raises-exception" in c.metadata.get("tags", [])]
-    ran = run("operations.ipynb", tmp_path)  # nbclient fails on an error in any other cell
+    # nbclient fails on an error in any other cell; no Spark: plain Python in the session
+    ran = run("operations.ipynb", tmp_path, spark=False)
     assert not ran.errors, ran.errors  # no traceback anywhere: the refusal is one line
 
     before, during, after = ran.cells_of("%glue_sessions --mine")

@@ -11,12 +11,14 @@ statement state the instant they arrive.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 import threading
 import time
 from typing import Any
 
-from glue_magics.local import paging, spark_connect
+from glue_magics.local import paging, session_arguments, spark_connect
 from glue_magics.local.connect_proxy import JVM_STOP_SECONDS
 from glue_magics.local.exceptions import (
     AlreadyExists,
@@ -39,7 +41,8 @@ from glue_magics.local.outputs import shape_output
 from glue_magics.local.result_store import ResultStore
 from glue_magics.local.settings import EndpointSettings
 from glue_magics.local.statements import Sends, Statements, send
-from glue_magics.local.workers import WorkerProcess, Workers, pid_alive
+from glue_magics.local.worker import spark_wanted
+from glue_magics.local.workers import WorkerProcess, Workers, pid_alive, session_dir
 
 #: A Glue resource holds at most this many tags (TagResource's limit).
 MAX_TAGS = 50
@@ -141,8 +144,11 @@ class Backend:
                 f"{self.settings.region}; use one of {', '.join(SPARK_CONNECT_REGIONS)}"
             )
         session = Session.create(request, time.time(), self.settings.provision_seconds)
+        spark, no_spark = (False, "") if connect else spark_wanted()
         if connect:
             session.connect = SparkConnect(key=spark_connect.new_key())
+        session.spark = spark
+        session.waits = spark or bool(request.default_arguments.get(session_arguments.MODULES))
         with self.lock:
             if request.id in self.sessions:  # lost a race with the same Id
                 raise AlreadyExists(request.id)
@@ -168,7 +174,7 @@ class Backend:
                 grace=CONNECT_GRACE_SECONDS,
             )
         else:
-            log_path = self.workers.spawn(session.id, SessionWorker(self, session))
+            log_path = self.workers.spawn(session.id, SessionWorker(self, session, no_spark))
         with self.lock:
             session.log_path = log_path
         return wire
@@ -206,11 +212,12 @@ class Backend:
             if session.ended_status is None:
                 self.end(session, "STOPPED", time.time())
             del self.sessions[session.id]
-        if session.log_path is not None:  # its logs go with it
+        if session.log_path is not None:  # its logs and its own directory go with it
             try:
                 os.unlink(session.log_path)
             except OSError:
                 pass
+            shutil.rmtree(session_dir(session.log_path), ignore_errors=True)
 
     # ----------------------------------------------------------------- looking inside
     def log_path(self, session_id: str) -> str | None:
@@ -231,8 +238,7 @@ class Backend:
             session = self._ready(resource_id, "its Spark UI is available while it is READY")
             if session.spark_ui is None:
                 raise InvalidInput(
-                    f"Session {session.id} has no Spark UI: Spark has not started in it "
-                    "(it starts at the first use of `spark`)"
+                    f"Session {session.id} has no Spark UI: Spark does not run in it"
                 )
             return session.spark_ui
 
@@ -336,15 +342,29 @@ class SessionWorker:
     """One session's side of its worker process: the :class:`~workers.Listener` that turns
     the worker's events into the session's and its statements' state."""
 
-    def __init__(self, backend: Backend, session: Session) -> None:
+    def __init__(self, backend: Backend, session: Session, no_spark: str = "") -> None:
         self.backend = backend
         self.session = session
+        self.no_spark = no_spark  # why Spark does not start in it, if it does not
 
     def started(self, worker: WorkerProcess) -> None:
         with self.backend.lock:
             self.session.worker = worker
             if self.session.ended_status is not None or self.backend.closed:
                 worker.kill()
+                return
+            arguments = dict(self.session.request.default_arguments)
+            s3_root = str(self.backend.settings.s3_root)
+            steps = session_arguments.plan(arguments, self.session.spark, self.no_spark, s3_root)
+            setup = {
+                "spark": self.session.spark,
+                "plan": dataclasses.asdict(steps),
+                "no_spark_reason": self.no_spark,
+                # pyspark without Java: the user wanted Spark, so the first cell says why
+                # not (GLUE_MAGICS_LOCAL_SPARK=0 is a choice, said nowhere)
+                "no_spark_notice": self.no_spark.startswith("no Java"),
+            }
+        worker.command({"setup": setup})
 
     def not_started(self, reason: str) -> None:
         with self.backend.lock:
@@ -380,9 +400,20 @@ class SessionWorker:
         with self.backend.lock:
             if session.ended_status is not None:
                 return []
+            if kind == "provision":
+                session.provision_progress = max(session.provision_progress, event["progress"])
+                return []
             if kind == "ready":
                 session.worker_ready = True
+                # READY from now (not before the provisioning time): the idle time starts
+                session.ready_at = max(session.ready_at, time.time())
+                self.backend.wake.notify_all()
                 return self.backend.pump(session)
+            if kind == "failed":
+                reason = str(event.get("reason") or "The session did not start")
+                self.backend.end(session, "FAILED", time.time(), reason, running_state="ERROR")
+                self.backend.wake.notify_all()
+                return []
             if kind == "spark_ui":
                 url = event.get("url")
                 session.spark_ui = url if isinstance(url, str) and url else None

@@ -1,10 +1,11 @@
 """The local endpoint's sessions and statements, as data that renders itself.
 
 A session's state is computed from timestamps when asked (PROVISIONING until
-``provision_seconds`` have passed, STOPPING for ``stop_seconds`` after a stop), so no timer
-runs per session; its timeouts are a deadline computed the same way.  ``to_wire`` gives
-each one in the shape of the service's ``Session`` and ``Statement`` (botocore's Glue
-model).  The backend holds them and its lock; nothing here locks or starts anything.
+``provision_seconds`` have passed and its worker, with Spark where it runs, is ready;
+STOPPING for ``stop_seconds`` after a stop), so no timer runs per session; its timeouts
+are a deadline computed the same way.  ``to_wire`` gives each one in the shape of the
+service's ``Session`` and ``Statement`` (botocore's Glue model).  The backend holds them
+and its lock; nothing here locks or starts anything.
 """
 
 from __future__ import annotations
@@ -226,6 +227,9 @@ class Session:
     log_path: str | None = None  # its system log: what its worker (and Spark) wrote
     spark_ui: str | None = None  # its Spark UI, while Spark runs in it (GetDashboardUrl)
     connect: SparkConnect | None = None  # a SPARK_CONNECT session's server
+    spark: bool = False  # its worker starts Spark before it is READY
+    waits: bool = False  # READY waits for its worker (Spark, or modules to install)
+    provision_progress: float = 0.0  # how far its worker's start has come (0-100)
 
     @classmethod
     def create(cls, request: SessionRequest, now: float, provision_seconds: float) -> Session:
@@ -254,8 +258,14 @@ class Session:
         return self.running is not None or bool(self.queue) or calls > 0
 
     def starting(self) -> bool:
-        """A Spark Connect session whose server has not answered yet."""
-        return self.connect is not None and not self.connect.ready
+        """Still being started: a Spark Connect session whose server has not answered, a
+        statement session whose worker is starting Spark (or installing modules).  As on
+        Glue, READY means Spark is up.  A session with neither is READY on its provisioning
+        time alone, as before: its first statements wait for its worker (a fraction of a
+        second), and the many sessions of the tests start no slower."""
+        if self.connect is not None:
+            return not self.connect.ready
+        return self.waits and not self.worker_ready
 
     def status(self, now: float) -> str:
         if self.ended_status is not None:
@@ -311,16 +321,25 @@ class Session:
         self.running = statement.id
         return statement
 
+    def provisioning_progress(self, now: float, provision_seconds: float) -> float:
+        """Progress (0-100) while PROVISIONING.  A session starting Spark: how far its
+        worker has come (each step's share, :data:`worker.STAGES`), never a clock.  Other
+        statement sessions rise with ``provision_seconds`` (or their worker's steps, if
+        further), short of 100; Spark Connect ones rise towards their usual start."""
+        if self.spark:
+            return min(99.0, self.provision_progress)
+        expected, most = provision_seconds, 99.0
+        if self.connect is not None:  # unknown: rise towards the usual, stop short
+            expected, most = max(expected, SPARK_CONNECT_TYPICAL_START_SECONDS), 95.0
+        progress = 100.0 * (now - self.created_on) / max(expected, 1e-9)
+        return min(most, max(0.0, progress, self.provision_progress))
+
     def to_wire(self, now: float, settings: EndpointSettings) -> dict[str, Any]:
         status = self.status(now)
         if status == "READY" and settings.busy_status and self.busy():
             status = "BUSY"  # in the model AWS's kernel ships; a live session all the same
         if status == "PROVISIONING":
-            expected, most = settings.provision_seconds, 100.0
-            if self.connect is not None:  # unknown: rise towards the usual, stop short
-                expected, most = max(expected, SPARK_CONNECT_TYPICAL_START_SECONDS), 95.0
-            progress = 100.0 * (now - self.created_on) / max(expected, 1e-9)
-            progress = min(most, max(0.0, progress))
+            progress = self.provisioning_progress(now, settings.provision_seconds)
         else:
             progress = 100.0
         command = dict(self.request.command)

@@ -429,6 +429,11 @@ class LocalEndpoint:
             self.url, self.session_identity.frozen(), self.settings.region, self.settings.data_dir
         )
         self.backend.workers.env.update(environment)
+        from glue_magics.local import java
+
+        found = java.find()  # the user's Java, else the local extra's: sessions' and jobs' Spark
+        if found is not None:
+            self.backend.workers.env.update(found.env())
         objectstore.compile_ahead()  # s3:// in Spark: compiled once per user, in the background
         self._thread = threading.Thread(
             target=self._server.serve_forever,

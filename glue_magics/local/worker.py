@@ -1,9 +1,16 @@
 """The worker process of one local session: runs statements in one namespace.
 
 Started by the endpoint as ``python -m glue_magics.local.worker RESULT_FD PARENT_PID``.
-Commands arrive as JSON lines on stdin (``{"id": 1, "code": "..."}``); events leave as
-JSON lines on RESULT_FD (``ready``, ``progress``, ``result``), so user code printing to
-stdout cannot corrupt the protocol.  The endpoint cancels a statement with SIGINT.
+Commands arrive as JSON lines on stdin: first the session's set-up (``{"setup": {...}}``:
+its DefaultArguments, whether to start Spark), then statements (``{"id": 1, "code":
+"..."}``); events leave as JSON lines on RESULT_FD (``provision`` steps, ``ready`` or
+``failed``, then ``progress`` and ``result``), so user code printing to stdout cannot
+corrupt the protocol.  The endpoint cancels a statement with SIGINT.
+
+As on Glue, Spark is up when the session is READY: the worker starts it (and carries out
+the DefaultArguments, :mod:`glue_magics.local.session_arguments`) before its ``ready``
+event, and statements find ``spark``, ``sc`` and ``sqlContext`` defined.
+
 A ``result`` event carries the statement's parts as they are (stdout, stderr, the last
 value's repr, a magic's rich result and whether it is base64, the error); the endpoint
 shapes them into Glue's Output.
@@ -108,15 +115,16 @@ class _Interrupts:
 
 
 def java_found() -> bool:
-    """Whether Spark can start a JVM here (the statement sessions' Spark and the Spark
-    Connect sessions' server both need one): the user's Java, else the ``local`` extra's
-    (``local/java.py``), whose ``JAVA_HOME`` this process and its children then use."""
-    from glue_magics.local import java
+    """Whether Spark can start a JVM here: ``JAVA_HOME/bin/java`` or ``java`` on the PATH
+    (the statement sessions' Spark and the Spark Connect sessions' server both need it).
+    The endpoint gives its workers the ``JAVA_HOME`` of the Java it found (``local/java.py``:
+    the user's, else the ``local`` extra's), so this needs nothing of ours."""
+    import shutil
 
-    found = java.find()
-    if found is not None:
-        os.environ.update(found.env())
-    return found is not None
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and os.path.exists(os.path.join(java_home, "bin", "java")):
+        return True
+    return shutil.which("java") is not None
 
 
 def spark_master() -> str:
@@ -149,35 +157,103 @@ def objectstore_conf() -> dict[str, str]:
         return {}
 
 
-class _LazySpark:
-    """``spark`` for statements: the SparkSession is built at first use, so sessions start
-    fast and pay for the JVM only when they need it."""
+#: The session's Progress (GetSession, 0-100) as its worker reaches each step of its start;
+#: READY (100) comes with the ``ready`` event, once Spark is up.
+STAGES: dict[str, float] = {
+    "worker": 10.0,  # the worker runs and has its arguments
+    "modules": 15.0,  # --additional-python-modules being installed
+    "pyspark": 20.0,  # pyspark being imported
+    "jvm": 30.0,  # Spark's JVM being launched (spark-submit)
+    "context": 60.0,  # the SparkContext being made in the JVM
+    "session": 85.0,  # the SparkSession being made
+}
 
-    def __init__(self, app_name: str) -> None:
-        object.__setattr__(self, "_app_name", app_name)
-        object.__setattr__(self, "_session", None)
 
-    def _get(self) -> Any:
-        session = object.__getattribute__(self, "_session")
-        if session is None:
-            from pyspark.sql import SparkSession
+def base_spark_conf(app_name: str) -> dict[str, str]:
+    """The local sessions' own Spark settings, before the session's ``--conf``; other
+    modules' settings merge in here (``{**base_spark_conf(...), **theirs}``)."""
+    return {
+        "spark.master": spark_master(),
+        "spark.app.name": app_name,
+        # A free port, not 4040 and up: sessions and other Sparks share this machine (the
+        # endpoint sets SPARK_LOCAL_IP, so the UI listens on loopback only).
+        "spark.ui.port": "0",
+    }
 
-            app_name = object.__getattribute__(self, "_app_name")
-            builder = SparkSession.builder.master(spark_master()).appName(app_name)
-            builder = builder.config(map=objectstore_conf())  # s3://, s3a://, s3n:// paths
-            # A free port, not 4040 and up: sessions and other Sparks share this machine (the
-            # endpoint sets SPARK_LOCAL_IP, so the UI listens on loopback only).
-            session = builder.config("spark.ui.port", "0").getOrCreate()
-            object.__setattr__(self, "_session", session)
-        return session
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._get(), name)
+def spark_wanted() -> tuple[bool, str]:
+    """Whether a new session starts Spark, and if not, why (one phrase).
 
-    def __repr__(self) -> str:
-        if object.__getattribute__(self, "_session") is None:
-            return "<SparkSession (starts at first use)>"
-        return repr(self._get())
+    Spark starts where pyspark is installed and Java found, unless
+    ``GLUE_MAGICS_LOCAL_SPARK=0`` (sessions that need no Spark start in a fraction of the
+    time; the test suite turns it off where a test does not use Spark).  The endpoint
+    asks when it creates a session, so the session knows at once whether READY waits for
+    Spark."""
+    import importlib.util
+
+    if os.environ.get("GLUE_MAGICS_LOCAL_SPARK", "1") == "0":
+        return False, "GLUE_MAGICS_LOCAL_SPARK=0"
+    if importlib.util.find_spec("pyspark") is None:
+        return False, "pyspark is not installed: pip install 'glue-magics[spark]'"
+    if not java_found():
+        return False, "no Java found: set JAVA_HOME or put java on the PATH"
+    return True, ""
+
+
+def start_spark(conf: dict[str, str], stage: Any) -> tuple[Any, Any]:
+    """Start Spark with ``conf``, telling ``stage(name)`` each step as it begins; the
+    SparkSession and its SparkContext."""
+    stage("pyspark")
+    from pyspark import SparkConf, SparkContext
+    from pyspark.sql import SparkSession
+
+    spark_conf = SparkConf().setAll(list(conf.items()))
+    stage("jvm")
+    SparkContext._ensure_initialized(conf=spark_conf)
+    stage("context")
+    context = SparkContext.getOrCreate(spark_conf)
+    stage("session")
+    session = SparkSession.builder.config(conf=spark_conf).getOrCreate()
+    return session, context
+
+
+def maven_pom_url(coordinate: str, repository: str = "https://repo1.maven.org/maven2") -> str:
+    """Where Maven Central keeps a ``group:artifact:version``'s POM (the layout of the
+    Maven 2 repository: the group's dots become directories)."""
+    group, artifact, version = coordinate.split(":")
+    path = f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}.pom"
+    return f"{repository}/{path}"
+
+
+def maven_reachable(url: str, timeout: float = 5.0) -> str | None:
+    """None if Maven Central answers for ``url`` (a POM), else why not (one phrase)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        request = urllib.request.Request(url, method="HEAD")
+        with urllib.request.urlopen(request, timeout=timeout):  # noqa: S310 - an https URL
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"Maven Central answered {exc.code} for it"
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"Maven Central is not reachable from this machine ({reason})"
+
+
+def one_line(exc: BaseException, limit: int = 400) -> str:
+    """An exception as one line: its type and the first line of its message (a JVM
+    error's own, not py4j's "An error occurred while calling ...")."""
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        try:
+            return one_line(RuntimeError(str(java.toString())), limit).partition(": ")[2]
+        except Exception:  # noqa: BLE001 - the JVM is gone: py4j's own words then
+            pass
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    line = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 class UnknownMagic(Exception):
@@ -303,12 +379,128 @@ class Worker:
             "matplot": self._magic_matplot,
             "plotly": self._magic_plotly,
         }
-        import importlib.util
+        self.notices: list[str] = []  # for the first statement's output
 
-        # GLUE_MAGICS_LOCAL_SPARK=0 gives sessions without Spark even where pyspark is installed
-        wanted = os.environ.get("GLUE_MAGICS_LOCAL_SPARK", "1") != "0"
-        if wanted and importlib.util.find_spec("pyspark") is not None:
-            self.namespace["spark"] = _LazySpark(os.environ.get("GLUE_MAGICS_SESSION_ID", "glue"))
+    def notice(self, line: str) -> None:
+        """An argument not honoured as given: the system log now, the first statement's
+        output later (always one line)."""
+        line = " ".join(line.split())
+        _log(line, "WARN")
+        self.notices.append(line)
+
+    def stage(self, name: str) -> None:
+        """A step of the session's start begins: its Progress, and a line in its log."""
+        _log(f"provisioning: {name}")
+        self.channel.send({"event": "provision", "progress": STAGES[name], "stage": name})
+
+    def provision(self, setup: dict[str, Any]) -> None:
+        """Carry out the plan the endpoint made of the session's DefaultArguments
+        (:class:`session_arguments.Plan`, as a dict) and start Spark (when ``setup`` says
+        so), before the worker says it is ready; Spark's failure to start raises."""
+        session = os.environ.get("GLUE_MAGICS_SESSION_ID", "glue")
+        spark = bool(setup.get("spark"))
+        steps = dict(setup.get("plan") or {})
+        workdir = os.environ.get("GLUE_MAGICS_SESSION_DIR") or os.getcwd()
+        self.stage("worker")
+        for line in steps.get("notices", []):
+            self.notice(line)
+        if setup.get("no_spark_notice"):
+            self.notice(f"Spark is not started in this session: {setup['no_spark_reason']}")
+        # A job's script gets its arguments in sys.argv (getResolvedOptions reads them);
+        # what the service puts in a session's sys.argv is not public: the same, here.
+        sys.argv = [f"session-{session}", *steps.get("argv", [])]
+        paths = self._py_files(steps.get("py_files", []), workdir)
+        if steps.get("modules"):
+            self.stage("modules")
+            paths.insert(0, self._install(steps["modules"], steps["module_options"], workdir))
+        paths = [p for p in paths if p]
+        sys.path[:0] = paths
+        if paths:  # Spark's Python workers (UDFs) import from the same places
+            old = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join([*paths, *([old] if old else [])])
+        if not spark:
+            return
+        # s3://, s3a://, s3n:// over the object store, then the session's own --conf
+        conf = {**base_spark_conf(session), **objectstore_conf(), **steps.get("conf", {})}
+        self._datalake(steps.get("packages", []), conf)
+        spark_session, context = start_spark(conf, self.stage)
+        self.namespace.update(spark=spark_session, sc=context)
+        try:  # Livy's fake_shell.py defines sqlContext beside sc and spark (deprecated)
+            import warnings
+
+            from pyspark.sql import SQLContext
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.namespace["sqlContext"] = SQLContext(context, spark_session)
+        except Exception as exc:  # noqa: BLE001 - a pyspark without it: spark and sc suffice
+            _log(f"no sqlContext: {one_line(exc)}")
+
+    def _py_files(self, files: list[str], workdir: str) -> list[str]:
+        """``--extra-py-files``: a ``.py`` file is copied into the session's own directory
+        (on sys.path once), a ``.zip``/``.egg``/``.whl`` or a directory goes on sys.path
+        itself; a path that is not there is a notice."""
+        import shutil
+
+        paths: list[str] = []
+        own = os.path.join(workdir, "py-files")
+        for given, path in files:
+            if not os.path.exists(path):
+                shown = given if given.isprintable() else repr(given)
+                self.notice(f"--extra-py-files {shown} was not found; it is not on sys.path")
+            elif path.endswith(".py") and os.path.isfile(path):
+                os.makedirs(own, exist_ok=True)
+                shutil.copy(path, own)
+                if own not in paths:
+                    paths.append(own)
+            else:
+                paths.append(os.path.abspath(path))
+        return paths
+
+    def _install(self, modules: list[str], options: list[str], workdir: str) -> str:
+        """``--additional-python-modules``: pip installs them into the session's own
+        directory (never the user's environment); its path, or "" after a notice."""
+        import subprocess
+
+        target = os.path.join(workdir, "python-modules")
+        specs = modules
+        command = [
+            sys.executable, "-m", "pip", "install", "--target", target, "--no-input",
+            "--disable-pip-version-check", "--retries", "1", "--timeout", "15",
+            *options, *specs,
+        ]  # fmt: skip
+        _log(f"installing {', '.join(modules)} into {target}")
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.notice(f"--additional-python-modules {', '.join(modules)} not installed: {exc}")
+            return ""
+        if done.returncode != 0:
+            lines = [ln for ln in done.stderr.splitlines() if ln.strip()] or ["pip failed"]
+            errors = [ln for ln in lines if ln.startswith("ERROR")] or lines
+            self.notice(
+                f"--additional-python-modules {', '.join(modules)} not installed: pip says "
+                f"{errors[-1].strip()}"
+            )
+            return ""
+        return target
+
+    def _datalake(self, formats: list[tuple[str, str]], conf: dict[str, str]) -> None:
+        """``--datalake-formats``: each format's jars (format, Maven coordinate) by
+        ``spark.jars.packages`` where Maven Central answers for them, else a notice naming
+        what is missing."""
+        packages = [p for p in conf.get("spark.jars.packages", "").split(",") if p]
+        for name, coordinate in formats:
+            why = maven_reachable(maven_pom_url(coordinate))
+            if why is None:
+                packages.append(coordinate)
+            else:
+                self.notice(
+                    f"--datalake-formats {name} is not available: {coordinate} was not "
+                    f"fetched: {why}; give its jar with --extra-jars"
+                )
+        if packages:
+            conf["spark.jars.packages"] = ",".join(packages)
 
     def set_progress(self, value: float) -> None:
         """Report this statement's progress (0..1) to GetStatement."""
@@ -324,6 +516,9 @@ class Worker:
         filename = f"<statement-{statement_id}>"
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         out, err = io.StringIO(), io.StringIO()
+        if self.notices:  # the arguments not honoured, once, ahead of the first output
+            out.write("".join(f"{line}\n" for line in self.notices))
+            self.notices = []
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
         result: dict[str, Any] = {"event": "result", "id": statement_id, "count": self.count}
@@ -557,8 +752,25 @@ def main(argv: list[str] | None = None) -> int:
     pipe = _command_pipe()
     threading.Thread(target=_read_commands, args=(commands, pipe), daemon=True).start()
     session = os.environ.get("GLUE_MAGICS_SESSION_ID", "?")
+    setup = commands.get()  # the endpoint's first command: the session's set-up
+    if setup is None:
+        return 0
+    try:
+        worker.provision(dict(setup.get("setup") or {}))
+    except Exception as exc:  # noqa: BLE001 - Spark or an argument failed the start
+        reason = (
+            f"The session did not start: {one_line(exc)} (Spark's own words are in its "
+            "system log: GetSystemLogsForSession)"
+        )
+        _log(reason, "ERROR")
+        traceback.print_exc()  # the whole of it in the system log
+        channel.send({"event": "failed", "reason": reason})
+        return 1
+    spark = worker.spark_ui_event()
+    if spark is not None:  # GetDashboardUrl answers from READY on
+        channel.send(spark)
     _log(f"worker of session {session} ready: pid {os.getpid()}, Python {sys.version.split()[0]}")
-    channel.send({"event": "ready", "pid": os.getpid()})
+    channel.send({"event": "ready", "pid": os.getpid(), "spark": "spark" in worker.namespace})
     while True:
         command = commands.get()
         if command is None:

@@ -30,7 +30,7 @@ from typing import IO, Any, Protocol
 
 from glue_magics.local.worker import log_line, pid_alive
 
-__all__ = ["Listener", "WorkerProcess", "Workers", "parse_event", "pid_alive"]
+__all__ = ["Listener", "WorkerProcess", "Workers", "parse_event", "pid_alive", "session_dir"]
 
 
 class Listener(Protocol):
@@ -43,7 +43,8 @@ class Listener(Protocol):
         """The process could not be started (one line)."""
 
     def event(self, event: dict[str, Any]) -> None:
-        """One event (``ready``, ``progress``, ``result``) read from the worker."""
+        """One event (``provision``, ``ready``, ``failed``, ``progress``, ``result``) read
+        from the worker."""
 
     def exited(self, code: int) -> None:
         """The worker's event pipe closed and the process ended with ``code``."""
@@ -132,9 +133,17 @@ def parse_event(line: bytes) -> dict[str, Any] | None:
         event["id"] = int(event.get("id", -1))
         if event.get("event") == "progress":
             event["value"] = min(1.0, max(0.0, float(event.get("value", 0.0))))
+        elif event.get("event") == "provision":
+            event["progress"] = min(100.0, max(0.0, float(event.get("progress", 0.0))))
     except (ValueError, TypeError, OverflowError):
         return None
     return event
+
+
+def session_dir(log_path: str) -> str:
+    """A session's own directory beside its log (its ``--extra-py-files`` and
+    ``--additional-python-modules``), removed with it."""
+    return log_path[: -len(".log")] + ".d" if log_path.endswith(".log") else log_path + ".d"
 
 
 class Workers:
@@ -172,6 +181,7 @@ class Workers:
             self._spawned += 1
             path = os.path.join(self._logs, f"session-{self._spawned}.log")
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.makedirs(session_dir(path), mode=0o700, exist_ok=True)
         self._spawner.submit(self._start, session_id, listener, path, program, grace)
         return path
 
@@ -179,7 +189,12 @@ class Workers:
         self, session_id: str, listener: Listener, path: str, program: str, grace: float
     ) -> None:
         read_fd, write_fd = os.pipe()
-        env = dict(os.environ, GLUE_MAGICS_SESSION_ID=session_id, PYTHONUNBUFFERED="1")
+        env = dict(
+            os.environ,
+            GLUE_MAGICS_SESSION_ID=session_id,
+            GLUE_MAGICS_SESSION_DIR=session_dir(path),
+            PYTHONUNBUFFERED="1",
+        )
         for name, value in self.env.items():
             if value is None:
                 env.pop(name, None)

@@ -51,6 +51,7 @@ LAYERS = (
     "result_store",
     "paging",
     "settings",
+    "java",  # which Java the sessions' and jobs' Spark runs on (nothing of ours below it)
     "exceptions",
 )
 #: Modules beside the layers: the fault table (read by the server), the worker's own

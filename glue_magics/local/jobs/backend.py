@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from glue_magics.local import session_arguments
 from glue_magics.local.exceptions import EntityNotFound, InvalidInput, ServiceError
 from glue_magics.local.jobs.models import Job, JobRun, run_id
 from glue_magics.local.paging import LIST_PAGE
@@ -74,7 +75,19 @@ class _Supervisor:
             if self.run.state == "STOPPING":  # stopped before its process was up
                 worker.kill()
                 return
-        worker.command({"script": str(self.script), "argv": script_argv(self.run, self.job)})
+        argv = script_argv(self.run, self.job)
+        arguments = dict(zip(argv[6::2], argv[7::2], strict=False))  # the job's and the run's
+        root = str(self.backend.settings.s3_root)
+        steps = session_arguments.plan(arguments, spark=True, s3_root=root)  # as a session's
+        worker.command(
+            {
+                "script": str(self.script),
+                "argv": argv,
+                "conf": steps.conf,
+                "py_files": [path for _, path in steps.py_files],
+                "notices": steps.notices,
+            }
+        )
 
     def not_started(self, reason: str) -> None:
         with self.backend.lock:

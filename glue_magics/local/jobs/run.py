@@ -84,9 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     if RUNTIME.is_dir():
         sys.path.insert(0, str(RUNTIME))
-    if java_found():  # JAVA_HOME for the script's Spark: the user's Java, else the pip one
-        if "PYSPARK_SUBMIT_ARGS" not in os.environ:  # s3:// over the object store, as sessions
-            os.environ["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(objectstore_conf())
+    for notice in command.get("notices", []):  # what of the job's arguments is not honoured
+        print(f"glue-magics: {notice}", file=sys.stderr, flush=True)
+    for path in command.get("py_files", []):  # --extra-py-files, as in a session
+        sys.path.insert(0, path if not path.endswith(".py") else str(Path(path).parent))
+    if java_found() and "PYSPARK_SUBMIT_ARGS" not in os.environ:
+        # the script's own SparkContext: s3:// over the object store, then the job's --conf
+        conf = {**objectstore_conf(), **command.get("conf", {})}
+        os.environ["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(conf)
     script = str(command["script"])
     sys.argv = [script, *[str(a) for a in command.get("argv", [])]]
     sys.path.insert(0, str(Path(script).parent))

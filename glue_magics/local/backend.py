@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from glue_magics.local import paging, spark_connect
+from glue_magics.local import paging, scala, spark_connect
 from glue_magics.local.connect_proxy import JVM_STOP_SECONDS
 from glue_magics.local.exceptions import (
     AlreadyExists,
@@ -166,6 +166,10 @@ class Backend:
                 ConnectWorker(self, session),
                 program=spark_connect.PROGRAM,
                 grace=CONNECT_GRACE_SECONDS,
+            )
+        elif scala.is_scala(request.default_arguments):  # a Scala REPL, same protocol
+            log_path = self.workers.spawn(
+                session.id, SessionWorker(self, session), program=scala.PROGRAM
             )
         else:
             log_path = self.workers.spawn(session.id, SessionWorker(self, session))
@@ -396,7 +400,10 @@ class SessionWorker:
             if kind != "result":
                 return []
             statement.output = event["output"]
-            interrupted = event.get("error_name") == "KeyboardInterrupt"
+            # the Scala REPL says so itself (its error is the Spark job's or the thread's)
+            interrupted = event.get("error_name") == "KeyboardInterrupt" or bool(
+                event.get("cancelled")
+            )
             if statement.state == "CANCELLING" and interrupted:
                 state = "CANCELLED"
             elif self.backend.settings.statement_states == "completed":

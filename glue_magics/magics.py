@@ -251,16 +251,17 @@ class GlueMagics(Magics):
         code = cell if cell is not None else line
         if not code.strip():
             return
+        self.manager.check_language()  # before any call: the session's language is fixed
         if self.manager.spark() is not None:  # a Spark Connect session: the cell runs here
             self.manager.connects.run_in_shell(self.shell, code, self.manager.session_id)
             return
         self._display().show_output(self._execute(code).output)
 
-    def _execute(self, code: str, max_bytes: int | None = None) -> Any:
+    def _execute(self, code: str, max_bytes: int | None = None, language: str | None = None) -> Any:
         """Run code in the session (``SessionManager.run``); a failed statement shows its
         output (what was printed before the exception, FAILED's streams and reason) and
         fails the cell: with the remote exception (RemoteError) or one line (UsageError)."""
-        outcome = self.manager.run(code, max_bytes)
+        outcome = self.manager.run(code, max_bytes, language)
         if outcome.failed:
             self._display().show_output(outcome.output)
             if outcome.error is not None:
@@ -289,8 +290,10 @@ class GlueMagics(Magics):
                 result, frame = sql.run_connect(spark, cell, args.max_rows, bool(name))
         elif name:
             result, frame = sql.run_arrow(self._execute, cell, args.max_rows, self.fetch_max_mb)
-        else:
-            result, frame = sql.run(self._execute, cell, args.max_rows), None
+        else:  # the SQL's wrapper in the session's own language (Python or Scala)
+            language = self.manager.session_language()
+            execute = lambda code: self._execute(code, language=language)  # noqa: E731
+            result, frame = sql.run(execute, cell, args.max_rows, language), None
         self._display().table(result.rows_as_dicts(), columns=result.columns, title=result.title())
         if name:
             self.shell.user_ns[name] = frame

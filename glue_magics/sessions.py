@@ -262,6 +262,8 @@ class SessionManager:
         self.budget = Budget(self)  # asked before each statement (budget.py)
         self.connects = _connects(self)  # Spark Connect sessions' `spark` (connect.py)
         self.background = Background(self)  # a wait for READY in a thread (starting.py)
+        self.code_language = "python"  # what plain code sent by this kernel is (kernel_scala)
+        self.languages: dict[str, str] = {}  # session -> its statements' language
 
     # ------------------------------------------------------------------ options
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
@@ -358,6 +360,8 @@ class SessionManager:
         session_id = session.get("Id") or self.session_id
         logs.announce_spark_ui(self.client_for(session_id), session_id, self.reporter)
         self.connects.ready(session)  # a Spark Connect session: `spark` is bound now
+        if session_id:
+            self.languages[session_id] = _language(session.get("DefaultArguments"))
         return session
 
     def not_ready(self, session_id: str, exc: Any) -> None:
@@ -436,6 +440,7 @@ class SessionManager:
         self.line = {n: v for n, v in opts.layer("line").items() if n != "id"}
         clients = self.current_clients(opts)
         session_id = request["Id"]
+        self.languages[session_id] = _language(request.get("DefaultArguments"))
         # Tracked before the call: a session whose answer got lost must still be stopped.
         self.created[session_id] = clients
         try:
@@ -535,7 +540,39 @@ class SessionManager:
         self.clients.close()
 
     # ------------------------------------------------------------------ running code
-    def run(self, code: str, max_bytes: int | None = None) -> Any:
+    def session_language(self) -> str:
+        """The language of the session code would run in: the current session's, else the
+        next one's (its pending options)."""
+        if self.session_id is not None:
+            return self.languages.get(self.session_id, "python")
+        from glue_magics.options import OptionError
+
+        try:
+            value = self.resolve(self.line, partial=True).values.get("session_language")
+        except OptionError:
+            return self.code_language  # the create that follows says what is wrong
+        return _language({"--session-language": value} if value else None)
+
+    def check_language(self, language: str | None = None) -> None:
+        """One line, before any call, when code of one language would go to a session of
+        another: a Glue session's language is fixed when it is created."""
+        code = language or self.code_language
+        session = self.session_language()
+        if code == session:
+            return
+        which = f"session {self.session_id}" if self.session_id else "the next session"
+        if session == "scala":
+            fix = "run it in the glue_magics_scala kernel (Glue Spark), or start a Python "
+            fix += "session: %glue_session --force --session-language python"
+        else:
+            fix = "start a Scala session: %glue_session --force --session-language scala"
+        raise _error(
+            f"this is {code.capitalize()} code and {which} is a "
+            f"{session.capitalize()} session; {fix}",
+            code="WrongLanguage",
+        )
+
+    def run(self, code: str, max_bytes: int | None = None, language: str | None = None) -> Any:
         """Run code in the current session (made ready first) and read how it ended: a
         ``results.Outcome``, failed or not (the caller shows it), its S3-held results read
         with the session's own S3 client (at most ``max_bytes`` each, else results' cap).
@@ -544,6 +581,7 @@ class SessionManager:
         from glue_magics import results
         from glue_magics.service import GlueError
 
+        self.check_language(language)
         session_id = self._session_for_code()
         self.budget.check(session_id)  # warns near it; over it, raises (or stops the session)
         try:
@@ -592,6 +630,12 @@ class SessionManager:
                         session_ended=True,
                     )
         return self.ensure()
+
+
+def _language(default_arguments: Any) -> str:
+    from glue_magics.options import session_language
+
+    return session_language(default_arguments if isinstance(default_arguments, dict) else None)
 
 
 class PendingOptions:

@@ -30,6 +30,7 @@ RUN_BY = {
     "etl_walkthrough.ipynb": "test_etl_walkthrough",
     "operations.ipynb": "test_operations",
     "aws_glue_kernel_style.ipynb": "test_kernel.py",
+    "scala_session.ipynb": "test_scala_kernels.py",
 }
 #: Guards against a hang: a notebook's Spark (one or two JVMs) on a loaded 2-core machine.
 PATIENCE = 280

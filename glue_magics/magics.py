@@ -289,6 +289,8 @@ class GlueMagics(Magics):
             with self.manager.connects.interrupting(self.manager.session_id):
                 result, frame = sql.run_connect(spark, cell, args.max_rows, bool(name))
         elif name:
+            if self.manager.session_language() != "python":  # the Arrow fetch is pyspark code
+                raise UsageError("%%glue_sql -o needs a Python session; drop -o here")
             result, frame = sql.run_arrow(self._execute, cell, args.max_rows, self.fetch_max_mb)
         else:  # the SQL's wrapper in the session's own language (Python or Scala)
             language = self.manager.session_language()

@@ -86,7 +86,7 @@ def test_println_comes_back_as_text_before_the_value(scala):
     _, glue, session_id = scala
     out = text(run(glue, session_id, 'println("hello from scala")\n"done"'))
     assert out.splitlines()[0] == "hello from scala"
-    assert re.fullmatch(r'val res\d+: String = "done"', out.splitlines()[1]), out
+    assert re.fullmatch(r"val res\d+: String = done", out.splitlines()[1]), out  # 2.13: no quotes
     assert text(run(glue, session_id, 'System.out.println("java too")')) == "java too"
 
 

@@ -562,13 +562,15 @@ class SessionManager:
             return
         which = f"session {self.session_id}" if self.session_id else "the next session"
         if session == "scala":
-            fix = "run it in the glue_magics_scala kernel (Glue Spark), or start a Python "
-            fix += "session: %glue_session --force --session-language python"
+            fix = "run it in the glue_magics_scala kernel (Glue Spark), or use a Python session"
         else:
-            fix = "start a Scala session: %glue_session --force --session-language scala"
+            fix = "use a Scala session"
+        fix += f" (session_language {code})"
+        steps = (NextStep(Action.REPLACE),) if self.session_id else ()
         raise _error(
-            f"this is {code.capitalize()} code and {which} is a "
-            f"{session.capitalize()} session; {fix}",
+            f"this is {code.capitalize()} code and {which} is a {session.capitalize()} "
+            f"session; {fix}",
+            *steps,
             code="WrongLanguage",
         )
 

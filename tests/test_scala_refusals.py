@@ -48,9 +48,9 @@ def test_python_code_for_a_scala_session_is_refused_before_the_session_is_made(e
         k.ok('%%configure\n{"session_language": "scala"}')
         before = calls(ep)
         reply = k.execute("%%glue\nprint(1)")
-        one_line(reply, "Python code", "Scala session", "glue_magics_scala", "--force")
+        one_line(reply, "Python code", "Scala session", "glue_magics_scala", "session_language")
         assert calls(ep) == before
-        # %%glue_sql is not code of the kernel's language: it follows the session's
+        # the request asks for Scala; the refusal came before it was sent
         assert "--session-language" in k.ok("%glue_session --dry-run").stdout
     finally:
         k.shutdown()
@@ -66,7 +66,7 @@ def test_scala_kernel_makes_scala_sessions_and_refuses_a_python_one(ep, installe
         k.ok("%glue_session --session-language python")  # a Python session: no JVM
         before = calls(ep)
         reply = k.execute("val x = 1")
-        one_line(reply, "Scala code", "Python session", "--session-language scala")
+        one_line(reply, "Scala code", "Python session", "session_language scala", "--force")
         assert calls(ep) == before
         k.ok("%glue_stop")
     finally:

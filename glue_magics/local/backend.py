@@ -169,7 +169,10 @@ class Backend:
             )
         elif scala.is_scala(request.default_arguments):  # a Scala REPL, same protocol
             log_path = self.workers.spawn(
-                session.id, SessionWorker(self, session), program=scala.PROGRAM
+                session.id,
+                SessionWorker(self, session),
+                program=scala.PROGRAM,
+                grace=scala.STOP_SECONDS,
             )
         else:
             log_path = self.workers.spawn(session.id, SessionWorker(self, session))

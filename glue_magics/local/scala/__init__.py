@@ -32,6 +32,9 @@ PROGRAM = "glue_magics.local.scala"
 #: sends ``"--session-language": "scala"``, aws-glue-sessions 1.0.9 glue_spark/GlueKernel.py).
 SESSION_LANGUAGE = "--session-language"
 MAIN_CLASS = "gluemagics.scala.Worker"
+#: How long a Scala session's JVM may take to end once its stdin closes before it is killed:
+#: Spark's shutdown hooks remove its temporary directories (the driver halts after 5 s).
+STOP_SECONDS = 8.0
 SOURCES = ("Worker.scala", "GlueContext.scala")
 HERE = Path(__file__).resolve().parent
 

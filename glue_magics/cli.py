@@ -32,8 +32,9 @@ def demo_notebook() -> Path:
     )
 
 
-def kernelspec_dir() -> Path:
-    return _find(PACKAGE / "kernelspec", PACKAGE.parent / "kernelspec")
+def kernelspec_dir(name: str = "kernelspec") -> Path:
+    """A kernelspec's directory: ``kernelspec`` (Python) or ``kernelspec_scala``."""
+    return _find(PACKAGE / name, PACKAGE.parent / name)
 
 
 #: How to get what the demo's tagged cells need, by what is missing.
@@ -165,20 +166,26 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def install_kernel(args: argparse.Namespace) -> int:
-    """Install the kernelspec with this Python as the kernel's interpreter."""
+    """Install the kernelspecs with this Python as the kernels' interpreter: NAME (Python)
+    and NAME_scala ("Glue Spark (glue-magics)", plain cells in Scala) beside it."""
     from jupyter_client.kernelspec import KernelSpecManager
 
-    with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / args.name
-        shutil.copytree(kernelspec_dir(), target)
-        spec = json.loads((target / "kernel.json").read_text())
-        spec["argv"][0] = sys.executable
-        spec["display_name"] = args.display_name or spec["display_name"]
-        (target / "kernel.json").write_text(json.dumps(spec, indent=1))
-        where = KernelSpecManager().install_kernel_spec(
-            str(target), args.name, user=args.user, prefix=args.prefix
-        )
-    print(f"Installed kernelspec {args.name} in {where}")
+    kernels = [
+        (args.name, "kernelspec", args.display_name),
+        (f"{args.name}_scala", "kernelspec_scala", None),
+    ]
+    for name, source, display_name in kernels:
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / name
+            shutil.copytree(kernelspec_dir(source), target)
+            spec = json.loads((target / "kernel.json").read_text())
+            spec["argv"][0] = sys.executable
+            spec["display_name"] = display_name or spec["display_name"]
+            (target / "kernel.json").write_text(json.dumps(spec, indent=1))
+            where = KernelSpecManager().install_kernel_spec(
+                str(target), name, user=args.user, prefix=args.prefix
+            )
+        print(f"Installed kernelspec {name} in {where}")
     return 0
 
 

@@ -206,16 +206,17 @@ class GlueMagics(Magics):
         code = cell if cell is not None else line
         if not code.strip():
             return
+        self.manager.check_language()  # before any call: the session's language is fixed
         if self.manager.spark() is not None:  # a Spark Connect session: the cell runs here
             self.manager.connects.run_in_shell(self.shell, code, self.manager.session_id)
             return
         display.show_output(self._execute(code).output)
 
-    def _execute(self, code: str, max_bytes: int | None = None) -> Any:
+    def _execute(self, code: str, max_bytes: int | None = None, language: str | None = None) -> Any:
         """Run code in the session (``SessionManager.run``); a failed statement shows its
         output (what was printed before the exception, FAILED's streams and reason) and
         fails the cell: with the remote exception (RemoteError) or one line (UsageError)."""
-        outcome = self.manager.run(code, max_bytes)
+        outcome = self.manager.run(code, max_bytes, language)
         if outcome.failed:
             display.show_output(outcome.output)
             if outcome.error is not None:

@@ -249,6 +249,7 @@ def _rules(
                 f"glue_version {_show(version_text)} is not supported by interactive sessions; "
                 "it must be greater than 2.0, e.g. 5.0",
             )
+    _language_rules(values, session_type)
     if session_type == SPARK_CONNECT:
         _spark_connect_rules(values)
     prefix = values.get("id_prefix")
@@ -273,6 +274,40 @@ def _rules(
     if region is not None and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", region):
         raise _fail(
             "region", f"region {_show(region)} is not an AWS region name; give e.g. us-east-1"
+        )
+
+
+#: The languages of a Glue session's statements: DefaultArguments "--session-language"
+#: (AWS's Glue Spark kernel sends "scala", aws-glue-sessions 1.0.9 glue_spark/GlueKernel.py).
+SESSION_LANGUAGES = ("python", "scala")
+
+
+def session_language(default_arguments: Mapping[str, Any] | None) -> str:
+    """A session's language from its DefaultArguments: python unless they say scala."""
+    value = str((default_arguments or {}).get("--session-language", "python"))
+    return value.strip().lower() or "python"
+
+
+def _language_rules(values: dict[str, Any], session_type: str) -> None:
+    """session_language is python or scala; Scala is for etl and streaming sessions only:
+    "Spark Connect ... Python only" (AWS docs, interactive-sessions-spark-connect), Ray is
+    Python, and streaming sessions take Scala (the Glue Spark kernel's %streaming)."""
+    language = values.get("session_language")
+    if language is None:
+        return
+    low = language.strip().lower()
+    if low not in SESSION_LANGUAGES:
+        raise _fail(
+            "session_language",
+            f"session_language {_show(language)} is not a session language; "
+            f"choose one of {', '.join(SESSION_LANGUAGES)}",
+        )
+    values["session_language"] = low
+    if low == "scala" and session_type not in ("etl", "streaming"):
+        raise _fail(
+            "session_language",
+            f"session_language 'scala' is not available for session_type {_show(session_type)}"
+            " (Scala sessions are etl or streaming); use session_type etl or a Python session",
         )
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from glue_magics.budget import Budget
 from glue_magics.clients import ClientRegistry
 from glue_magics.cost import Cost
+from glue_magics.languages import Languages
 from glue_magics.reporting import Quiet, Reporter, StatementBar, spent_after
 from glue_magics.settings import Settings
 from glue_magics.starting import Background, wait_in_cell
@@ -74,6 +75,8 @@ class SessionManager:
         self.budget = Budget(self)  # asked before each statement (budget.py)
         self.connects = _connects(self)  # Spark Connect sessions' `spark` (connect.py)
         self.background = Background(self)  # a wait for READY in a thread (starting.py)
+        self.languages = Languages(self)  # each session's Python or Scala (languages.py)
+        self.session_language, self.check_language = self.languages.current, self.languages.check
 
     # ------------------------------------------------------------------ options
     def resolve(self, line: dict[str, Any] | None = None, partial: bool = False) -> Any:
@@ -118,6 +121,7 @@ class SessionManager:
 
         self.ready = True
         session_id = session.get("Id") or self.session_id
+        self.languages.record(session_id, session.get("DefaultArguments"))
         logs.announce_spark_ui(self.client_for(session_id), session_id, self.reporter)
         self.connects.ready(session)  # a Spark Connect session: `spark` is bound now
         return session
@@ -190,6 +194,7 @@ class SessionManager:
             raise OptionError(refused, "glue_version")
         self.line = {n: v for n, v in opts.layer("line").items() if n != "id"}
         session_id = request["Id"]
+        self.languages.record(session_id, request.get("DefaultArguments"))
         # asked again no longer than a whole wait for READY may take
         patience = min(lifecycle.CREATE_PATIENCE, self.settings.wait_timeout)
         clients = self.current_clients(opts)
@@ -279,7 +284,7 @@ class SessionManager:
         self.registry.close()  # the watchdog stops those whose stop failed, if stop_on_exit
 
     # ------------------------------------------------------------------ running code
-    def run(self, code: str, max_bytes: int | None = None) -> Any:
+    def run(self, code: str, max_bytes: int | None = None, language: str | None = None) -> Any:
         """Run code in the current session (made ready first) and read how it ended: a
         ``results.Outcome``, failed or not (the caller shows it), its S3-held results read
         with the session's own S3 client (at most ``max_bytes`` each, else results' cap).
@@ -288,6 +293,7 @@ class SessionManager:
         from glue_magics import results
         from glue_magics.service import GlueError
 
+        self.check_language(language)  # before any call, even a CreateSession
         session_id = self._session_for_code()
         self.budget.check(session_id)  # warns near it; over it, raises (or stops the session)
         try:

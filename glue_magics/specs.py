@@ -110,6 +110,8 @@ SPECS: tuple[OptionSpec, ...] = (
         help="S3 paths of extra Python files.", aws_magic="extra_py_files"),
     OptionSpec("extra_jars", "args", arg="--extra-jars", example="s3://bucket/lib.jar",
         help="S3 paths of extra jars.", aws_magic="extra_jars"),
+    OptionSpec("session_language", "args", arg="--session-language", aliases=("language",),
+        example="scala", help="python or scala: the language of the session's statements."),
     OptionSpec("id", "str", ("Id",), aliases=("session_id",), env=("GLUE_SESSION_ID",),
         example="my-session",
         help="Session id (else generated from id_prefix); one session at a time."),

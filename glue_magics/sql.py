@@ -29,11 +29,40 @@ del _gm_df, _gm_rows
 """
 
 
-def code(query: str, max_rows: int) -> str:
-    """Python for the session that runs ``query`` and prints at most ``max_rows`` rows."""
-    return _TEMPLATE.format(
-        query=query.strip().rstrip(";"), limit=max_rows + 1, max_rows=max_rows, marker=MARKER
-    )
+#: The same for a Scala session: a block (the REPL shows nothing of it), the JSON made by
+#: Jackson, which Spark ships; a cell that is not a number or a boolean is its text.
+_SCALA_TEMPLATE = """\
+{{
+  val _gm_df = spark.sql({query})
+  val _gm_rows = _gm_df.limit({limit}).collect()
+  val _gm_cell: Any => AnyRef = {{
+    case null => null
+    case v: java.lang.Number => v
+    case v: java.lang.Boolean => v
+    case v => v.toString
+  }}
+  val _gm_out = new java.util.LinkedHashMap[String, AnyRef]()
+  _gm_out.put("columns", java.util.Arrays.asList(_gm_df.columns: _*))
+  _gm_out.put("rows", java.util.Arrays.asList(_gm_rows.take({max_rows}).map(r =>
+    java.util.Arrays.asList(r.toSeq.map(_gm_cell): _*)): _*))
+  _gm_out.put("truncated", java.lang.Boolean.valueOf(_gm_rows.length > {max_rows}))
+  println({marker} + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(_gm_out))
+}}
+"""
+
+
+def code(query: str, max_rows: int, language: str = "python") -> str:
+    """Code for the session (Python, or Scala for a Scala session) that runs ``query`` and
+    prints at most ``max_rows`` rows."""
+    query = query.strip().rstrip(";")
+    if language == "scala":  # a JSON string is a Scala string literal
+        return _SCALA_TEMPLATE.format(
+            query=json.dumps(query),
+            limit=max_rows + 1,
+            max_rows=max_rows,
+            marker=json.dumps(MARKER),
+        )
+    return _TEMPLATE.format(query=query, limit=max_rows + 1, max_rows=max_rows, marker=MARKER)
 
 
 @dataclass
@@ -101,14 +130,16 @@ def _nonempty(query: str) -> None:
         raise GlueError("%%glue_sql needs a query in the cell, e.g. SELECT 1", "UsageError")
 
 
-def run(execute: Callable[[str], Any], query: str, max_rows: int) -> SqlResult:
+def run(
+    execute: Callable[[str], Any], query: str, max_rows: int, language: str = "python"
+) -> SqlResult:
     """``%%glue_sql``: ``query`` run through ``execute`` (the magics' statement runner, which
     shows a failure) and its table read back.  An empty query, a session without Spark and
     an unreadable result are one line each (``GlueError``)."""
     from glue_magics.service import GlueError
 
     _nonempty(query)
-    outcome = _needs_spark(lambda: execute(code(query, max_rows)))
+    outcome = _needs_spark(lambda: execute(code(query, max_rows, language)))
     try:
         return parse(outcome.output.stdout)
     except ValueError as exc:
@@ -177,6 +208,12 @@ def run_magic(
     if spark is not None:
         with manager.connects.interrupting(manager.session_id):
             return run_connect(spark, query, max_rows, whole)
+    language = manager.session_language()
     if whole:
+        if language != "python":  # the Arrow fetch is pyspark code
+            from glue_magics.service import GlueError
+
+            raise GlueError("%%glue_sql -o needs a Python session; drop -o here", "UsageError")
         return run_arrow(execute, query, max_rows, fetch_max_mb)
-    return run(execute, query, max_rows), None
+    # the SQL's wrapper in the session's own language (Python or Scala)
+    return run(lambda code: execute(code, language=language), query, max_rows, language), None

@@ -194,8 +194,9 @@ def sts_proxy() -> Iterator[str]:
 
 
 # ------------------------------------------------------------------ kernelspec
-def install_peer(root: Path, peer_python: str | Path) -> Any:
-    """Install the peer's glue_pyspark kernelspec (as its README does) into a temp prefix.
+def install_peer(root: Path, peer_python: str | Path, kernel: str = PEER_KERNEL) -> Any:
+    """Install the peer's glue_pyspark kernelspec (``kernel``: or its glue_spark one, for
+    Scala) as its README does, into a temp prefix.
 
     Its kernel.json says ``python``, which jupyter_client would replace by *this*
     interpreter, so argv[0] is pinned to the peer venv's interpreter.
@@ -219,14 +220,14 @@ def install_peer(root: Path, peer_python: str | Path) -> Any:
             "--prefix",
             str(prefix),
             "--replace",
-            os.path.join(where, PEER_KERNEL),
+            os.path.join(where, kernel),
         ],
         check=True,
         capture_output=True,
         env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
     )
     kernels = prefix / "share" / "jupyter" / "kernels"
-    spec_file = kernels / PEER_KERNEL / "kernel.json"
+    spec_file = kernels / kernel / "kernel.json"
     spec = json.loads(spec_file.read_text())
     spec["argv"][0] = peer_python
     spec_file.write_text(json.dumps(spec, indent=1))

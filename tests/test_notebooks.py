@@ -34,6 +34,7 @@ RUN_BY = {
     "aws_style/getting_started.ipynb": "test_aws_notebooks.py",
     "aws_style/session_settings.ipynb": "test_aws_notebooks.py",
     "aws_style/sql_in_session.ipynb": "test_aws_notebooks.py",
+    "scala_session.ipynb": "test_scala_kernels.py",
 }
 #: Guards against a hang: a notebook's Spark (one or two JVMs) on a loaded 2-core machine.
 PATIENCE = 280

@@ -532,6 +532,7 @@ def test_option_names_match_the_table_and_the_magics_contract() -> None:
         "additional_python_modules",
         "extra_py_files",
         "extra_jars",
+        "session_language",
         "id",
         "id_prefix",
         "description",

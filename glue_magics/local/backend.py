@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from glue_magics.local import paging, session_arguments, spark_connect
+from glue_magics.local import paging, scala, session_arguments, spark_connect
 from glue_magics.local.connect_proxy import JVM_STOP_SECONDS
 from glue_magics.local.exceptions import (
     AlreadyExists,
@@ -149,6 +149,8 @@ class Backend:
             session.connect = SparkConnect(key=spark_connect.new_key())
         session.spark = spark
         session.waits = spark or bool(request.default_arguments.get(session_arguments.MODULES))
+        if scala.is_scala(request.default_arguments):  # a Scala REPL: READY once it is up
+            session.spark = session.waits = True
         with self.lock:
             if request.id in self.sessions:  # lost a race with the same Id
                 raise AlreadyExists(request.id)
@@ -172,6 +174,13 @@ class Backend:
                 ConnectWorker(self, session),
                 program=spark_connect.PROGRAM,
                 grace=CONNECT_GRACE_SECONDS,
+            )
+        elif scala.is_scala(request.default_arguments):  # a Scala REPL, same protocol
+            log_path = self.workers.spawn(
+                session.id,
+                SessionWorker(self, session, setup=False),  # its Spark is its own to set up
+                program=scala.PROGRAM,
+                grace=scala.STOP_SECONDS,
             )
         else:
             log_path = self.workers.spawn(session.id, SessionWorker(self, session, no_spark))
@@ -342,16 +351,21 @@ class SessionWorker:
     """One session's side of its worker process: the :class:`~workers.Listener` that turns
     the worker's events into the session's and its statements' state."""
 
-    def __init__(self, backend: Backend, session: Session, no_spark: str = "") -> None:
+    def __init__(
+        self, backend: Backend, session: Session, no_spark: str = "", setup: bool = True
+    ) -> None:
         self.backend = backend
         self.session = session
         self.no_spark = no_spark  # why Spark does not start in it, if it does not
+        self.setup = setup  # the Python worker's plan of DefaultArguments (not a Scala REPL's)
 
     def started(self, worker: WorkerProcess) -> None:
         with self.backend.lock:
             self.session.worker = worker
             if self.session.ended_status is not None or self.backend.closed:
                 worker.kill()
+                return
+            if not self.setup:
                 return
             arguments = dict(self.session.request.default_arguments)
             s3_root = str(self.backend.settings.s3_root)
@@ -427,7 +441,10 @@ class SessionWorker:
             if kind != "result":
                 return []
             statement.output = event["output"]
-            interrupted = event.get("error_name") == "KeyboardInterrupt"
+            # the Scala REPL says so itself (its error is the Spark job's or the thread's)
+            interrupted = event.get("error_name") == "KeyboardInterrupt" or bool(
+                event.get("cancelled")
+            )
             if statement.state == "CANCELLING" and interrupted:
                 state = "CANCELLED"
             elif self.backend.settings.statement_states == "completed":

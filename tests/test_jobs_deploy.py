@@ -116,38 +116,39 @@ def test_a_failing_notebook_ends_failed_with_its_error_and_status_1(ep, tmp_path
 
 
 def test_glue_job_in_the_notebook_deploys_itself_and_runs(installed, tmp_path):  # noqa: F811
-    """A notebook on the glue-magics kernel, run by nbclient as a user would, ends with
-    %glue_job deploy --run; its path comes from the frontend (JPY_SESSION_NAME)."""
+    """notebooks/notebook_to_job.ipynb on the glue-magics kernel, run by nbclient as a user
+    would, ends with %glue_job deploy --run; its path comes from the frontend
+    (JPY_SESSION_NAME, as Jupyter Server sets it)."""
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     data = tmp_path / "data"
-    path = write_notebook(
-        tmp_path / "self_deploying.ipynb",
-        "%endpoint local\n%iam_role " + ROLE,
-        SETTINGS,
-        GLUE_CODE,
-        "%glue_job deploy --name self-deployed --run",
-        "%glue_job deploy --name self-deployed",
-    )
+    path = Path(__file__).parent.parent / "notebooks" / "notebook_to_job.ipynb"
     nb = nbformat.read(path, as_version=4)
     env = kernel_env("http://127.0.0.1:9")
-    del env["AWS_ENDPOINT_URL_GLUE"]  # the notebook says %endpoint local
-    env.update(
-        JPY_SESSION_NAME=str(path), GLUE_LOCAL_DATA_DIR=str(data), GLUE_MAGICS_LOCAL_SPARK="1"
-    )
+    del env["AWS_ENDPOINT_URL_GLUE"], env["GLUE_ROLE_ARN"]  # the notebook says each
+    env.update(JPY_SESSION_NAME=str(path), GLUE_LOCAL_DATA_DIR=str(data))
+    env["GLUE_MAGICS_LOCAL_SPARK"] = "1"  # its session runs the Glue code first
     km = KernelManager(kernel_name="glue_magics", kernel_spec_manager=installed)
     km.start_kernel(env=env, cwd=str(tmp_path))
+    started = time.monotonic()
     try:
         NotebookClient(nb, timeout=RUN_PATIENCE, km=km).execute(cwd=str(tmp_path))
     finally:
         if km.is_alive():
             km.shutdown_kernel(now=True)
-    text = lambda i: "".join(o.get("text", "") for o in nb.cells[i].outputs)  # noqa: E731
-    assert "Job self-deployed created" in text(3) and "SUCCEEDED" in text(3), text(3)
-    assert "Left out, a session's only: idle_timeout (30)" in text(3)
-    assert "Job self-deployed unchanged" in text(4)
-    assert list((data / "s3" / "out-bucket" / "people").glob("*.parquet"))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    text = lambda i: "".join(o.get("text", "") for o in code[i].outputs)  # noqa: E731
+    print(f"notebook with its session and the job's run: {time.monotonic() - started:.1f} s")
+    assert "rows written: 2" in text(2)
+    deployed = text(4)
+    assert "Job people-etl created" in deployed and "SUCCEEDED" in deployed, deployed
+    assert "Left out, a session's only: idle_timeout (30)" in deployed
+    assert "Job people-etl unchanged" in text(5)
+    script = data / "s3" / "aws-glue-assets-123456789012-us-east-1" / "scripts" / "people-etl.py"
+    text_of_script = script.read_text()
+    assert "%" not in text_of_script and "orderBy" not in text_of_script  # skip-job: out
+    assert len(list((data / "s3" / "job-output" / "people").glob("born=*"))) == 2
 
 
 def test_moto_takes_the_requests_deploy_sends(moto_server, tmp_path):

@@ -35,6 +35,7 @@ RUN_BY = {
     "aws_style/session_settings.ipynb": "test_aws_notebooks.py",
     "aws_style/sql_in_session.ipynb": "test_aws_notebooks.py",
     "scala_session.ipynb": "test_scala_kernels.py",
+    "notebook_to_job.ipynb": "test_jobs_deploy.py",
 }
 #: Guards against a hang: a notebook's Spark (one or two JVMs) on a loaded 2-core machine.
 PATIENCE = 280

@@ -16,7 +16,7 @@ from test_kernel import installed  # noqa: F401 F811 - the fixture: the kernelsp
 
 from tests.kernels import kernel_env
 
-pytestmark = [pytest.mark.slow, needs_spark]
+pytestmark = [pytest.mark.slow, needs_spark, pytest.mark.timeout(900)]
 
 #: A job's run starts its own JVM: minutes on a loaded 2-core machine.
 RUN_PATIENCE = 600

@@ -25,6 +25,27 @@ from typing import Any
 
 from glue_magics.cost import DPU_HOUR_PRICE, usd
 
+#: ``deploy``'s flags, the command's and ``%glue_job deploy``'s alike: (names, argparse keywords).
+DEPLOY_FLAGS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--name",), {"required": True, "help": "the job's name"}),
+    (("--role",), {"help": "IAM role ARN the job runs as (else the notebook's)"}),
+    (
+        ("--script-location",),
+        {
+            "dest": "script_location",
+            "help": "s3:// path of the script (default s3://aws-glue-assets-ACCOUNT-REGION/"
+            "scripts/NAME.py)",
+        },
+    ),
+    (("--run",), {"action": "store_true", "help": "start a run and follow it to its end"}),
+    (
+        ("--arg",),
+        {"action": "append", "default": [], "metavar": "KEY=VALUE", "help": "a run argument"},
+    ),
+    (("--dry-run",), {"dest": "dry_run", "action": "store_true", "help": "print, call nothing"}),
+    (("--force",), {"action": "store_true", "help": "overwrite a job glue-magics did not make"}),
+)
+
 
 def add_parser(subparsers: Any) -> None:
     """Add the ``job`` subcommand to the ``glue-magics`` command."""
@@ -35,21 +56,8 @@ def add_parser(subparsers: Any) -> None:
     verbs = parser.add_subparsers(dest="verb", required=True)
     deploy = verbs.add_parser("deploy", help="the notebook as a Glue job (create or update)")
     deploy.add_argument("notebook", help="the .ipynb file")
-    deploy.add_argument("--name", required=True, help="the job's name")
-    deploy.add_argument("--role", help="IAM role ARN the job runs as (else the notebook's)")
-    deploy.add_argument(
-        "--script-location",
-        dest="script_location",
-        help="s3:// path of the script (default s3://aws-glue-assets-ACCOUNT-REGION/scripts/)",
-    )
-    deploy.add_argument("--run", action="store_true", help="start a run and follow it")
-    deploy.add_argument(
-        "--arg", action="append", default=[], metavar="KEY=VALUE", help="a run argument"
-    )
-    deploy.add_argument(
-        "--dry-run", dest="dry_run", action="store_true", help="print the request, call nothing"
-    )
-    deploy.add_argument("--force", action="store_true", help="overwrite a job not made here")
+    for names, kwargs in DEPLOY_FLAGS:
+        deploy.add_argument(*names, **kwargs)
     runs = verbs.add_parser("runs", help="a job's runs, newest first")
     runs.add_argument("name", help="the job's name")
     for sub in (deploy, runs):

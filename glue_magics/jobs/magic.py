@@ -17,6 +17,15 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from glue_magics import arguments
 
 
+def _deploy_flags(magic: Any) -> Any:
+    """``glue-magics job deploy``'s flags (one table: ``jobs.cli.DEPLOY_FLAGS``) on a magic."""
+    from glue_magics.jobs.cli import DEPLOY_FLAGS
+
+    for names, kwargs in reversed(DEPLOY_FLAGS):  # decorators apply from the bottom up
+        magic = argument(*names, **kwargs)(magic)
+    return magic
+
+
 @magics_class
 class JobMagics(Magics):
     """``%glue_job``, beside ``GlueMagics`` (whose clients and settings it uses)."""
@@ -27,13 +36,7 @@ class JobMagics(Magics):
 
     @magic_arguments()
     @argument("verb", choices=["deploy"], help="deploy: this notebook as a Glue job")
-    @argument("--name", required=True, help="the job's name")
-    @argument("--role", help="IAM role ARN the job runs as (else the notebook's)")
-    @argument("--script-location", dest="script_location", help="s3:// path of the script")
-    @argument("--run", action="store_true", help="start a run and follow it to its end")
-    @argument("--arg", action="append", default=[], metavar="KEY=VALUE", help="a run argument")
-    @argument("--dry-run", dest="dry_run", action="store_true", help="print, call nothing")
-    @argument("--force", action="store_true", help="overwrite a job not made here")
+    @_deploy_flags
     @line_magic
     def glue_job(self, line: str = "") -> None:
         """Deploy this notebook as a Glue job: its magics are the job's settings, its

@@ -54,12 +54,12 @@ from typing import Any
 
 from glue_magics.local.worker import (
     Channel,
-    child_arguments,
     die_with_parent,
     java_found,
     objectstore_conf,
     pid_alive,
     spark_master,
+    start_child,
 )
 from glue_magics.session_types import TOKEN_HEADER
 
@@ -548,12 +548,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    started = child_arguments("glue_magics.local.connect_proxy", "EVENT_FD", argv)
-    if started is None:
+    channel = start_child("glue_magics.local.connect_proxy", "EVENT_FD", argv)
+    if channel is None:
         return 2
-    event_fd, parent_pid = started
-    die_with_parent(parent_pid)
-    channel = Channel(event_fd)
     commands = sys.stdin.buffer
     try:
         config = json.loads(commands.readline())

@@ -736,16 +736,24 @@ def child_arguments(program: str, fd_name: str, argv: list[str] | None) -> tuple
     return int(args[0]), int(args[1])
 
 
-def main(argv: list[str] | None = None) -> int:
-    started = child_arguments("glue_magics.local.worker", "RESULT_FD", argv)
+def start_child(program: str, fd_name: str, argv: list[str] | None) -> Channel | None:
+    """The start of each of the endpoint's child programs: its two arguments read, its
+    death tied to the endpoint's, its event channel; None after the usage line."""
+    started = child_arguments(program, fd_name, argv)
     if started is None:
-        return 2
-    result_fd, parent_pid = started
-    os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: %matplot draws off screen
+        return None
+    event_fd, parent_pid = started
     die_with_parent(parent_pid)
+    return Channel(event_fd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: %matplot draws off screen
+    channel = start_child("glue_magics.local.worker", "RESULT_FD", argv)
+    if channel is None:
+        return 2
     # the session runtime (our own awsglue) on this worker's path only, never the user's
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime"))
-    channel = Channel(result_fd)
     worker = Worker(channel)
     signal.signal(signal.SIGINT, worker.interrupts.handler)
     commands: queue.Queue[dict[str, Any] | None] = queue.Queue()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from glue_magics.local import session_arguments
-from glue_magics.local.exceptions import EntityNotFound, InvalidInput, ServiceError
+from glue_magics.local.exceptions import EntityExists, EntityNotFound, InvalidInput, ServiceError
 from glue_magics.local.jobs.models import Job, JobRun, run_id
 from glue_magics.local.paging import LIST_PAGE
 from glue_magics.local.settings import EndpointSettings
@@ -27,16 +27,6 @@ from glue_magics.local.workers import WorkerProcess, Workers
 
 #: The job run's program (``glue_magics/local/jobs/run.py``).
 RUN_PROGRAM = "glue_magics.local.jobs.run"
-
-
-class AlreadyExists(ServiceError):
-    def __init__(self, message: str) -> None:
-        super().__init__("AlreadyExistsException", message)
-
-
-class ConcurrentRunsExceeded(ServiceError):
-    def __init__(self, message: str) -> None:
-        super().__init__("ConcurrentRunsExceededException", message)
 
 
 def script_path(location: str, settings: EndpointSettings) -> Path:
@@ -137,7 +127,7 @@ class JobsBackend:
         with self.lock:
             existing = self.jobs.get(body["Name"])
             if existing is not None:
-                raise AlreadyExists(f"Job {body['Name']} already exists.")
+                raise EntityExists(f"Job {body['Name']}")
             self.jobs[body["Name"]] = Job.create(body, time.time())
         return body["Name"]
 
@@ -194,9 +184,10 @@ class JobsBackend:
             job = self._job(name)
             under_way = [r for r in job.runs if not r.done]
             if len(under_way) >= job.max_concurrent_runs:
-                raise ConcurrentRunsExceeded(
+                raise ServiceError(
+                    "ConcurrentRunsExceededException",
                     f"Concurrent runs exceeded for {name}: {len(under_way)} of "
-                    f"{job.max_concurrent_runs} allowed are running"
+                    f"{job.max_concurrent_runs} allowed are running",
                 )
             location = (job.definition.get("Command") or {}).get("ScriptLocation")
             if not location:

@@ -21,12 +21,10 @@ import traceback
 from pathlib import Path
 
 from glue_magics.local.worker import (
-    Channel,
-    child_arguments,
-    die_with_parent,
     java_found,
     objectstore_conf,
     spark_master,
+    start_child,
 )
 
 #: Where the session runtime's packages (our ``awsglue``) live: on a run's path only.
@@ -61,12 +59,9 @@ def _stop_spark() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    started = child_arguments("glue_magics.local.jobs.run", "EVENT_FD", argv)
-    if started is None:
+    channel = start_child("glue_magics.local.jobs.run", "EVENT_FD", argv)
+    if channel is None:
         return 2
-    event_fd, parent_pid = started
-    die_with_parent(parent_pid)
-    channel = Channel(event_fd)
     commands = os.fdopen(os.dup(0), "rb")
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # the script's own stdin is empty

@@ -124,21 +124,23 @@ class CompatMagics(Magics):
         """Print the current session's id (AWS Glue kernel's %session_id)."""
         print(self.glue.session_id or NO_SESSION)
 
-    @line_magic
-    def status(self, line: str = "") -> None:
-        """The current (or given) session's status; with none, a notice (AWS's %status)."""
+    def _of_session(self, line: str, act: Any) -> None:
+        """``act(line)`` on the given or current session; with neither, AWS's notice (its
+        kernel prints it, and Run All goes on)."""
         if not line_value(line) and self.glue.session_id is None:
             print(NO_SESSION)
             return
-        self.glue.glue_status(line)
+        act(line)
+
+    @line_magic
+    def status(self, line: str = "") -> None:
+        """The current (or given) session's status; with none, a notice (AWS's %status)."""
+        self._of_session(line, self.glue.glue_status)
 
     @line_magic
     def stop_session(self, line: str = "") -> None:
         """Stop the current (or given) session; with none, a notice (AWS's %stop_session)."""
-        if not line_value(line) and self.glue.session_id is None:
-            print(NO_SESSION)
-            return
-        self.glue.glue_stop(line)
+        self._of_session(line, self.glue.glue_stop)
 
     @line_magic
     def help(self, line: str = "") -> None:

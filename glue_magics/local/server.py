@@ -155,23 +155,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for block in response.chunks():
             self.wfile.write(block)
 
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+    def _s3_only(self) -> None:
+        """PUT, HEAD and DELETE: S3's alone (the Glue API is POSTs)."""
         if self._is_s3():
             self._s3()
         else:
             self.send_error(HTTPStatus.NOT_IMPLEMENTED)
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
-        if self._is_s3():
-            self._s3()
-        else:
-            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
-
-    def do_DELETE(self) -> None:  # noqa: N802 - http.server's naming
-        if self._is_s3():
-            self._s3()
-        else:
-            self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+    do_PUT = do_HEAD = do_DELETE = _s3_only  # noqa: N815 - http.server's naming
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         if self._is_s3():

@@ -128,20 +128,22 @@ class Parser:
         return predicate
 
     def _or(self) -> Predicate:
-        parts = [self._and()]
-        while self._keyword("OR"):
-            parts.append(self._and())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda values: any(part(values) for part in parts)
+        return self._joined(self._and, "OR", any)
 
     def _and(self) -> Predicate:
-        parts = [self._not()]
-        while self._keyword("AND"):
-            parts.append(self._not())
+        return self._joined(self._not, "AND", all)
+
+    def _joined(
+        self, operand: Callable[[], Predicate], keyword: str, combine: Callable[[Any], bool]
+    ) -> Predicate:
+        """Operands joined by ``keyword`` (OR, AND), true when ``combine`` (any, all) of
+        them is; a single operand as it is."""
+        parts = [operand()]
+        while self._keyword(keyword):
+            parts.append(operand())
         if len(parts) == 1:
             return parts[0]
-        return lambda values: all(part(values) for part in parts)
+        return lambda values: combine(part(values) for part in parts)
 
     def _not(self) -> Predicate:
         if self._keyword("NOT"):

@@ -11,7 +11,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from glue_magics.local.objectstore.errors import S3Error, malformed
 from glue_magics.local.objectstore.meta import hidden_dir, md5_file, temp_file
@@ -34,7 +34,10 @@ class Multipart:
     def __init__(self, hidden: Path) -> None:
         self.hidden = hidden
 
-    def create(self, bucket: str, key: str, content_type: str | None, metadata: Any) -> str:
+    def create(
+        self, bucket: str, key: str, content_type: str | None, metadata: dict[str, str]
+    ) -> str:
+        """A new upload of ``key`` and its id (random, URL-safe)."""
         upload_id = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
         place = hidden_dir(self.hidden, "uploads") / upload_id
         place.mkdir()

@@ -5,7 +5,9 @@ kept in ``DATA_DIR/catalog`` (:mod:`.store`), with what Spark and ``awsglue`` se
 - ``names``: names folded to lowercase as the service stores them; their file names
 - ``expression``: GetPartitions' Expression, parsed and asked of each partition
 - ``store``: the files, written whole or not at all, under one file lock
+- ``records``: a database's or table's record found (or EntityNotFound), NextToken pages
 - ``backend``: :class:`Catalog`, the operations, raising the service's errors
+- ``partitions``: :class:`Partitions`, the partition operations (the catalog's too)
 - ``source``: ``table_source``: a table's paths, format and reader options (``from_catalog``)
 - ``spark``: the catalog's tables made visible to Spark SQL, and saveAsTable's written back
 """

@@ -15,50 +15,23 @@ and an ``UpdateTime`` equal to it at first, ``IsRegisteredWithLakeFormation`` fa
 
 from __future__ import annotations
 
-import base64
 import copy
 import re
 import time
 from pathlib import Path
 from typing import Any
 
-from glue_magics.local.catalog.expression import compile_expression
 from glue_magics.local.catalog.names import fold
+from glue_magics.local.catalog.partitions import Partitions
+from glue_magics.local.catalog.records import find_database, find_table, page_of
 from glue_magics.local.catalog.store import Record, Store
 from glue_magics.local.exceptions import EntityExists, EntityNotFound, InvalidInput
 
 #: GetDatabases/GetTables/GetTableVersions' page when MaxResults is not given (the
-#: model's largest, CatalogGetterPageSize); GetPartitions' (PageSize's largest).
+#: model's largest, CatalogGetterPageSize).
 CATALOG_PAGE = 100
-PARTITION_PAGE = 1000
 #: What DatabaseInput/TableInput/PartitionInput members a reply echoes: all of them.
 Body = dict[str, Any]
-
-
-def _token(after: str) -> str:
-    return base64.urlsafe_b64encode(f"after:{after}".encode("utf-8", "surrogatepass")).decode()
-
-
-def _after(token: str | None) -> str | None:
-    """The name (or number) a NextToken says the next page starts after."""
-    if not token:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode("utf-8", "surrogatepass")
-        prefix, _, after = text.partition(":")
-        if prefix == "after":
-            return after
-    except (ValueError, UnicodeError):
-        pass
-    raise InvalidInput(f"NextToken '{token[:50]}' is not valid")
-
-
-def _page(items: list[Record], key: Any, token: str | None, size: int) -> tuple[list[Record], str]:
-    """The ``size`` items (sorted by ``key``, a str) after the token's, and the next token."""
-    after = _after(token)
-    rest = [item for item in items if after is None or key(item) > after]
-    page = rest[:size]
-    return page, _token(key(page[-1])) if len(rest) > size else ""
 
 
 def _hive_pattern(expression: str) -> re.Pattern[str]:
@@ -92,25 +65,31 @@ def _project(items: list[Body], attributes: list[str] | None, members: dict[str,
 
 
 class Catalog:
-    """One account's Data Catalog, kept in ``root`` (``EndpointSettings.catalog_root``)."""
+    """One account's Data Catalog, kept in ``root`` (``EndpointSettings.catalog_root``):
+    databases and tables here, partitions in :attr:`partitions`."""
 
     def __init__(self, root: Path, account_id: str) -> None:
         self.store = Store(root)
         self.account_id = account_id
+        #: The tables' partitions, kept in the same records (:mod:`.partitions`); their
+        #: operations are the catalog's too, for the API's and Spark's callers.
+        self.partitions = Partitions(self.store)
+        self.create_partition = self.partitions.create_partition
+        self.batch_create_partition = self.partitions.batch_create_partition
+        self.update_partition = self.partitions.update_partition
+        self.batch_update_partition = self.partitions.batch_update_partition
+        self.get_partition = self.partitions.get_partition
+        self.get_partitions = self.partitions.get_partitions
+        self.batch_get_partition = self.partitions.batch_get_partition
+        self.delete_partition = self.partitions.delete_partition
+        self.batch_delete_partition = self.partitions.batch_delete_partition
 
     # ----------------------------------------------------------------- lookups
     def _database(self, name: str) -> Record:
-        record = self.store.database(fold(name))
-        if record is None:
-            raise EntityNotFound(f"Database {fold(name)} not found.")
-        return record
+        return find_database(self.store, name)
 
     def _table(self, database: str, name: str) -> Record:
-        database = self._database(database)["Name"]
-        record = self.store.table(database, fold(name))
-        if record is None:
-            raise EntityNotFound(f"Table {fold(name)} not found.")
-        return record
+        return find_table(self.store, database, name)
 
     # ----------------------------------------------------------------- databases
     def create_database(self, database_input: Body) -> None:
@@ -130,7 +109,9 @@ class Catalog:
     ) -> tuple[list, str]:
         with self.store.lock(exclusive=False):
             databases = self.store.databases()
-        page, token = _page(databases, lambda d: d["Name"], next_token, max_results or CATALOG_PAGE)
+        page, token = page_of(
+            databases, lambda d: d["Name"], next_token, max_results or CATALOG_PAGE
+        )
         return _project(page, attributes, DATABASE_ATTRIBUTES), token
 
     def update_database(self, name: str, database_input: Body) -> None:
@@ -194,7 +175,7 @@ class Catalog:
         tables = [record["Versions"][-1] for record in records]
         if pattern is not None:
             tables = [table for table in tables if pattern.fullmatch(table["Name"])]
-        page, token = _page(tables, lambda t: t["Name"], next_token, max_results or CATALOG_PAGE)
+        page, token = page_of(tables, lambda t: t["Name"], next_token, max_results or CATALOG_PAGE)
         return _project(page, attributes, TABLE_ATTRIBUTES), token
 
     def update_table(self, database: str, table_input: Body, skip_archive: bool = False) -> None:
@@ -260,201 +241,4 @@ class Catalog:
         def number(item: Body) -> str:
             return f"{int(item['VersionId']):012d}"
 
-        return _page(versions, number, next_token, max_results or CATALOG_PAGE)
-
-    # ----------------------------------------------------------------- partitions
-    def _partition(self, table: Body, partition_input: Body, now: float) -> Body:
-        values = partition_input.get("Values")
-        keys = table.get("PartitionKeys") or []
-        if values is None:
-            raise InvalidInput("Partition values must be given (PartitionInput.Values)")
-        if len(values) != len(keys):
-            # Glue's words for it, as Athena and Glue jobs surface them.
-            raise InvalidInput(
-                "The number of partition keys do not match the number of partition values"
-            )
-        partition = copy.deepcopy(partition_input)
-        partition.update(
-            DatabaseName=table["DatabaseName"],
-            TableName=table["Name"],
-            CreationTime=now,
-        )
-        return partition
-
-    def create_partition(self, database: str, table: str, partition_input: Body) -> None:
-        errors = self.batch_create_partition(database, table, [partition_input], single=True)
-        if errors:
-            raise EntityExists("Partition")
-
-    def batch_create_partition(
-        self, database: str, table: str, inputs: list[Body], single: bool = False
-    ) -> list[Body]:
-        """Add the partitions that are new, in one write; the PartitionErrors of the others.
-        (``single``: CreatePartition, whose bad input is an error, not a PartitionError.)"""
-        now = time.time()
-        with self.store.lock(exclusive=True):
-            record = self._table(database, table)
-            current = record["Versions"][-1]
-            partitions = list(record["Partitions"])
-            taken = {tuple(p["Values"]) for p in partitions}
-            errors = []
-            for partition_input in inputs:
-                try:
-                    partition = self._partition(current, partition_input, now)
-                except InvalidInput as exc:
-                    if single:
-                        raise
-                    errors.append(_partition_error(partition_input.get("Values"), exc))
-                    continue
-                if tuple(partition["Values"]) in taken:
-                    errors.append(_partition_error(partition["Values"], EntityExists("Partition")))
-                    continue
-                taken.add(tuple(partition["Values"]))
-                partitions.append(partition)
-            if len(partitions) != len(record["Partitions"]):
-                self.store.put_table(current["DatabaseName"], {**record, "Partitions": partitions})
-        return errors
-
-    def update_partition(
-        self, database: str, table: str, values: list[str], partition_input: Body
-    ) -> None:
-        errors = self.batch_update_partition(database, table, [(values, partition_input)], True)
-        if errors:
-            raise EntityNotFound("Cannot find partition.")
-
-    def batch_update_partition(
-        self,
-        database: str,
-        table: str,
-        entries: list[tuple[list[str], Body]],
-        single: bool = False,
-    ) -> list[Body]:
-        """Replace each named partition by its new definition (its values may change; its
-        CreationTime stays), in one write; a PartitionValueList error for each not found."""
-        now = time.time()
-        with self.store.lock(exclusive=True):
-            record = self._table(database, table)
-            current = record["Versions"][-1]
-            partitions = list(record["Partitions"])
-            errors = []
-            for values, partition_input in entries:
-                at = next((n for n, p in enumerate(partitions) if p["Values"] == values), None)
-                if at is None:
-                    detail = {
-                        "ErrorCode": "EntityNotFoundException",
-                        "ErrorMessage": "Partition not found.",
-                    }
-                    errors.append({"PartitionValueList": values, "ErrorDetail": detail})
-                    continue
-                try:
-                    new = self._partition(current, partition_input, now)
-                except InvalidInput as exc:
-                    if single:
-                        raise
-                    errors.append({"PartitionValueList": values, **_partition_error(None, exc)})
-                    continue
-                if new["Values"] != values and any(
-                    p["Values"] == new["Values"] for p in partitions
-                ):
-                    if single:
-                        raise EntityExists("Partition")
-                    errors.append(
-                        {
-                            "PartitionValueList": values,
-                            **_partition_error(None, EntityExists("Partition")),
-                        }
-                    )
-                    continue
-                new["CreationTime"] = partitions[at]["CreationTime"]
-                partitions[at] = new
-            if len(errors) != len(entries):
-                self.store.put_table(current["DatabaseName"], {**record, "Partitions": partitions})
-        return errors
-
-    def get_partition(self, database: str, table: str, values: list[str]) -> Body:
-        with self.store.lock(exclusive=False):
-            record = self._table(database, table)
-        for partition in record["Partitions"]:
-            if partition["Values"] == values:
-                return partition
-        raise EntityNotFound("Cannot find partition.")
-
-    def get_partitions(
-        self,
-        database: str,
-        table: str,
-        expression: str | None,
-        next_token: str | None,
-        max_results: int | None,
-        exclude_column_schema: bool = False,
-    ) -> tuple[list[Body], str]:
-        with self.store.lock(exclusive=False):
-            record = self._table(database, table)
-        current = record["Versions"][-1]
-        keys = [column["Name"] for column in current.get("PartitionKeys") or []]
-        partitions = list(record["Partitions"])
-        if expression and expression.strip():
-            types = {
-                column["Name"]: column.get("Type", "string")
-                for column in current.get("PartitionKeys") or []
-            }
-            predicate = compile_expression(expression, types)
-            partitions = [
-                p
-                for p in partitions
-                if predicate(dict(zip([k.lower() for k in keys], p["Values"], strict=False)))
-            ]
-        numbered = [{"n": f"{n:012d}", "p": p} for n, p in enumerate(partitions)]
-        page, token = _page(
-            numbered, lambda item: item["n"], next_token, max_results or PARTITION_PAGE
-        )
-        out = [item["p"] for item in page]
-        if exclude_column_schema:
-            out = [_without_columns(p) for p in out]
-        return out, token
-
-    def batch_get_partition(self, database: str, table: str, wanted: list[list[str]]) -> list[Body]:
-        """The partitions found, in the order asked; those not found are left out."""
-        with self.store.lock(exclusive=False):
-            record = self._table(database, table)
-        by_values = {tuple(p["Values"]): p for p in record["Partitions"]}
-        return [by_values[tuple(values)] for values in wanted if tuple(values) in by_values]
-
-    def delete_partition(self, database: str, table: str, values: list[str]) -> None:
-        if self.batch_delete_partition(database, table, [values]):
-            raise EntityNotFound("Cannot find partition.")
-
-    def batch_delete_partition(
-        self, database: str, table: str, wanted: list[list[str]]
-    ) -> list[Body]:
-        with self.store.lock(exclusive=True):
-            record = self._table(database, table)
-            doomed = {tuple(values) for values in wanted}
-            kept = [p for p in record["Partitions"] if tuple(p["Values"]) not in doomed]
-            present = {tuple(p["Values"]) for p in record["Partitions"]}
-            errors = [
-                _partition_error(values, EntityNotFound("Partition not found"))
-                for values in wanted
-                if tuple(values) not in present
-            ]
-            if len(kept) != len(record["Partitions"]):
-                database_name = record["Versions"][-1]["DatabaseName"]
-                self.store.put_table(database_name, {**record, "Partitions": kept})
-        return errors
-
-
-def _partition_error(values: list[str] | None, exc: Any) -> Body:
-    error: Body = {"ErrorDetail": {"ErrorCode": exc.code, "ErrorMessage": exc.message}}
-    if values is not None:
-        error = {"PartitionValues": values, **error}
-    return error
-
-
-def _without_columns(partition: Body) -> Body:
-    descriptor = partition.get("StorageDescriptor")
-    if not descriptor or "Columns" not in descriptor:
-        return partition
-    return {
-        **partition,
-        "StorageDescriptor": {k: v for k, v in descriptor.items() if k != "Columns"},
-    }
+        return page_of(versions, number, next_token, max_results or CATALOG_PAGE)

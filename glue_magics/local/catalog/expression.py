@@ -128,15 +128,16 @@ class Parser:
         return predicate
 
     def _or(self) -> Predicate:
-        return self._joined("OR", self._and, any)
+        return self._joined(self._and, "OR", any)
 
     def _and(self) -> Predicate:
-        return self._joined("AND", self._not, all)
+        return self._joined(self._not, "AND", all)
 
     def _joined(
-        self, keyword: str, operand: Callable[[], Predicate], combine: Callable[..., bool]
+        self, operand: Callable[[], Predicate], keyword: str, combine: Callable[[Any], bool]
     ) -> Predicate:
-        """``operand (keyword operand)*``, the parts combined by ``any`` or ``all``."""
+        """Operands joined by ``keyword`` (OR, AND), true when ``combine`` (any, all) of
+        them is; a single operand as it is."""
         parts = [operand()]
         while self._keyword(keyword):
             parts.append(operand())

@@ -3,8 +3,10 @@
 One directory, three ways in: S3's REST API on the local endpoint (:mod:`.api`, signed as
 the Glue calls are), so boto3 and ``aws s3`` work with ``AWS_ENDPOINT_URL_S3``; a Hadoop
 FileSystem in a session's Spark (:mod:`.hadoop`) for ``s3://``, ``s3a://`` and ``s3n://``
-paths; and the files themselves.  :mod:`.store` keeps the objects, :mod:`.keys` says which
-names it can keep.
+paths; and the files themselves.  :mod:`.store` keeps the objects (with :mod:`.meta`,
+what S3 keeps beside them; :mod:`.multipart`, uploads in parts; :mod:`.listing`, pages of
+keys), :mod:`.keys` says which names it can keep; the API reads requests in
+:mod:`.request` and writes replies in :mod:`.replies`.
 """
 
 from __future__ import annotations

@@ -10,405 +10,43 @@ S3's documented XML; moto's S3 server answers the same calls in the tests, side 
 
 A request body is read to a temporary file of the store as it arrives, its SHA-256 (or
 aws-chunked signatures) checked against what was signed before it becomes an object.
+Here are the routing and the operations; the request's reading and parsing are in
+:mod:`.request`, the replies' XML in :mod:`.replies`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime
-import hashlib
-import re
 import uuid
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.message import Message
-from email.utils import format_datetime
-from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
-from xml.etree import ElementTree
+from urllib.parse import quote, unquote, urlsplit
 
 from glue_magics.local.auth import Identity
 from glue_magics.local.objectstore import signing
+from glue_magics.local.objectstore.errors import S3Error, no_bucket
 from glue_magics.local.objectstore.keys import BadName, check_bucket, key_parts
-from glue_magics.local.objectstore.store import (
-    MAX_KEYS,
-    ObjectInfo,
-    ObjectStore,
-    S3Error,
-    no_bucket,
+from glue_magics.local.objectstore.replies import (
+    OWNER_ID,
+    Response,
+    document,
+    error_response,
+    http_date,
+    iso,
+    list_result,
+    quoted,
 )
-
-XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
-#: The largest single PutObject or part S3 takes (5 GiB).
-MAX_PUT_BYTES = 5 * 2**30
-#: Headers kept with an object and given back by GetObject/HeadObject.
-KEPT_HEADERS = ("Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language")
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-_OWNER = {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"}
-
-
-@dataclass
-class Response:
-    """What the server sends: status, headers, and bytes or a slice of a file."""
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    file: Path | None = None
-    start: int = 0
-    length: int = 0
-    keep_alive: bool = True  # False: the request's body was not all read; close after
-
-    def chunks(self) -> Iterator[bytes]:
-        if self.file is None:
-            yield self.body
-            return
-        with open(self.file, "rb") as stream:
-            stream.seek(self.start)
-            left = self.length
-            while left > 0:
-                block = stream.read(min(left, 1 << 20))
-                if not block:
-                    break
-                left -= len(block)
-                yield block
-
-
-#: The most of an unread request body read and dropped so the connection can be kept
-#: (closing a socket with bytes unread resets it, and the client may lose the answer).
-DRAIN_BYTES = 64 * 2**20
-
-
-class Body:
-    """The request body as it arrives: at most Content-Length bytes, and what is left of
-    it drained after the answer is decided."""
-
-    def __init__(self, stream: IO[bytes], headers: Message) -> None:
-        self.stream = stream
-        text = (headers.get("Content-Length") or "0").strip()
-        self.chunked = bool(headers.get("Transfer-Encoding"))
-        self.length = int(text) if text.isascii() and text.isdigit() else -1
-        self.left = max(self.length, 0)
-
-    def read(self, size: int) -> bytes:
-        data = self.stream.read(min(size, self.left)) if self.left > 0 else b""
-        self.left -= len(data)
-        return data
-
-    def drain(self) -> bool:
-        """Read and drop what is left; False when it cannot be (too much, or unknown)."""
-        if self.chunked or self.length < 0 or self.left > DRAIN_BYTES:
-            return False
-        while self.left > 0:
-            if not self.read(1 << 20):
-                return False
-        return True
-
-
-def _xml(root: str, children: list[tuple[str, Any]]) -> bytes:
-    """``<root xmlns=S3>`` with children (name, text | list of children | None to skip)."""
-    element = ElementTree.Element(root, xmlns=XMLNS)
-    _fill(element, children)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(element)
-
-
-def _fill(parent: ElementTree.Element, children: list[tuple[str, Any]]) -> None:
-    for name, value in children:
-        if value is None:
-            continue
-        child = ElementTree.SubElement(parent, name)
-        if isinstance(value, list):
-            _fill(child, value)
-        elif isinstance(value, bool):
-            child.text = "true" if value else "false"
-        else:
-            child.text = str(value)
-
-
-def error_response(exc: S3Error, resource: str, head: bool = False) -> Response:
-    """S3's error: ``<Error><Code>...`` (no body for HEAD, as S3)."""
-    children = [("Code", exc.code), ("Message", exc.message)]
-    children += list(exc.extra.items())
-    children += [("Resource", resource), ("RequestId", uuid.uuid4().hex[:16].upper())]
-    element = ElementTree.Element("Error")
-    _fill(element, children)
-    body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(element)
-    headers = {"Content-Type": "application/xml"}
-    return Response(exc.status, headers, b"" if head or exc.status == 304 else body)
-
-
-def _iso(when: datetime.datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def _http_date(when: datetime.datetime) -> str:
-    return format_datetime(when, usegmt=True)
-
-
-def _etag(value: str) -> str:
-    return f'"{value}"'
-
-
-class Request:
-    """One S3 request as received: method, bucket, key, query and headers, and its body
-    read through :meth:`body_file`."""
-
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        headers: Message,
-        stream: Body,
-        signed: signing.Signed,
-    ) -> None:
-        self.method = method
-        parts = urlsplit(path)
-        self.query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        raw = unquote(parts.path, errors="surrogatepass")
-        bucket, _, key = raw.lstrip("/").partition("/")
-        self.bucket = bucket
-        self.key = key
-        self.headers = headers
-        self.stream = stream
-        self.signed = signed
-        self.resource = raw
-        self._read = False
-        #: The body's checksums the client sent and the body matched ({"crc32": base64}).
-        self.checksums: dict[str, str] = {}
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        value = self.headers.get(name)
-        return default if value is None else value
-
-    def metadata(self) -> dict[str, str]:
-        return {
-            name[len("x-amz-meta-") :].lower(): value
-            for name, value in self.headers.items()
-            if name.lower().startswith("x-amz-meta-")
-        }
-
-    def kept_headers(self) -> dict[str, str]:
-        return {name: self.headers[name] for name in KEPT_HEADERS if self.headers.get(name)}
-
-    def body_bytes(self, limit: int = 2**20) -> bytes:
-        """A small XML body (DeleteObjects, CompleteMultipartUpload, CreateBucket)."""
-        length = self._length()
-        if length > limit:
-            raise S3Error("MaxMessageLengthExceeded", "Your request was too big.")
-        data = self._decoded(length)
-        return b"".join(data)
-
-    def body_file(self, store: ObjectStore) -> Path:
-        """The body, as a temporary file of the store, checked against its signature
-        and Content-MD5."""
-        length = self._length()
-        if length > MAX_PUT_BYTES + 2**20:
-            raise S3Error(
-                "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400
-            )
-        temp = store.temp_file()
-        md5 = hashlib.md5(usedforsecurity=False)
-        sums = _Checksums()
-        try:
-            with open(temp, "wb") as out:
-                for block in self._decoded(length):
-                    md5.update(block)
-                    sums.update(block)
-                    out.write(block)
-            self.checksums = sums.check(self.headers)
-            given = self.header("Content-MD5")
-            if given is not None:
-                try:
-                    wanted = base64.b64decode(given, validate=True)
-                except binascii.Error:
-                    wanted = b""
-                if len(wanted) != 16:
-                    raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid.")
-                if wanted != md5.digest():
-                    raise S3Error(
-                        "BadDigest",
-                        "The Content-MD5 you specified did not match what we received.",
-                    )
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return temp
-
-    def _length(self) -> int:
-        if self.headers.get("Transfer-Encoding"):
-            raise S3Error(
-                "MissingContentLength",
-                "You must provide the Content-Length HTTP header (chunked transfer "
-                "encoding is not accepted here).",
-                411,
-            )
-        text = (self.headers.get("Content-Length") or "0").strip()
-        if not (text.isascii() and text.isdigit()):
-            raise S3Error("InvalidArgument", f"Content-Length {text[:30]!r} is not a number")
-        return int(text)
-
-    def _raw(self, length: int) -> Iterator[bytes]:
-        left = length
-        while left > 0:
-            block = self.stream.read(min(left, 1 << 20))
-            if not block:
-                raise S3Error(
-                    "IncompleteBody",
-                    "You did not provide the number of bytes specified by the "
-                    "Content-Length HTTP header",
-                )
-            left -= len(block)
-            yield block
-
-    def _decoded(self, length: int) -> Iterator[bytes]:
-        """The payload, checked as it was signed: its SHA-256, nothing (UNSIGNED), or
-        aws-chunked with signed chunks or a checksum trailer."""
-        if self._read:
-            raise RuntimeError("the body was read already")
-        self._read = True
-        payload = self.signed.payload
-        if payload in signing.STREAMING:
-            yield from _AwsChunked(self, length).blocks()
-            return
-        if payload == signing.UNSIGNED:
-            yield from self._raw(length)
-            return
-        digest = hashlib.sha256()
-        for block in self._raw(length):
-            digest.update(block)
-            yield block
-        if digest.hexdigest() != payload.lower():
-            raise S3Error(
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            )
-
-
-class _Checksums:
-    """The flexible checksums S3 verifies (x-amz-checksum-crc32, -sha1, -sha256; crc32c and
-    crc64nvme are not in Python's standard library, so they are neither checked nor kept)."""
-
-    def __init__(self) -> None:
-        self.crc32 = 0
-        self.sha1 = hashlib.sha1(usedforsecurity=False)
-        self.sha256 = hashlib.sha256()
-
-    def update(self, data: bytes) -> None:
-        self.crc32 = zlib.crc32(data, self.crc32)
-        self.sha1.update(data)
-        self.sha256.update(data)
-
-    def value(self, algorithm: str) -> str | None:
-        if algorithm == "crc32":
-            return base64.b64encode(self.crc32.to_bytes(4, "big")).decode()
-        if algorithm in ("sha1", "sha256"):
-            return base64.b64encode(getattr(self, algorithm).digest()).decode()
-        return None
-
-    def check(self, fields: Any) -> dict[str, str]:
-        """The checksums named in ``fields`` (headers or trailers) that the body matches;
-        BadDigest for one it does not."""
-        kept = {}
-        for name, given in fields.items():
-            name = name.lower()
-            if not name.startswith("x-amz-checksum-") or name == "x-amz-checksum-type":
-                continue
-            algorithm = name[len("x-amz-checksum-") :]
-            computed = self.value(algorithm)
-            if computed is None:
-                continue
-            if computed != given.strip():
-                raise S3Error(
-                    "BadDigest",
-                    f"The {algorithm.upper()} you specified did not match the calculated checksum.",
-                )
-            kept[algorithm] = computed
-        return kept
-
-
-class _AwsChunked:
-    """An ``aws-chunked`` body: ``size;chunk-signature=SIG\\r\\nDATA\\r\\n``... then a
-    zero-size chunk and, for ``...-TRAILER``, trailer lines (a checksum) (AWS docs,
-    "Signature calculations for the Authorization header: Transferring payload in
-    multiple chunks" and "...including trailing headers")."""
-
-    def __init__(self, request: Request, length: int) -> None:
-        self.request = request
-        self.left = length
-        self.buffer = b""
-        self.raw = request._raw(length)
-        self.signed = request.signed
-        self.previous = request.signed.seed
-
-    def _fill(self, size: int) -> None:
-        while len(self.buffer) < size:
-            block = next(self.raw, b"")
-            if not block:
-                raise S3Error("IncompleteBody", "The aws-chunked body ended inside a chunk.")
-            self.buffer += block
-
-    def _line(self) -> bytes:
-        while b"\r\n" not in self.buffer:
-            if len(self.buffer) > 4096:
-                raise S3Error("InvalidChunkSizeError", "An aws-chunked chunk header is too long.")
-            self._fill(len(self.buffer) + 1)
-        line, _, self.buffer = self.buffer.partition(b"\r\n")
-        return line
-
-    def _take(self, size: int) -> bytes:
-        self._fill(size)
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
-        return data
-
-    def blocks(self) -> Iterator[bytes]:
-        decoded = 0
-        sums = _Checksums()
-        signed = self.signed.payload in (signing.STREAMING_SIGNED, signing.STREAMING_SIGNED_TRAILER)
-        while True:
-            header = self._line().decode("ascii", "replace")
-            size_text, _, extension = header.partition(";")
-            try:
-                size = int(size_text.strip(), 16)
-            except ValueError:
-                raise S3Error(
-                    "InvalidChunkSizeError", "An aws-chunked chunk size is not hex."
-                ) from None
-            data = self._take(size)
-            if signed:
-                given = extension.partition("chunk-signature=")[2].strip()
-                wanted = signing.chunk_signature(
-                    self.signed, self.previous, hashlib.sha256(data).hexdigest()
-                )
-                if not given or not signing._same(given, wanted):
-                    raise signing.mismatch()
-                self.previous = wanted
-            if size == 0:
-                break
-            if self._take(2) != b"\r\n":
-                raise S3Error("IncompleteBody", "An aws-chunked chunk does not end in CRLF.")
-            decoded += size
-            sums.update(data)
-            yield data
-        trailers = {}
-        while True:  # trailers, then an empty line (or the end of the body)
-            try:
-                line = self._line()
-            except S3Error:
-                break
-            if not line:
-                break
-            name, _, value = line.decode("ascii", "replace").partition(":")
-            trailers[name.strip()] = value.strip()
-        sums.check(trailers)
-        wanted_length = self.request.header("X-Amz-Decoded-Content-Length")
-        if wanted_length is not None and wanted_length.strip() != str(decoded):
-            raise S3Error(
-                "IncompleteBody",
-                "The decoded body's length is not x-amz-decoded-content-length.",
-            )
+from glue_magics.local.objectstore.request import (
+    Body,
+    Request,
+    byte_range,
+    check_conditions,
+    copy_source,
+    deleted_keys,
+    list_query,
+    parse_xml,
+    upload_parts,
+)
+from glue_magics.local.objectstore.store import ObjectStore
 
 
 class S3Api:
@@ -448,7 +86,7 @@ class S3Api:
                 return self.list_objects(r)
             if m == "GET" and "location" in q:
                 self.store.bucket_dir(r.bucket)
-                return Response(body=_xml("LocationConstraint", []))
+                return Response(body=document("LocationConstraint", []))
             if m == "PUT" and not _subresource(q):
                 return self.create_bucket(r)
             if m == "HEAD":
@@ -467,7 +105,7 @@ class S3Api:
         if m == "PUT" and "uploadId" in q and "partNumber" in q:
             return self.upload_part(r)
         if m == "DELETE" and "uploadId" in q:
-            self.store.abort_upload(r.bucket, r.key, q["uploadId"])
+            self.store.multipart.abort(r.bucket, r.key, q["uploadId"])
             return Response(204)
         if _subresource(q):
             raise _not_implemented(m, "an object's " + ",".join(sorted(_subresource(q))))
@@ -486,24 +124,17 @@ class S3Api:
     # ------------------------------------------------------------------ buckets
     def list_buckets(self, r: Request) -> Response:
         buckets = [
-            ("Bucket", [("Name", name), ("CreationDate", _iso(made))])
+            ("Bucket", [("Name", name), ("CreationDate", iso(made))])
             for name, made in self.store.buckets()
         ]
-        owner = [("ID", _OWNER["ID"])]
-        body = _xml("ListAllMyBucketsResult", [("Owner", owner), ("Buckets", buckets)])
+        owner = [("ID", OWNER_ID)]
+        body = document("ListAllMyBucketsResult", [("Owner", owner), ("Buckets", buckets)])
         return Response(body=body)
 
     def create_bucket(self, r: Request) -> Response:
         body = r.body_bytes()
         if body.strip():
-            try:
-                ElementTree.fromstring(body)
-            except ElementTree.ParseError:
-                raise S3Error(
-                    "MalformedXML",
-                    "The XML you provided was not well-formed or did not validate against our "
-                    "published schema",
-                ) from None
+            parse_xml(body)
         try:
             self.store.create_bucket(r.bucket)
         except S3Error as exc:
@@ -515,93 +146,17 @@ class S3Api:
         return Response(headers={"Location": "/" + r.bucket})
 
     def list_objects(self, r: Request) -> Response:
-        q = r.query
-        v2 = q.get("list-type") == "2"
-        prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
-        encode = q.get("encoding-type")
-        if encode not in (None, "url"):
-            raise S3Error("InvalidArgument", "Invalid Encoding Method specified in Request")
-        try:
-            max_keys = int(q.get("max-keys", MAX_KEYS))
-        except ValueError:
-            max_keys = -1
-        if max_keys < 0:
-            raise S3Error(
-                "InvalidArgument", "Provided max-keys not an integer or within integer range"
-            )
-        max_keys = min(max_keys, MAX_KEYS)
-        token = q.get("continuation-token") if v2 else None
-        start = q.get("start-after", "") if v2 else q.get("marker", "")
-        floor: bytes | None = start.encode("utf-8") if start else None
-        if token is not None:
-            try:
-                floor = base64.urlsafe_b64decode(token.encode("ascii") + b"==")
-            except (binascii.Error, ValueError):
-                raise S3Error(
-                    "InvalidArgument", "The continuation token provided is incorrect"
-                ) from None
-        listed = self.store.list(r.bucket, prefix, delimiter, floor, max_keys)
-
-        def text(value: str) -> str:
-            return quote(value, safe="/") if encode == "url" else value
-
-        contents = [("Contents", self._entry(info, text, owner=not v2)) for info in listed.contents]
-        prefixes = [("CommonPrefixes", [("Prefix", text(p))]) for p in listed.prefixes]
-        children: list[tuple[str, Any]] = [("Name", r.bucket), ("Prefix", text(prefix))]
-        if v2:
-            if token is not None:
-                children.append(("ContinuationToken", token))
-            if start:
-                children.append(("StartAfter", text(start)))
-            children.append(("KeyCount", len(listed.contents) + len(listed.prefixes)))
-        else:
-            children.append(("Marker", text(start)))
-        children.append(("MaxKeys", max_keys))
-        if delimiter:
-            children.append(("Delimiter", text(delimiter)))
-        if encode:
-            children.append(("EncodingType", encode))
-        children.append(("IsTruncated", listed.truncated))
-        if listed.truncated and listed.floor is not None:
-            if v2:
-                next_token = base64.urlsafe_b64encode(listed.floor).decode().rstrip("=")
-                children.append(("NextContinuationToken", next_token))
-            elif delimiter:
-                last = listed.floor.rstrip(b"\xff").decode("utf-8")
-                children.append(("NextMarker", text(last)))
-        return Response(body=_xml("ListBucketResult", children + contents + prefixes))
-
-    @staticmethod
-    def _entry(info: ObjectInfo, text: Any, owner: bool) -> list[tuple[str, Any]]:
-        entry: list[tuple[str, Any]] = [
-            ("Key", text(info.key)),
-            ("LastModified", _iso(info.last_modified)),
-            ("ETag", _etag(info.etag)),
-        ]
-        for name in info.headers:
-            if name.startswith("x-amz-checksum-"):
-                entry.append(("ChecksumAlgorithm", name[len("x-amz-checksum-") :].upper()))
-                entry.append(("ChecksumType", "FULL_OBJECT"))
-                break
-        entry.append(("Size", info.size))
-        if owner:
-            entry.append(("Owner", [("ID", _OWNER["ID"])]))
-        entry.append(("StorageClass", "STANDARD"))
-        return entry
+        query = list_query(r.query)
+        listed = self.store.list(
+            r.bucket, query.prefix, query.delimiter, query.floor, query.max_keys
+        )
+        return Response(body=list_result(r.bucket, query, listed))
 
     def delete_objects(self, r: Request) -> Response:
         self.store.bucket_dir(r.bucket)
-        try:
-            root = ElementTree.fromstring(r.body_bytes())
-        except ElementTree.ParseError:
-            raise _malformed() from None
-        quiet = (_find_text(root, "Quiet") or "").lower() == "true"
-        objects = [o for o in root if _local(o.tag) == "Object"]
-        if not objects or len(objects) > 1000:
-            raise _malformed()
+        quiet, keys = deleted_keys(r.xml())
         results: list[tuple[str, Any]] = []
-        for item in objects:
-            key = _find_text(item, "Key") or ""
+        for key in keys:
             try:
                 self.store.delete(r.bucket, key)
                 if not quiet:
@@ -610,7 +165,7 @@ class S3Api:
                 results.append(
                     ("Error", [("Key", key), ("Code", exc.code), ("Message", exc.message)])
                 )
-        return Response(body=_xml("DeleteResult", results))
+        return Response(body=document("DeleteResult", results))
 
     # ------------------------------------------------------------------ objects
     def put_object(self, r: Request) -> Response:
@@ -626,7 +181,7 @@ class S3Api:
             metadata=r.metadata(),
             headers={**r.kept_headers(), **checksums},
         )
-        headers = {"ETag": _etag(info.etag), **checksums}
+        headers = {"ETag": quoted(info.etag), **checksums}
         if checksums:
             headers["x-amz-checksum-type"] = "FULL_OBJECT"
         return Response(headers=headers)
@@ -635,8 +190,8 @@ class S3Api:
         info = self.store.head(r.bucket, r.key)
         headers = {
             "Content-Type": info.content_type,
-            "ETag": _etag(info.etag),
-            "Last-Modified": _http_date(info.last_modified),
+            "ETag": quoted(info.etag),
+            "Last-Modified": http_date(info.last_modified),
             "Accept-Ranges": "bytes",
         }
         # a full object's checksum, asked for, and never with a range (it is the whole's)
@@ -647,58 +202,21 @@ class S3Api:
                 headers[name] = value
         for name, value in info.metadata.items():
             headers[f"x-amz-meta-{name}"] = value
-        self._check_conditions(r, info)
+        check_conditions(r, info)
         start, length, status = 0, info.size, 200
-        wanted = r.header("Range")
-        if wanted:
-            match = _RANGE.fullmatch(wanted.strip())
-            if match and (match[1] or match[2]):
-                first, last = match[1], match[2]
-                if first:
-                    start = int(first)
-                    end = min(int(last), info.size - 1) if last else info.size - 1
-                else:
-                    start = max(0, info.size - int(last))
-                    end = info.size - 1
-                if start >= info.size or (last and first and int(last) < start):
-                    raise S3Error(
-                        "InvalidRange",
-                        "The requested range is not satisfiable",
-                        416,
-                        RangeRequested=wanted,
-                        ActualObjectSize=str(info.size),
-                    )
-                length = end - start + 1
-                status = 206
-                headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+        span = byte_range(r.header("Range"), info.size)
+        if span:
+            start, end = span
+            length = end - start + 1
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
         headers["Content-Length"] = str(length)
         if head or info.key.endswith("/"):
             return Response(status, headers)
         return Response(status, headers, file=info.path, start=start, length=length)
 
-    @staticmethod
-    def _check_conditions(r: Request, info: ObjectInfo) -> None:
-        match = r.header("If-Match")
-        if match is not None and match.strip() not in ("*", _etag(info.etag), info.etag):
-            raise S3Error(
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-                412,
-                Condition="If-Match",
-            )
-        none_match = r.header("If-None-Match")
-        if none_match is not None and none_match.strip() in ("*", _etag(info.etag), info.etag):
-            raise S3Error("NotModified", "Not Modified", 304)
-
     def copy_object(self, r: Request) -> Response:
-        source = unquote(r.header("x-amz-copy-source") or "", errors="surrogatepass")
-        source = source.partition("?")[0].lstrip("/")
-        source_bucket, _, source_key = source.partition("/")
-        if not source_bucket or not source_key:
-            raise S3Error(
-                "InvalidArgument",
-                "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-            )
+        source_bucket, source_key = copy_source(r)
         if not self._bucket_exists(source_bucket):
             raise no_bucket(source_bucket)
         r.body_bytes()  # a copy has no body; read what was sent
@@ -714,13 +232,13 @@ class S3Api:
             raise S3Error("InvalidArgument", "Unknown metadata directive.")
         info = self.store.copy(r.bucket, r.key, source_bucket, source_key, replace=replace)
         result: list[tuple[str, Any]] = [
-            ("LastModified", _iso(info.last_modified)),
-            ("ETag", _etag(info.etag)),
+            ("LastModified", iso(info.last_modified)),
+            ("ETag", quoted(info.etag)),
         ]
         for name, value in info.headers.items():
             if name.startswith("x-amz-checksum-"):
                 result.append(("Checksum" + name[len("x-amz-checksum-") :].upper(), value))
-        body = _xml("CopyObjectResult", result)
+        body = document("CopyObjectResult", result)
         return Response(body=body)
 
     def _bucket_exists(self, bucket: str) -> bool:
@@ -737,7 +255,7 @@ class S3Api:
         upload_id = self.store.create_upload(
             r.bucket, r.key, r.header("Content-Type"), r.metadata()
         )
-        body = _xml(
+        body = document(
             "InitiateMultipartUploadResult",
             [("Bucket", r.bucket), ("Key", r.key), ("UploadId", upload_id)],
         )
@@ -749,34 +267,22 @@ class S3Api:
             number = int(r.query["partNumber"])
         except ValueError:
             number = 0
-        self.store._upload(r.bucket, r.key, r.query["uploadId"])
+        self.store.multipart.place(r.bucket, r.key, r.query["uploadId"])
         temp = r.body_file(self.store)
-        etag = self.store.upload_part(r.bucket, r.key, r.query["uploadId"], number, temp)
-        return Response(headers={"ETag": _etag(etag)})
+        etag = self.store.multipart.upload_part(r.bucket, r.key, r.query["uploadId"], number, temp)
+        return Response(headers={"ETag": quoted(etag)})
 
     def complete_upload(self, r: Request) -> Response:
         self.store.bucket_dir(r.bucket)
-        try:
-            root = ElementTree.fromstring(r.body_bytes())
-        except ElementTree.ParseError:
-            raise _malformed() from None
-        parts = []
-        for part in root:
-            if _local(part.tag) != "Part":
-                continue
-            try:
-                number = int(_find_text(part, "PartNumber") or "")
-            except ValueError:
-                raise _malformed() from None
-            parts.append((number, (_find_text(part, "ETag") or "").strip('"')))
+        parts = upload_parts(r.xml())
         info = self.store.complete_upload(r.bucket, r.key, r.query["uploadId"], parts)
-        body = _xml(
+        body = document(
             "CompleteMultipartUploadResult",
             [
                 ("Location", f"/{r.bucket}/{quote(r.key)}"),
                 ("Bucket", r.bucket),
                 ("Key", r.key),
-                ("ETag", _etag(info.etag)),
+                ("ETag", quoted(info.etag)),
             ],
         )
         return Response(body=body)
@@ -819,22 +325,4 @@ def _not_implemented(method: str, what: str) -> S3Error:
     )
 
 
-def _malformed() -> S3Error:
-    return S3Error(
-        "MalformedXML",
-        "The XML you provided was not well-formed or did not validate against our published schema",
-    )
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _find_text(element: ElementTree.Element, name: str) -> str | None:
-    for child in element:
-        if _local(child.tag) == name:
-            return child.text or ""
-    return None
-
-
-__all__ = ["Request", "Response", "S3Api", "check_bucket"]
+__all__ = ["Request", "Response", "S3Api", "check_bucket", "error_response"]

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from glue_magics.local.auth import Identity, parse_authorization
 from glue_magics.local.exceptions import ServiceError
-from glue_magics.local.objectstore.store import S3Error
+from glue_magics.local.objectstore.errors import S3Error
 
 SERVICE = "s3"
 ALGORITHM = "AWS4-HMAC-SHA256"

@@ -1,111 +1,47 @@
 """The object store: buckets are directories of ``ROOT``, objects their files.
 
-What S3 keeps beside an object (its ETag, Content-Type, ``x-amz-meta-*``) is a small JSON
-file under ``ROOT/.glue-magics/meta/BUCKET/`` named by the key's hash, valid while the
-object's size and modification time are those it records; an object written by Spark
-(through the Hadoop file system of this package) has none, and its ETag, the MD5 of its
-bytes, is computed when first asked and recorded.  Nothing of ours is inside a bucket's
-directory, so neither S3 listings nor Spark see it (a bucket name cannot start with ``.``).
+What S3 keeps beside an object is in ``ROOT/.glue-magics/meta`` (:mod:`.meta`), multipart
+uploads in ``ROOT/.glue-magics/uploads`` (:mod:`.multipart`); nothing of ours is inside a
+bucket's directory, so neither S3 listings (:mod:`.listing`) nor Spark see it (a bucket
+name cannot start with ``.``).
 
 Every write lands whole or not at all: bytes go to ``ROOT/.glue-magics/tmp`` and are moved
-into place with one ``rename``.  Listing walks the directories in S3's order (keys by
-their UTF-8 bytes: a directory sorts as its name followed by ``/``).  An empty directory,
-or one whose marker key ``dir/`` was put, is listed as that marker, as S3A leaves them.
+into place with one ``rename``.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime
 import errno
-import hashlib
-import json
 import os
-import secrets
 import shutil
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glue_magics.local.objectstore import listing
+from glue_magics.local.objectstore.errors import S3Error, bad_name, no_bucket, no_key
 from glue_magics.local.objectstore.keys import (
     BadName,
     check_bucket,
     is_marker,
-    key_parts,
     object_path,
     valid_bucket,
 )
+from glue_magics.local.objectstore.listing import MAX_KEYS, Listed
+from glue_magics.local.objectstore.meta import (
+    DEFAULT_CONTENT_TYPE,
+    HIDDEN,
+    Metadata,
+    ObjectInfo,
+    md5_file,
+    temp_file,
+)
+from glue_magics.local.objectstore.multipart import Multipart
 
-HIDDEN = ".glue-magics"
-#: S3's Content-Type for an object put without one.
-DEFAULT_CONTENT_TYPE = "binary/octet-stream"
-#: S3's default and largest page of ListObjectsV2.
-MAX_KEYS = 1000
-#: Past every key that starts with a given prefix: no UTF-8 byte is 0xff.
-_PAST = b"\xff"
-
-
-class S3Error(Exception):
-    """An error S3 answers: its code, message, HTTP status and the resource it names."""
-
-    def __init__(self, code: str, message: str, status: int = 400, **extra: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.extra = extra
-
-
-def no_bucket(bucket: str) -> S3Error:
-    return S3Error("NoSuchBucket", "The specified bucket does not exist", 404, BucketName=bucket)
-
-
-def no_key(key: str) -> S3Error:
-    return S3Error("NoSuchKey", "The specified key does not exist.", 404, Key=key)
-
-
-def bad_name(exc: BadName) -> S3Error:
-    status = 400
-    return S3Error(exc.code, exc.message, status)
-
-
-@dataclass
-class ObjectInfo:
-    """One object as S3 describes it (HeadObject, a listing's Contents)."""
-
-    key: str
-    path: Path
-    size: int
-    mtime: float
-    etag: str
-    content_type: str = DEFAULT_CONTENT_TYPE
-    metadata: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def last_modified(self) -> datetime.datetime:
-        return datetime.datetime.fromtimestamp(int(self.mtime), datetime.timezone.utc)
-
-
-@dataclass
-class Listed:
-    """One page of a listing."""
-
-    contents: list[ObjectInfo]
-    prefixes: list[str]
-    truncated: bool
-    floor: bytes | None  # where the next page starts (after it)
-
-
-def md5_file(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+#: What other modules and tests import from here (its place before the split).
+__all__ = ["MAX_KEYS", "Listed", "ObjectInfo", "ObjectStore", "S3Error", "no_bucket"]
 
 
 class ObjectStore:
@@ -115,16 +51,13 @@ class ObjectStore:
         self.root = Path(root)
         self.hidden = self.root / HIDDEN
         self._lock = threading.Lock()  # around directory creation and removal only
+        self.meta = Metadata(self.hidden)
+        self.multipart = Multipart(self.hidden)
 
     # ------------------------------------------------------------------ places
-    def _dir(self, name: str) -> Path:
-        path = self.hidden / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
     def temp_file(self) -> Path:
         """A fresh path in the store's own temporary directory (same file system)."""
-        return self._dir("tmp") / f"upload-{secrets.token_hex(12)}"
+        return temp_file(self.hidden)
 
     def bucket_dir(self, bucket: str) -> Path:
         """The directory of an existing bucket; NoSuchBucket otherwise."""
@@ -141,10 +74,6 @@ class ObjectStore:
             return object_path(self.root, bucket, key)
         except BadName as exc:
             raise bad_name(exc) from None
-
-    def _meta_path(self, bucket: str, key: str) -> Path:
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-        return self.hidden / "meta" / bucket / digest[:2] / f"{digest}.json"
 
     # ------------------------------------------------------------------ buckets
     def buckets(self) -> list[tuple[str, datetime.datetime]]:
@@ -191,60 +120,7 @@ class ObjectStore:
                     BucketName=bucket,
                 ) from None
             raise
-        shutil.rmtree(self.hidden / "meta" / bucket, ignore_errors=True)
-
-    # ------------------------------------------------------------------ metadata
-    def _read_meta(self, bucket: str, key: str) -> dict[str, Any] | None:
-        try:
-            with open(self._meta_path(bucket, key)) as stream:
-                meta = json.load(stream)
-        except (OSError, ValueError):
-            return None
-        return meta if isinstance(meta, dict) and meta.get("key") == key else None
-
-    def _write_meta(self, bucket: str, key: str, meta: dict[str, Any]) -> None:
-        path = self._meta_path(bucket, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.temp_file()
-        temp.write_text(json.dumps(dict(meta, key=key)))
-        os.replace(temp, path)
-
-    def _drop_meta(self, bucket: str, key: str) -> None:
-        with contextlib.suppress(OSError):
-            self._meta_path(bucket, key).unlink()
-
-    def _info(self, bucket: str, key: str, path: Path, stat: os.stat_result) -> ObjectInfo:
-        """An object's description; its ETag computed (and kept) when none is recorded
-        for these very bytes."""
-        meta = self._read_meta(bucket, key) or {}
-        if meta.get("size") != stat.st_size or meta.get("mtime_ns") != stat.st_mtime_ns:
-            meta = {"etag": md5_file(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-            with contextlib.suppress(OSError):
-                self._write_meta(bucket, key, meta)
-        return ObjectInfo(
-            key=key,
-            path=path,
-            size=stat.st_size,
-            mtime=stat.st_mtime,
-            etag=meta["etag"],
-            content_type=meta.get("content_type") or DEFAULT_CONTENT_TYPE,
-            metadata=dict(meta.get("metadata") or {}),
-            headers=dict(meta.get("headers") or {}),
-        )
-
-    def _marker_info(self, bucket: str, key: str, path: Path) -> ObjectInfo:
-        stat = path.stat()
-        meta = self._read_meta(bucket, key) or {}
-        return ObjectInfo(
-            key,
-            path,
-            0,
-            stat.st_mtime,
-            hashlib.md5(b"").hexdigest(),
-            content_type=meta.get("content_type") or DEFAULT_CONTENT_TYPE,
-            metadata=dict(meta.get("metadata") or {}),
-            headers=dict(meta.get("headers") or {}),
-        )
+        self.meta.drop_bucket(bucket)
 
     # ------------------------------------------------------------------ objects
     def head(self, bucket: str, key: str) -> ObjectInfo:
@@ -255,21 +131,12 @@ class ObjectStore:
         except (FileNotFoundError, NotADirectoryError):
             raise no_key(key) from None
         if is_marker(key):
-            if not self._is_marker(bucket, key, path):
+            if not self.meta.is_marker(bucket, key, path):
                 raise no_key(key)
-            return self._marker_info(bucket, key, path)
+            return self.meta.marker_info(bucket, key, path)
         if not os.path.isfile(path):
             raise no_key(key)
-        return self._info(bucket, key, path, stat)
-
-    def _is_marker(self, bucket: str, key: str, path: Path) -> bool:
-        """Whether the directory ``path`` shows as the marker ``key``: empty, or put."""
-        if not path.is_dir():
-            return False
-        if self._read_meta(bucket, key) is not None:
-            return True
-        with os.scandir(path) as entries:
-            return next(entries, None) is None
+        return self.meta.info(bucket, key, path, stat)
 
     def put(
         self,
@@ -300,8 +167,8 @@ class ObjectStore:
                 )
             source.unlink()
             self._make_parents(bucket, path, inclusive=True)
-            self._write_meta(bucket, key, dict(meta, marker=True))
-            return self._marker_info(bucket, key, path)
+            self.meta.write(bucket, key, dict(meta, marker=True))
+            return self.meta.marker_info(bucket, key, path)
         meta["etag"] = etag or md5_file(source)
         try:
             for attempt in range(5):  # a parent removed by a concurrent delete is made again
@@ -322,8 +189,8 @@ class ObjectStore:
             source.unlink(missing_ok=True)
             raise
         stat = path.stat()
-        self._write_meta(bucket, key, dict(meta, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
-        return self._info(bucket, key, path, stat)
+        self.meta.write(bucket, key, dict(meta, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+        return self.meta.info(bucket, key, path, stat)
 
     def _make_parents(self, bucket: str, path: Path, inclusive: bool = False) -> None:
         target = path if inclusive else path.parent
@@ -348,7 +215,7 @@ class ObjectStore:
         """Remove an object (no error when there is none, as S3); empty directories left
         above it go too, unless a marker was put for them."""
         path = self._path(bucket, key)
-        self._drop_meta(bucket, key)
+        self.meta.drop(bucket, key)
         if is_marker(key):
             with contextlib.suppress(OSError):
                 path.rmdir()  # only when empty: keys under it are objects of their own
@@ -364,7 +231,7 @@ class ObjectStore:
             if parent == bucket_dir or not str(parent).startswith(str(bucket_dir)):
                 break
             marker = parent.relative_to(bucket_dir).as_posix() + "/"
-            if self._read_meta(bucket, marker) is not None:
+            if self.meta.read(bucket, marker) is not None:
                 break
             try:
                 parent.rmdir()
@@ -419,189 +286,30 @@ class ObjectStore:
         floor: bytes | None = None,
         max_keys: int = MAX_KEYS,
     ) -> Listed:
-        """One page of ListObjectsV2: keys after ``floor`` (bytes) that start with
-        ``prefix``, those with ``delimiter`` after the prefix rolled into common prefixes."""
+        """One page of ListObjectsV2 (:func:`listing.page`); NoSuchBucket first."""
         bucket_dir = self.bucket_dir(bucket)
-        contents: list[ObjectInfo] = []
-        prefixes: list[str] = []
-        state = {"floor": floor}
-        last_floor: bytes | None = floor
-        truncated = False
-        for key, path, marker in self._walk(bucket, bucket_dir, "", prefix, state):
-            if delimiter:
-                at = key.find(delimiter, len(prefix))
-                if at >= 0:
-                    common = key[: at + len(delimiter)]
-                    if len(contents) + len(prefixes) >= max_keys:
-                        truncated = True
-                        break
-                    prefixes.append(common)
-                    last_floor = common.encode("utf-8") + _PAST
-                    state["floor"] = last_floor  # skip the rest of it
-                    continue
-            if len(contents) + len(prefixes) >= max_keys:
-                truncated = True
-                break
-            try:
-                if marker:
-                    info = self._marker_info(bucket, key, path)
-                else:
-                    info = self._info(bucket, key, path, path.stat())
-            except OSError:  # gone while listed
-                continue
-            contents.append(info)
-            last_floor = key.encode("utf-8")
-        return Listed(contents, prefixes, truncated, last_floor if truncated else None)
-
-    def _walk(
-        self, bucket: str, directory: Path, base: str, prefix: str, state: dict[str, Any]
-    ) -> Iterator[tuple[str, Path, bool]]:
-        """(key, path, is a marker) under ``directory`` (whose keys start with ``base``), in
-        S3's order, starting after ``state["floor"]`` as it is when each entry is reached."""
-        entries = []
-        try:
-            with os.scandir(directory) as scan:
-                for entry in scan:
-                    try:
-                        name = entry.name.encode("utf-8")
-                    except UnicodeEncodeError:  # not a name a key can have
-                        continue
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                    if not is_dir and not entry.is_file():
-                        continue
-                    entries.append((name + b"/" if is_dir else name, entry.name, is_dir))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        entries.sort()
-        base_bytes = base.encode("utf-8")
-        prefix_bytes = prefix.encode("utf-8")
-        for sort_key, name, is_dir in entries:
-            whole = base_bytes + sort_key
-            floor = state["floor"]
-            if is_dir:
-                if not (whole.startswith(prefix_bytes) or prefix_bytes.startswith(whole)):
-                    continue
-                if floor is not None and whole < floor and not floor.startswith(whole):
-                    continue  # every key in it is before the floor
-                key = whole.decode("utf-8")
-                path = directory / name
-                if (
-                    (floor is None or whole > floor)
-                    and whole.startswith(prefix_bytes)
-                    and self._is_marker(bucket, key, path)
-                ):
-                    yield key, path, True
-                yield from self._walk(bucket, path, key, prefix, state)
-            else:
-                if not whole.startswith(prefix_bytes):
-                    continue
-                if floor is not None and whole <= floor:
-                    continue
-                try:
-                    key_parts(whole.decode("utf-8"))
-                except BadName:
-                    continue
-                yield whole.decode("utf-8"), directory / name, False
+        return listing.page(self.meta, bucket, bucket_dir, prefix, delimiter, floor, max_keys)
 
     # ------------------------------------------------------------------ multipart
     def create_upload(
         self, bucket: str, key: str, content_type: str | None, metadata: dict[str, str]
     ) -> str:
+        """A new upload of ``key`` (a bucket and key the store can keep) and its id."""
         self._path(bucket, key)
-        upload_id = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
-        place = self._dir("uploads") / upload_id
-        place.mkdir()
-        (place / "upload.json").write_text(
-            json.dumps(
-                {
-                    "bucket": bucket,
-                    "key": key,
-                    "content_type": content_type,
-                    "metadata": metadata,
-                }
-            )
-        )
-        return upload_id
-
-    def _upload(self, bucket: str, key: str, upload_id: str) -> Path:
-        place = self.hidden / "uploads" / upload_id
-        try:
-            if "/" in upload_id or upload_id in ("", ".", ".."):
-                raise FileNotFoundError
-            upload = json.loads((place / "upload.json").read_text())
-        except (OSError, ValueError):
-            upload = None
-        if not upload or upload.get("bucket") != bucket or upload.get("key") != key:
-            raise S3Error(
-                "NoSuchUpload",
-                "The specified upload does not exist. The upload ID may be invalid, or the "
-                "upload may have been aborted or completed.",
-                404,
-                UploadId=upload_id,
-            )
-        return place
-
-    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, source: Path) -> str:
-        place = self._upload(bucket, key, upload_id)
-        if not 1 <= number <= 10000:
-            source.unlink(missing_ok=True)
-            raise S3Error(
-                "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive"
-            )
-        etag = md5_file(source)
-        os.replace(source, place / f"part-{number:05d}")
-        (place / f"part-{number:05d}.etag").write_text(etag)
-        return etag
+        return self.multipart.create(bucket, key, content_type, metadata)
 
     def complete_upload(
         self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> ObjectInfo:
-        place = self._upload(bucket, key, upload_id)
-        upload = json.loads((place / "upload.json").read_text())
-        if not parts:
-            raise S3Error(
-                "MalformedXML",
-                "The XML you provided was not well-formed or did not validate against our "
-                "published schema",
-            )
-        numbers = [n for n, _ in parts]
-        if numbers != sorted(set(numbers)):
-            raise S3Error(
-                "InvalidPartOrder",
-                "The list of parts was not in ascending order. Parts must be ordered by part "
-                "number.",
-            )
-        digest = hashlib.md5(usedforsecurity=False)
-        temp = self.temp_file()
-        with open(temp, "wb") as out:
-            for number, etag in parts:
-                part = place / f"part-{number:05d}"
-                try:
-                    recorded = (place / f"part-{number:05d}.etag").read_text()
-                except OSError:
-                    recorded = None
-                if recorded is None or recorded != etag.strip('"'):
-                    temp.unlink()
-                    raise S3Error(
-                        "InvalidPart",
-                        "One or more of the specified parts could not be found. The part may "
-                        "not have been uploaded, or the specified entity tag may not match the "
-                        "part's entity tag.",
-                    )
-                digest.update(bytes.fromhex(recorded))
-                with open(part, "rb") as stream:
-                    shutil.copyfileobj(stream, out, 1 << 20)
-        etag = f"{digest.hexdigest()}-{len(parts)}"
+        """The parts joined and put as ``key``, with what the upload was created with."""
+        done = self.multipart.assemble(bucket, key, upload_id, parts)
         info = self.put(
             bucket,
             key,
-            temp,
-            content_type=upload.get("content_type"),
-            metadata=upload.get("metadata") or {},
-            etag=etag,
+            done.file,
+            content_type=done.content_type,
+            metadata=done.metadata,
+            etag=done.etag,
         )
-        shutil.rmtree(place, ignore_errors=True)
+        shutil.rmtree(done.place, ignore_errors=True)
         return info
-
-    def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        shutil.rmtree(self._upload(bucket, key, upload_id), ignore_errors=True)

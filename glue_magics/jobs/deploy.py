@@ -163,6 +163,12 @@ class Deployed:
     changed: list[str] = field(default_factory=list)
 
 
+#: What GetJob reports of a job whose request left it out: ``Timeout`` (2,880 minutes, "AWS
+#: Glue API: Jobs", Job structure) and ``MaxCapacity`` (the workers' DPUs, as the service
+#: reports it for G and R worker types).
+_SERVICE_FILLS = frozenset({"Timeout", "MaxCapacity"})
+
+
 def _comparable(definition: Mapping[str, Any]) -> dict[str, Any]:
     """A job's definition as UpdateJob would set it (what GetJob adds by itself dropped)."""
     keys = ("Role", "Command", *_JOB_MEMBERS[1:])
@@ -187,6 +193,8 @@ def deploy(glue: Any, s3: Any, plan: Plan, force: bool = False) -> Deployed:
         return Deployed(name, "created")
     wanted = _comparable({k: v for k, v in plan.request.items() if k not in ("Name", "Tags")})
     current = _comparable(existing)
+    # what the service fills in when a request leaves it out is no change of ours
+    current = {k: v for k, v in current.items() if k in wanted or k not in _SERVICE_FILLS}
     changed = sorted(k for k in set(wanted) | set(current) if wanted.get(k) != current.get(k))
     if not changed:
         return Deployed(name, "unchanged")

@@ -209,3 +209,36 @@ def test_the_command_line_says_bad_input_in_one_line_with_status_2(tmp_path):
         timeout=60,
     )
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+def test_deploy_creates_then_changes_nothing_then_updates_what_changed(fresh_endpoint, tmp_path):
+    """Against the local endpoint (its S3 API for the script, its jobs), no run: a second
+    deploy of the same notebook makes no UpdateJob; a changed setting updates that member;
+    a job glue-magics did not make is left alone without force."""
+    from helpers import make_glue, make_s3
+
+    ep = fresh_endpoint(data_dir=tmp_path / "data")
+    glue, s3 = make_glue(ep.url), make_s3(ep.url)
+    path = notebook(tmp_path, AWS_LAYOUT, "print('hi')")
+    first = deploy.plan(script.read(path), "idem", LOCATION, {"role": ROLE})
+    assert deploy.deploy(glue, s3, first).action == "created"
+    stored = s3.get_object(Bucket="scripts-bucket", Key="scripts/job.py")["Body"].read()
+    assert stored.decode() == first.script
+    updates = ep.calls["UpdateJob"]
+    assert deploy.deploy(glue, s3, first).action == "unchanged"
+    assert ep.calls["UpdateJob"] == updates
+    more = notebook(
+        tmp_path, AWS_LAYOUT.replace("workers 4", "workers 6"), "print('hi')", name="b.ipynb"
+    )
+    done = deploy.deploy(glue, s3, deploy.plan(script.read(more), "idem", LOCATION, {"role": ROLE}))
+    assert (done.action, done.changed) == ("updated", ["NumberOfWorkers"])
+    assert glue.get_job(JobName="idem")["Job"]["NumberOfWorkers"] == 6
+    glue.create_job(
+        Name="theirs", Role=ROLE, Command={"Name": "glueetl", "ScriptLocation": LOCATION}
+    )
+    theirs = deploy.plan(script.read(path), "theirs", LOCATION, {"role": ROLE})
+    with pytest.raises(NotebookError) as info:
+        deploy.deploy(glue, s3, theirs)
+    assert "was not made from a notebook by glue-magics" in str(info.value)
+    assert ep.calls["UpdateJob"] == updates + 1
+    assert deploy.deploy(glue, s3, theirs, force=True).action == "updated"

@@ -23,7 +23,7 @@ from tests.kernels import Kernel, Reply, kernel_env, once_shown
 
 # Long enough that no cell of a test outlasts it on a loaded machine; a test that needs READY
 # ends the provisioning itself (helpers.release) once its joining cell shows it is waiting.
-PROVISION_SECONDS = 60.0
+PROVISION_SECONDS = 20.0
 installed = test_kernel.installed  # the fixture: our kernelspec, installed for this module
 
 

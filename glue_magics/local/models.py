@@ -332,7 +332,10 @@ class Session:
         if self.connect is not None:  # unknown: rise towards the usual, stop short
             expected, most = max(expected, SPARK_CONNECT_TYPICAL_START_SECONDS), 95.0
         progress = 100.0 * (now - self.created_on) / max(expected, 1e-9)
-        return min(most, max(0.0, progress, self.provision_progress))
+        # a worker's steps count where READY waits for it (modules to install); a plain
+        # session's worker is up at once, and its 10 % would only jump the clock's rise
+        steps = self.provision_progress if self.waits else 0.0
+        return min(most, max(0.0, progress, steps))
 
     def to_wire(self, now: float, settings: EndpointSettings) -> dict[str, Any]:
         status = self.status(now)

@@ -29,18 +29,9 @@ SPARK_TYPES = {
     "timestamp": "timestamp",
     "binary": "binary",
 }
+# Spark's names back to Glue's (``integer`` is an alias one way only), and the nested kinds
 GLUE_NAMES = {
-    "bigint": "long",
-    "int": "int",
-    "smallint": "short",
-    "tinyint": "byte",
-    "double": "double",
-    "float": "float",
-    "string": "string",
-    "boolean": "boolean",
-    "date": "date",
-    "timestamp": "timestamp",
-    "binary": "binary",
+    **{spark: glue for glue, spark in SPARK_TYPES.items() if glue != "integer"},
     "struct": "struct",
     "array": "array",
     "map": "map",

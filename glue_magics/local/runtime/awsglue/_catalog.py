@@ -109,7 +109,7 @@ def read(
         df, choices = _io.read(
             spark, {"paths": paths}, "csv", _glue_csv_options(reader_options), base_path=base
         )
-        df = _named(df, data_columns)
+        df, choices = _named(df, choices, data_columns)
     elif dynamic:
         df, choices = _io.read(spark, {"paths": paths}, fmt, {}, base_path=base)
     else:
@@ -124,15 +124,19 @@ def read(
     return df, choices
 
 
-def _named(df: Any, columns: list[dict[str, Any]]) -> Any:
+def _named(df: Any, choices: Any, columns: list[dict[str, Any]]) -> tuple[Any, Any]:
     """A CSV read's data columns named as the catalog's columns (by position: the SerDe
-    reads fields by position; the header, if any, is skipped, not used)."""
+    reads fields by position; the header, if any, is skipped, not used), its choices too."""
+    from awsglue._parsing import format_path
+
     names = [c["Name"] for c in columns]
-    data = [c for c in df.columns][: len(names)]
+    data = list(df.columns)[: len(names)]
     if not names or len(data) < len(names):
-        return df
+        return df, choices
     renamed = dict(zip(data, names, strict=True))
-    return df.toDF(*[renamed.get(c, c) for c in df.columns])
+    paths = {format_path([old]): format_path([new]) for old, new in renamed.items()}
+    df = df.toDF(*[renamed.get(c, c) for c in df.columns])
+    return df, frozenset(paths.get(c, c) for c in choices)
 
 
 # ------------------------------------------------------------------------------- writes

@@ -737,7 +737,8 @@ def test_the_runtime_uses_no_jvm_handle_and_no_spark_context():
 
 def test_join_and_relationalize_example(glueContext, legislators, tmp_path):  # noqa: N803
     # examples/join_and_relationalize.py; the from_catalog reads are from_options reads of
-    # the crawled tables' files here (the catalog comes later), and the outputs are local
+    # the crawled tables' files here (test_catalog_session.py runs them from_catalog, in a
+    # session), and the outputs are local
     from awsglue.transforms import Join
 
     persons = read_json(glueContext, legislators["persons_json"])

@@ -415,10 +415,12 @@ def test_resolve_choice_with_choice_resolves_every_choice(medicare):
     assert "provider id_string" in resolved.toDF().columns
 
 
-def test_match_catalog_says_the_catalog_comes_later(medicare):
-    from awsglue.errors import CatalogNotAvailableError
+def test_match_catalog_without_a_table_says_what_it_needs(medicare):
+    # ResolveChoice class page: match_catalog casts to the table's types, database= and
+    # table_name= name it (test_awsglue_catalog.py runs it on a catalog table)
+    from awsglue.errors import GlueArgumentError
 
-    with pytest.raises(CatalogNotAvailableError, match="Data Catalog") as caught:
+    with pytest.raises(GlueArgumentError, match="database= and table_name=") as caught:
         medicare.resolveChoice(specs=[("provider id", "match_catalog")])
     assert "\n" not in str(caught.value)
 
@@ -671,10 +673,6 @@ def test_get_sink_set_format_write_frame(glueContext, medicare, tmp_path):  # no
     sink.setFormat("json")
     sink.writeFrame(medicare.resolveChoice(specs=[("provider id", "cast:long")]))
     assert partitions(out) == ["provider state=AL", "provider state=CA"]
-    from awsglue.errors import CatalogNotAvailableError
-
-    with pytest.raises(CatalogNotAvailableError):
-        sink.setCatalogInfo(catalogDatabase="db", catalogTableName="t")
 
 
 def test_purge_s3_path_keeps_files_younger_than_the_retention(glueContext, tmp_path):  # noqa: N803
@@ -692,7 +690,7 @@ def test_purge_s3_path_keeps_files_younger_than_the_retention(glueContext, tmp_p
 
 
 def test_what_is_not_covered_says_so_in_one_line(glueContext, medicare):  # noqa: N803
-    from awsglue.errors import CatalogNotAvailableError, NotCoveredError
+    from awsglue.errors import NotCoveredError
     from awsglue.transforms import SplitRows
 
     calls = [
@@ -706,13 +704,6 @@ def test_what_is_not_covered_says_so_in_one_line(glueContext, medicare):  # noqa
         with pytest.raises(NotCoveredError) as caught:
             call()
         assert "\n" not in str(caught.value) and "not available" in str(caught.value)
-    for call in (
-        lambda: glueContext.create_dynamic_frame.from_catalog(database="d", table_name="t"),
-        lambda: glueContext.create_dynamic_frame_from_catalog(database="d", table_name="t"),
-        lambda: glueContext.write_dynamic_frame.from_catalog(medicare, "d", "t"),
-    ):
-        with pytest.raises(CatalogNotAvailableError, match="Data Catalog"):
-            call()
     with pytest.raises(AttributeError):  # a typo is an AttributeError, not "not covered"
         medicare.aply_mapping([])
     assert not hasattr(medicare, "__deepcopy__")  # Python's own probes still work
@@ -746,7 +737,8 @@ def test_the_runtime_uses_no_jvm_handle_and_no_spark_context():
 
 def test_join_and_relationalize_example(glueContext, legislators, tmp_path):  # noqa: N803
     # examples/join_and_relationalize.py; the from_catalog reads are from_options reads of
-    # the crawled tables' files here (the catalog comes later), and the outputs are local
+    # the crawled tables' files here (test_catalog_session.py runs them from_catalog, in a
+    # session), and the outputs are local
     from awsglue.transforms import Join
 
     persons = read_json(glueContext, legislators["persons_json"])

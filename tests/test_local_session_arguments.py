@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glue_magics.local.session_arguments import (
+    CATALOG_MODULE,
     NOT_HONOURED,
     datalake_coordinates,
     local_path,
@@ -98,7 +100,18 @@ def test_plan_honours_or_names_every_glue_argument_and_passes_all_to_argv(argume
         if key in arguments and arguments[key].strip().lower() != "false":
             assert any(line.startswith(key) for line in steps.notices)
     if not spark:  # Spark's arguments are named, never applied
-        assert steps.conf == {} and steps.packages == []
+        assert steps.conf == {} and steps.packages == [] and steps.catalog == {}
+    wanted = arguments.get("--enable-glue-datacatalog", "false").strip().lower() != "false"
+    assert bool(steps.catalog) == (spark and wanted)
+
+
+def test_the_catalog_is_a_module_the_worker_imports_only_when_asked():
+    # AWS's kernel sends --enable-glue-datacatalog "true" by default (its enable_data_catalog)
+    steps = plan({"--enable-glue-datacatalog": "true"}, True, account_id="210987654321")
+    assert steps.catalog == {"module": CATALOG_MODULE, "account_id": "210987654321"}
+    assert steps.notices == []
+    assert importlib.import_module(CATALOG_MODULE).CatalogSync  # the name the worker uses
+    assert plan({"--enable-glue-datacatalog": "false"}, True).catalog == {}
 
 
 def test_s3_paths_of_the_arguments_are_the_local_object_stores_files():
@@ -145,8 +158,9 @@ def test_a_session_without_spark_names_sparks_arguments_in_its_log_and_first_out
     lines = first.splitlines()
     expected = [
         "--conf was not applied: Spark does not run in this session (GLUE_MAGICS_LOCAL_SPARK=0)",
-        "--enable-glue-datacatalog is not honoured yet: the local Data Catalog comes with its "
-        "own issue; Spark's tables here are its in-memory catalog",
+        # the catalog reaches Spark SQL only: without Spark there is nothing to show it to
+        "--enable-glue-datacatalog was not applied: Spark does not run in this session "
+        "(GLUE_MAGICS_LOCAL_SPARK=0)",
         "--enable-metrics true is not honoured locally: CloudWatch metrics need AWS",
     ]
     assert lines[:3] == expected, first

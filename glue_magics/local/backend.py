@@ -369,7 +369,13 @@ class SessionWorker:
                 return
             arguments = dict(self.session.request.default_arguments)
             s3_root = str(self.backend.settings.s3_root)
-            steps = session_arguments.plan(arguments, self.session.spark, self.no_spark, s3_root)
+            steps = session_arguments.plan(
+                arguments,
+                self.session.spark,
+                self.no_spark,
+                s3_root,
+                self.backend.settings.account_id,
+            )
             setup = {
                 "spark": self.session.spark,
                 "plan": dataclasses.asdict(steps),

@@ -79,7 +79,9 @@ class Plan:
     ``py_files``: (as given, local path) for ``sys.path``; ``modules`` and
     ``module_options``: what pip installs into the session's own directory; ``packages``:
     (format, Maven coordinate) the data lake formats need; ``argv``: the script's ``sys.argv``
-    tail; ``notices``: one line for each argument not honoured as given."""
+    tail; ``notices``: one line for each argument not honoured as given; ``catalog``
+    (``--enable-glue-datacatalog``): the ``module`` of the catalog's Spark side and the
+    ``account_id`` its tables are written back under, empty when the session has none."""
 
     conf: dict[str, str] = field(default_factory=dict)
     py_files: list[tuple[str, str]] = field(default_factory=list)  # (as given, local path)
@@ -88,6 +90,13 @@ class Plan:
     packages: list[tuple[str, str]] = field(default_factory=list)
     argv: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    catalog: dict[str, str] = field(default_factory=dict)
+
+
+#: The module whose ``CatalogSync`` a session with ``--enable-glue-datacatalog`` keeps its
+#: Spark catalog in step with (named, not imported: the worker imports nothing of ours
+#: but this, at run time, when the session asks for the catalog).
+CATALOG_MODULE = "glue_magics.local.catalog.spark"
 
 
 _CONF_SPLIT = re.compile(r"(?:^|\s+)--conf(?:\s+|$)")
@@ -141,10 +150,12 @@ def plan(
     spark: bool,
     no_spark_reason: str = "",
     s3_root: str | None = None,
+    account_id: str = "",
 ) -> Plan:
     """What to do with ``arguments`` in a session that runs Spark (``spark``) or not (then
     ``no_spark_reason`` says why, in the notices of the arguments only Spark honours);
-    ``s3_root``: the local object store, where ``s3://`` files of the arguments are."""
+    ``s3_root``: the local object store, where ``s3://`` files of the arguments are;
+    ``account_id``: the endpoint's, the CatalogId of the tables a session writes back."""
     out = Plan()
     for key, value in arguments.items():
         out.argv += [key, value]
@@ -190,10 +201,13 @@ def plan(
             else:
                 out.packages.append((name, datalake_coordinates(name, *spark_versions())))
     if arguments.get(CATALOG) is not None and not _off(arguments[CATALOG]):
-        out.notices.append(
-            "--enable-glue-datacatalog is not honoured yet: the local Data Catalog comes "
-            "with its own issue; Spark's tables here are its in-memory catalog"
-        )
+        # Spark SQL sees the catalog's tables before each statement and what a statement
+        # made goes back after it (AWS Glue "AWS Glue Data Catalog support for Spark SQL
+        # jobs"); from_catalog reads the catalog with or without it, as on Glue.
+        if spark:
+            out.catalog = {"module": CATALOG_MODULE, "account_id": account_id}
+        else:
+            out.notices.append(f"--enable-glue-datacatalog was not applied: {without}")
     for key, why in NOT_HONOURED.items():
         if key in arguments and not _off(arguments[key]):
             out.notices.append(f"{key} {show(arguments[key])} is not honoured locally: {why}")

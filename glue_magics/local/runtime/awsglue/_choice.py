@@ -19,7 +19,6 @@ from awsglue._columns import (
     variant_paths,
 )
 from awsglue._parsing import GlueArgumentError, format_path, parse_action
-from awsglue.errors import CatalogNotAvailableError
 
 Choices = frozenset[str]
 
@@ -168,17 +167,22 @@ def _kind_type(typed: Any, path: list[str], kind: str) -> str:
 
 
 def resolve(
-    df: Any, choices: Choices, specs: Iterable[tuple[str, str]] | None, choice: str
+    df: Any,
+    choices: Choices,
+    specs: Iterable[tuple[str, str]] | None,
+    choice: str,
+    catalog_types: dict[str, str] | None = None,
 ) -> tuple[Any, Choices]:
     """resolveChoice: each (path, action) applied in turn, or ``choice`` to every choice.
-    Actions and the ``a[].b`` paths as on AWS's ResolveChoice class page."""
+    Actions and the ``a[].b`` paths as on AWS's ResolveChoice class page; ``match_catalog``
+    casts to ``catalog_types`` (a catalog table's column types by lower-cased name)."""
     if specs is not None and choice:
         raise GlueArgumentError("resolveChoice takes specs or choice, not both: drop one")
     if specs is None:
         if not choice:
             raise GlueArgumentError(
-                "resolveChoice needs specs=[(path, action)] or choice=ACTION: the catalog's "
-                "schema is not available locally"
+                "resolveChoice needs specs=[(path, action)] or choice=ACTION: e.g. "
+                "choice='match_catalog', database='db', table_name='t'"
             )
         specs = [(path, choice) for path in sorted(choices)]
     left = set(choices)
@@ -191,7 +195,15 @@ def resolve(
         path, action = spec
         kind, arg = parse_action(action)
         if kind == "match_catalog":
-            raise CatalogNotAvailableError("resolveChoice match_catalog")
+            if catalog_types is None:
+                raise GlueArgumentError(
+                    "resolveChoice match_catalog needs the table: pass database= and "
+                    "table_name= of a Data Catalog table"
+                )
+            wanted = catalog_types.get(str(path).split(".")[0].split("[")[0].lower())
+            if wanted is None:  # a field the table has not: left as it is
+                continue
+            kind, arg = "cast", wanted
         segments = resolve_path(df.schema, path)
         if segments is None:  # a field no record has: nothing to resolve (as a record-wise
             continue  # transform finds nothing); AWS's page does not say otherwise

@@ -54,13 +54,21 @@ def _paths(options: Mapping[str, Any]) -> list[str]:
 
 
 def read(
-    spark: Any, options: Mapping[str, Any], fmt: str | None, fmt_options: Mapping[str, Any]
+    spark: Any,
+    options: Mapping[str, Any],
+    fmt: str | None,
+    fmt_options: Mapping[str, Any],
+    base_path: str | None = None,
 ) -> tuple[Any, Choices]:
-    """A DynamicFrame's data from S3 paths: the frame and its choice paths."""
+    """A DynamicFrame's data from S3 paths: the frame and its choice paths.  ``base_path``
+    (a catalog table's Location, when the paths are some of its partitions): where Spark
+    finds the partition columns of ``key=value`` directories."""
     fmt = _format(fmt)
     paths = _paths(options)
     fmt_options = dict(fmt_options or {})
     reader = spark.read
+    if base_path:
+        reader = reader.option("basePath", base_path)
     if _truthy(options.get("recurse", False)):
         reader = reader.option("recursiveFileLookup", "true")
     exclusions = parse_exclusions(options.get("exclusions"))

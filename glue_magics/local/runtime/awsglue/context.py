@@ -13,14 +13,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from awsglue import _io
+from awsglue import _catalog, _io
+from awsglue._parsing import GlueArgumentError
 from awsglue.dynamicframe import (
     DynamicFrame,
     DynamicFrameReader,
     DynamicFrameWriter,
     _frame_df,
 )
-from awsglue.errors import CatalogNotAvailableError, NotCoveredError, uncovered
+from awsglue.errors import NotCoveredError, uncovered
 
 NOT_COVERED = frozenset(
     {
@@ -39,13 +40,6 @@ NOT_COVERED = frozenset(
         "get_catalog_schema_as_spark_schema",
         "create_sample_dynamic_frame_from_catalog",
         "create_sample_dynamic_frame_from_options",
-    }
-)
-CATALOG = frozenset(
-    {
-        "create_dynamic_frame_from_catalog",
-        "create_data_frame_from_catalog",
-        "write_dynamic_frame_from_catalog",
         "write_data_frame_from_catalog",
         "purge_table",
     }
@@ -108,8 +102,27 @@ class DataFrameReader:
         spark = self._glue_context.spark_session
         return _io.read_data_frame(spark, connection_options or {}, format, format_options or {})
 
-    def from_catalog(self, *args: Any, **kwargs: Any) -> Any:
-        raise CatalogNotAvailableError("create_data_frame.from_catalog")
+    def from_catalog(
+        self,
+        database: str | None = None,
+        table_name: str | None = None,
+        redshift_tmp_dir: str = "",
+        transformation_ctx: str = "",
+        push_down_predicate: str = "",
+        additional_options: Mapping[str, Any] | None = None,
+        catalog_id: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """The table's data as a Spark DataFrame, typed by the catalog's columns."""
+        df, _ = _catalog.read(
+            self._glue_context,
+            database or kwargs.get("name_space") or "",
+            table_name or "",
+            push_down_predicate,
+            additional_options,
+            dynamic=False,
+        )
+        return df
 
 
 class DataSink:
@@ -120,15 +133,33 @@ class DataSink:
         self._options = dict(options)
         self._format: str | None = None
         self._format_options: dict[str, Any] = {}
+        self._catalog: tuple[str, str] | None = None
 
     def setFormat(self, format: str, **options: Any) -> None:  # noqa: N802, A002
         self._format, self._format_options = format, options
 
     def setCatalogInfo(self, catalogDatabase: str = "", catalogTableName: str = "", **kw: Any):  # noqa: N802, N803
-        raise CatalogNotAvailableError("DataSink.setCatalogInfo")
+        """The table ``enableUpdateCatalog`` creates or updates after each write."""
+        self._catalog = (catalogDatabase, catalogTableName)
 
     def writeFrame(self, dynamic_frame: Any, info: str = "") -> Any:  # noqa: N802
-        _io.write(_frame_df(dynamic_frame), self._options, self._format, self._format_options)
+        df = _frame_df(dynamic_frame)
+        _io.write(df, self._options, self._format, self._format_options)
+        if str(self._options.get("enableUpdateCatalog", "")).lower() == "true":
+            if self._catalog is None:
+                raise GlueArgumentError(
+                    "getSink(enableUpdateCatalog=True) needs the table: call "
+                    "sink.setCatalogInfo(catalogDatabase='db', catalogTableName='t') first"
+                )
+            fmt = (self._format or "").lower()
+            _catalog.update_table(
+                df,
+                *self._catalog,
+                self._options["path"],
+                "parquet" if fmt == "glueparquet" else fmt,
+                list(self._options.get("partitionKeys") or []),
+                self._options,
+            )
         return dynamic_frame
 
     def write(self, frame_or_dfc: Any, info: str = "") -> Any:
@@ -200,11 +231,9 @@ class GlueContext:
         transformation_ctx: str = "",  # noqa: A002
         **options: Any,
     ) -> DataSink:
-        """A sink to S3 (``path``, ``partitionKeys``); ``enableUpdateCatalog`` needs the
-        catalog."""
+        """A sink to S3 (``path``, ``partitionKeys``); ``enableUpdateCatalog`` (with
+        ``updateBehavior``) creates or updates the table ``setCatalogInfo`` names."""
         _io.check_s3(connection_type)
-        if str(options.get("enableUpdateCatalog", "")).lower() == "true":
-            raise CatalogNotAvailableError("getSink(enableUpdateCatalog=True)")
         sink = DataSink(self, options)
         if format:
             sink.setFormat(format)
@@ -249,9 +278,16 @@ class GlueContext:
     def get_logger(self) -> _Logger:
         return _Logger()
 
+    def create_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        return self.create_dynamic_frame.from_catalog(*args, **kwargs)
+
+    def create_data_frame_from_catalog(self, *args: Any, **kwargs: Any) -> Any:
+        return self.create_data_frame.from_catalog(*args, **kwargs)
+
+    def write_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        return self.write_dynamic_frame.from_catalog(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
-        if name in CATALOG:
-            raise CatalogNotAvailableError(f"GlueContext.{name}")
         raise uncovered("GlueContext", name, NOT_COVERED)
 
 

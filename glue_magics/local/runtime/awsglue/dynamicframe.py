@@ -22,7 +22,7 @@ from awsglue._columns import (
     top,
 )
 from awsglue._parsing import ARRAY, GlueArgumentError, format_path, parse_path
-from awsglue.errors import CatalogNotAvailableError, NotCoveredError, uncovered
+from awsglue.errors import NotCoveredError, uncovered
 
 # AWS's documented DynamicFrame methods this module does not have: each raises
 # NotCoveredError naming itself instead of AttributeError.
@@ -192,11 +192,15 @@ class DynamicFrame:
         **kw: Any,
     ) -> DynamicFrame:
         """AWS's ResolveChoice: per (path, action), ``cast:TYPE``, ``project:TYPE``,
-        ``make_cols``, ``make_struct`` (``match_catalog`` needs the catalog); ``a[].b``
-        names a field of an array's elements."""
+        ``make_cols``, ``make_struct``, ``match_catalog`` (the type of the column of that
+        name in the catalog table ``database.table_name``); ``a[].b`` names a field of an
+        array's elements."""
+        types = None
         if database or table_name:
-            raise CatalogNotAvailableError("resolveChoice(database=..., table_name=...)")
-        df, choices = _choice.resolve(self._df, self._choices, specs, choice)
+            from awsglue import _catalog
+
+            types = _catalog.catalog_types(database or "", table_name or "")
+        df, choices = _choice.resolve(self._df, self._choices, specs, choice, types)
         return self._new(df, choices)
 
     def drop_fields(self, paths: Sequence[str], **kw: Any) -> DynamicFrame:
@@ -447,8 +451,8 @@ class DynamicFrameCollection:
 
 
 class DynamicFrameReader:
-    """``glueContext.create_dynamic_frame``: ``from_options`` (S3); ``from_catalog`` comes
-    with the local Data Catalog."""
+    """``glueContext.create_dynamic_frame``: ``from_options`` (S3), ``from_catalog`` (a
+    table of the local endpoint's Data Catalog)."""
 
     def __init__(self, glue_context: Any) -> None:
         self._glue_context = glue_context
@@ -472,8 +476,31 @@ class DynamicFrameReader:
             df = df.where(push_down_predicate)
         return DynamicFrame(df, self._glue_context, transformation_ctx, choices)
 
-    def from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
-        raise CatalogNotAvailableError("create_dynamic_frame.from_catalog")
+    def from_catalog(
+        self,
+        database: str | None = None,
+        table_name: str | None = None,
+        redshift_tmp_dir: str = "",
+        transformation_ctx: str = "",
+        push_down_predicate: str = "",
+        additional_options: Mapping[str, Any] | None = None,
+        catalog_id: str | None = None,
+        **kwargs: Any,
+    ) -> DynamicFrame:
+        """The table's data at its Location, in its format (see awsglue._catalog);
+        ``name_space`` is the older name of ``database``."""
+        from awsglue import _catalog
+
+        database = database or kwargs.get("name_space") or ""
+        df, choices = _catalog.read(
+            self._glue_context,
+            database,
+            table_name or "",
+            push_down_predicate,
+            additional_options,
+            dynamic=True,
+        )
+        return DynamicFrame(df, self._glue_context, transformation_ctx, choices)
 
     def from_rdd(self, *args: Any, **kwargs: Any) -> DynamicFrame:
         raise NotCoveredError("create_dynamic_frame.from_rdd", "use createDataFrame and fromDF")
@@ -501,8 +528,24 @@ class DynamicFrameWriter:
         _io.write(_frame_df(frame), connection_options or {}, format, format_options or {})
         return frame
 
-    def from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
-        raise CatalogNotAvailableError("write_dynamic_frame.from_catalog")
+    def from_catalog(
+        self,
+        frame: DynamicFrame,
+        database: str | None = None,
+        table_name: str | None = None,
+        redshift_tmp_dir: str = "",
+        transformation_ctx: str = "",
+        additional_options: Mapping[str, Any] | None = None,
+        catalog_id: str | None = None,
+        **kwargs: Any,
+    ) -> DynamicFrame:
+        """Appended at the table's Location in its format; ``enableUpdateCatalog`` (with
+        ``partitionKeys``) adds the partitions written (see awsglue._catalog)."""
+        from awsglue import _catalog
+
+        database = database or kwargs.get("name_space") or ""
+        _catalog.write(_frame_df(frame), database, table_name or "", additional_options)
+        return frame
 
     def from_jdbc_conf(self, *args: Any, **kwargs: Any) -> DynamicFrame:
         raise NotCoveredError("write_dynamic_frame.from_jdbc_conf", "write with Spark's jdbc")

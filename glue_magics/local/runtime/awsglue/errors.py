@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from awsglue._parsing import GlueArgumentError
 
-__all__ = ["CatalogNotAvailableError", "GlueArgumentError", "NotCoveredError", "uncovered"]
+__all__ = ["GlueArgumentError", "NotCoveredError", "uncovered"]
 
 
 class NotCoveredError(NotImplementedError):
@@ -13,18 +13,6 @@ class NotCoveredError(NotImplementedError):
     def __init__(self, name: str, instead: str = "") -> None:
         text = f"{name} is not available in glue-magics' local awsglue"
         super().__init__(f"{text}: {instead}" if instead else text)
-
-
-class CatalogNotAvailableError(NotCoveredError):
-    """The Data Catalog forms (from_catalog, setCatalogInfo, match_catalog): they come with
-    the local Data Catalog, until then they say so."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            name,
-            "the local Data Catalog is not there yet; read and write with from_options "
-            "and an S3 path instead",
-        )
 
 
 def uncovered(owner: str, name: str, names: frozenset[str]) -> NotCoveredError | AttributeError:

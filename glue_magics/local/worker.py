@@ -358,6 +358,60 @@ def _chunks(code: str) -> list[tuple[int, str]]:
     return chunks
 
 
+class Catalog:
+    """``--enable-glue-datacatalog``: the session's Spark catalog kept in step with the
+    endpoint's Data Catalog, pulled before each statement and pushed after it.  The plan
+    names the module (so this program imports nothing of the package unless the session
+    asks for it).  ``s3://`` locations are Spark's own paths here: the object store's file
+    system reads them, so none is rewritten.  A failure is one line, never a statement's."""
+
+    def __init__(self, sync: Any, notice: Any) -> None:
+        self.sync = sync  # the CatalogSync, or None: no catalog in this session
+        self.notice = notice  # the worker's: the log now, the first statement's output later
+        self.said: set[str] = set()  # the catalog's tables Spark refused, said once
+
+    @classmethod
+    def start(cls, catalog: dict[str, str], spark_session: Any, notice: Any) -> Catalog:
+        import importlib
+
+        try:
+            module = importlib.import_module(catalog["module"])
+            sync = module.CatalogSync(spark_session, account_id=catalog.get("account_id") or None)
+            shown = sync.pull()
+        except Exception as exc:  # noqa: BLE001 - the session runs on without the catalog
+            notice(f"--enable-glue-datacatalog was not applied: {one_line(exc)}")
+            return cls(None, notice)
+        _log(f"Data Catalog: {len(shown)} tables shown to Spark SQL")
+        started = cls(sync, notice)
+        for line in started.unsaid():
+            notice(f"Data Catalog table not shown to Spark SQL: {line}")
+        return started
+
+    def unsaid(self) -> list[str]:
+        """The tables Spark could not be shown that were not said yet."""
+        lines = [line for line in self.sync.skipped if line not in self.said]
+        self.said.update(lines)
+        return lines
+
+    def step(self, step: str) -> None:
+        """The catalog pulled before a statement or pushed after it; a failure is one line
+        in the statement's stderr and the log, never the statement's own error."""
+        if self.sync is None:
+            return
+        try:
+            done = getattr(self.sync, step)()
+        except Exception as exc:  # noqa: BLE001 - the statement's outcome is its own
+            line = f"Data Catalog {step} failed: {one_line(exc)}"
+            _log(line, "WARN")
+            print(line, file=sys.stderr)
+            return
+        if done:
+            _log(f"Data Catalog {step}: {', '.join(done)}")
+        if step == "pull":
+            for line in self.unsaid():
+                print(f"Data Catalog table not shown to Spark SQL: {line}", file=sys.stderr)
+
+
 class Worker:
     """Executes statements like Livy's REPL: stdout, then the repr of a last expression,
     and ``%`` magic lines (``%table``, ``%json``, ``%matplot``, ``%plotly``)."""
@@ -380,8 +434,7 @@ class Worker:
             "plotly": self._magic_plotly,
         }
         self.notices: list[str] = []  # for the first statement's output
-        self.catalog: Any = None  # the CatalogSync of --enable-glue-datacatalog, if asked
-        self._skipped_said: set[str] = set()  # the catalog's tables Spark refused, said once
+        self.catalog = Catalog(None, self.notice)  # --enable-glue-datacatalog's, if asked
 
     def notice(self, line: str) -> None:
         """An argument not honoured as given: the system log now, the first statement's
@@ -438,54 +491,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - a pyspark without it: spark and sc suffice
             _log(f"no sqlContext: {one_line(exc)}")
         if steps.get("catalog"):
-            self._catalog(steps["catalog"], spark_session)
-
-    def _catalog(self, catalog: dict[str, str], spark_session: Any) -> None:
-        """``--enable-glue-datacatalog``: the session's Spark catalog kept in step with the
-        endpoint's Data Catalog (the plan names the module, so this program imports nothing
-        of the package unless the session asks for it).  ``s3://`` locations are Spark's
-        own paths here: the object store's file system reads them, so none is rewritten."""
-        import importlib
-
-        try:
-            module = importlib.import_module(catalog["module"])
-            self.catalog = module.CatalogSync(
-                spark_session, account_id=catalog.get("account_id") or None
-            )
-            shown = self.catalog.pull()
-        except Exception as exc:  # noqa: BLE001 - the session runs on without the catalog
-            self.catalog = None
-            self.notice(f"--enable-glue-datacatalog was not applied: {one_line(exc)}")
-            return
-        _log(f"Data Catalog: {len(shown)} tables shown to Spark SQL")
-        self._catalog_skipped()
-
-    def _catalog_skipped(self) -> None:
-        """Each catalog table Spark could not be shown, once, as a notice."""
-        for line in self.catalog.skipped:
-            if line not in self._skipped_said:
-                self._skipped_said.add(line)
-                self.notice(f"Data Catalog table not shown to Spark SQL: {line}")
-
-    def _catalog_step(self, step: str) -> None:
-        """The catalog pulled before a statement or pushed after it; a failure is one line
-        in the statement's stderr and the log, never the statement's own error."""
-        if self.catalog is None:
-            return
-        try:
-            done = getattr(self.catalog, step)()
-        except Exception as exc:  # noqa: BLE001 - the statement's outcome is its own
-            line = f"Data Catalog {step} failed: {one_line(exc)}"
-            _log(line, "WARN")
-            print(line, file=sys.stderr)
-            return
-        if done:
-            _log(f"Data Catalog {step}: {', '.join(done)}")
-        if step == "pull":
-            for line in self.catalog.skipped:
-                if line not in self._skipped_said:
-                    self._skipped_said.add(line)
-                    print(f"Data Catalog table not shown to Spark SQL: {line}", file=sys.stderr)
+            self.catalog = Catalog.start(steps["catalog"], spark_session, self.notice)
 
     def _py_files(self, files: list[str], workdir: str) -> list[str]:
         """``--extra-py-files``: a ``.py`` file is copied into the session's own directory
@@ -578,11 +584,11 @@ class Worker:
         try:
             self.interrupts.armed = True
             try:
-                self._catalog_step("pull")  # Spark SQL sees the catalog as it is now
+                self.catalog.step("pull")  # Spark SQL sees the catalog as it is now
                 try:
                     value, rich = self._execute(code, filename)
                 finally:
-                    self._catalog_step("push")  # what the statement made, even if it failed
+                    self.catalog.step("push")  # what the statement made, even if it failed
             finally:
                 self.interrupts.armed = False
             result["status"] = "ok"

@@ -15,6 +15,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,6 +77,9 @@ def main() -> None:
     args = parser.parse_args()
     from standalone import Standalone
 
+    # the tests' dummy credentials (helpers signs with them), a data directory of its own
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    os.environ["GLUE_LOCAL_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-cluster-")
     os.environ["GLUE_MAGICS_LOCAL_SPARK"] = "1"
     os.environ.pop("GLUE_MAGICS_SPARK_MASTER", None)
     results = {"local[*]": measure(args.runs)}

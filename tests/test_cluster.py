@@ -9,6 +9,7 @@ ResourceNumberLimitExceededException (botocore's model lists it for CreateSessio
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -111,6 +112,32 @@ def test_a_spark_connect_session_runs_on_the_cluster(endpoint, glue, standalone)
     assert session["Status"] == "READY", session.get("ErrorMessage")
     assert wait_cores(standalone, 1) == 1  # its server's one executor holds one core
     glue.stop_session(Id=session_id)
+    assert wait_cores(standalone, 0) == 0
+
+
+def test_a_killed_endpoint_releases_its_sessions_applications(standalone, tmp_path):
+    """The embedded endpoint's master from GLUE_LOCAL_SPARK_MASTER; SIGKILL leaves no
+    handler to run: the workers die with it (PR_SET_PDEATHSIG), and so do their drivers."""
+    env = dict(
+        os.environ,
+        GLUE_LOCAL_SPARK_MASTER=standalone.url,
+        GLUE_MAGICS_LOCAL_SPARK="1",
+        GLUE_LOCAL_DATA_DIR=str(tmp_path),
+    )
+    command = [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0"]
+    command += ["--provision-seconds", "0.1", "--spark-ui-port", str(standalone.ui_port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        url = process.stdout.readline().split(" at ")[-1].strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        glue = make_glue(url)
+        session_id = create(glue, WorkerType="G.1X", NumberOfWorkers=2)
+        session = wait_status(glue, session_id, "READY", "FAILED", patience=SPARK_PATIENCE * 2)
+        assert session["Status"] == "READY", session.get("ErrorMessage")
+        assert wait_cores(standalone, 1) == 1  # its one executor
+    finally:
+        process.kill()
+        process.communicate(timeout=60)
     assert wait_cores(standalone, 0) == 0
 
 

@@ -10,6 +10,7 @@ NumberOfWorkers, so a session's executors are NumberOfWorkers - 1.
 from __future__ import annotations
 
 import pytest
+from helpers import needs_spark
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,3 +109,27 @@ def test_room_is_counted_per_worker(workers, count, cores, memory):
     assert (said is None) == (room >= count)
     if said:
         assert f"room for {room} of the {count} executors" in said and "\n" not in said
+
+
+@needs_spark  # the check is made for sessions that start Spark
+def test_a_master_gone_since_start_fails_the_session_in_one_line(tmp_path):
+    """A port that answered at endpoint start (a bare listener stands in for the master's
+    RPC port: the check is a TCP connect) and no longer does: the session is FAILED with one
+    line, no worker started (a session whose start fails, as the service reports one)."""
+    import socket
+
+    from helpers import create, make_glue, spark_sessions, wait_status
+
+    from glue_magics.local import LocalEndpoint
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"spark://127.0.0.1:{listener.getsockname()[1]}"
+    with LocalEndpoint(provision_seconds=0.1, spark_master=url, data_dir=tmp_path) as ep:
+        listener.close()
+        glue = make_glue(ep.url)
+        with spark_sessions():
+            session_id = create(glue, WorkerType="G.1X", NumberOfWorkers=2)
+        session = wait_status(glue, session_id, "FAILED")
+        assert session["ErrorMessage"].startswith(f"Spark master {url} does not answer")
+        assert "\n" not in session["ErrorMessage"]
+        assert ep.worker_pids() == []

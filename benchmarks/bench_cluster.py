@@ -54,10 +54,11 @@ def one_round(glue: object) -> dict[str, float]:
     figures = {"ready": ready, "aggregate": timed(glue, session_id, AGGREGATE)}
     figures["join"] = timed(glue, session_id, JOIN)
     glue.stop_session(Id=session_id)  # type: ignore[attr-defined]
+    print(f"  {figures}", flush=True)
     return figures
 
 
-def measure(runs: int, **settings: object) -> dict[str, list[float]]:
+def measure(runs: int, cluster: object = None, **settings: object) -> dict[str, list[float]]:
     from helpers import make_glue
 
     from glue_magics.local import LocalEndpoint
@@ -68,6 +69,11 @@ def measure(runs: int, **settings: object) -> dict[str, list[float]]:
         for _ in range(runs):
             for name, value in one_round(glue).items():
                 rounds[name].append(value)
+            while cluster is not None and any(  # the stopped session's cores freed
+                w["coresused"]
+                for w in cluster.status()["workers"]  # type: ignore[attr-defined]
+            ):
+                time.sleep(0.2)
     return rounds
 
 
@@ -85,7 +91,7 @@ def main() -> None:
     results = {"local[*]": measure(args.runs)}
     with Standalone(workers=2, cores=1, memory="1g") as cluster:
         results["standalone 1+2"] = measure(
-            args.runs, spark_master=cluster.url, spark_ui_port=cluster.ui_port
+            args.runs, cluster, spark_master=cluster.url, spark_ui_port=cluster.ui_port
         )
     print(f"{'master':<16} {'CreateSession->READY':>22} {'10^7 aggregate':>16} {'10^6 join':>12}")
     for master, rounds in results.items():

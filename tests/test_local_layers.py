@@ -51,6 +51,7 @@ LAYERS = (
     "result_store",
     "paging",
     "settings",
+    "cluster",  # --spark-master: the URL's check, a session's executors, the cluster's room
     "java",  # which Java the sessions' and jobs' Spark runs on (nothing of ours below it)
     "exceptions",
 )

@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sys
 import threading
 import time
 from typing import Any
 
-from glue_magics.local import paging, scala, session_arguments, spark_connect
+from glue_magics.local import cluster, paging, scala, session_arguments, spark_connect
 from glue_magics.local.connect_proxy import JVM_STOP_SECONDS
 from glue_magics.local.exceptions import (
     AlreadyExists,
@@ -27,6 +28,7 @@ from glue_magics.local.exceptions import (
     IllegalSessionState,
     InvalidInput,
     OperationNotSupported,
+    ResourceNumberLimitExceeded,
     ServiceError,
     SessionNotFound,
 )
@@ -151,6 +153,7 @@ class Backend:
         session.waits = spark or bool(request.default_arguments.get(session_arguments.MODULES))
         if scala.is_scala(request.default_arguments):  # a Scala REPL: READY once it is up
             session.spark = session.waits = True
+        sizing, gone = self._cluster_conf(session) if spark or connect else ({}, "")
         with self.lock:
             if request.id in self.sessions:  # lost a race with the same Id
                 raise AlreadyExists(request.id)
@@ -168,10 +171,13 @@ class Backend:
             session.number = self.sessions_created
             self.wake.notify_all()
             wire = session.to_wire(time.time(), self.settings)
+            if gone:  # the master went away since the endpoint started: as a failed start
+                self.end(session, "FAILED", time.time(), gone)
+                return wire
         if connect:
             log_path = self.workers.spawn(
                 session.id,
-                ConnectWorker(self, session),
+                ConnectWorker(self, session, sizing),
                 program=spark_connect.PROGRAM,
                 grace=CONNECT_GRACE_SECONDS,
             )
@@ -183,10 +189,49 @@ class Backend:
                 grace=scala.STOP_SECONDS,
             )
         else:
-            log_path = self.workers.spawn(session.id, SessionWorker(self, session, no_spark))
+            worker = SessionWorker(self, session, no_spark, sizing)
+            log_path = self.workers.spawn(session.id, worker)
         with self.lock:
             session.log_path = log_path
         return wire
+
+    def _cluster_conf(self, session: Session) -> tuple[dict[str, str], str]:
+        """The Spark settings that size the session's executors on the endpoint's cluster
+        (``{}`` in local mode), and why its master does not answer ("" when it does).
+
+        A standalone cluster without room for them is ResourceNumberLimitExceededException
+        at CreateSession, nothing created: the service never runs out of room, and this is
+        its answer to a request beyond what the account may have (botocore's model lists it
+        for CreateSession), so a client says it in one line instead of waiting on a session
+        whose Spark would hang for executors."""
+        master = self.settings.spark_master
+        if master is None or not cluster.is_cluster(master):
+            return {}, ""
+        count, cores, memory = cluster.executors(
+            session.worker_type,
+            session.workers,
+            session.request.max_capacity,
+            self.settings.cluster_scale,
+        )
+        conf = cluster.spark_conf(count, cores, memory)
+        # executors start Python workers for UDFs: this machine's, on a cluster of its own;
+        # a remote cluster names its own with --conf spark.pyspark.python=...
+        conf["spark.pyspark.python"] = sys.executable
+        gone = cluster.unreachable(master)
+        if gone or not master.startswith("spark://"):
+            return conf, gone
+        port = self.settings.spark_ui_port
+        try:
+            status = cluster.master_status(master, port)
+        except (OSError, ValueError) as exc:
+            return conf, (
+                f"the Spark master's status (its web UI's /json on port {port}) did not "
+                f"answer: {exc}; give its web UI port as --spark-ui-port"
+            )
+        small = cluster.too_small(status, count, cores, memory)
+        if small:
+            raise ResourceNumberLimitExceeded(small)
+        return conf, ""
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         with self.lock:
@@ -352,12 +397,18 @@ class SessionWorker:
     the worker's events into the session's and its statements' state."""
 
     def __init__(
-        self, backend: Backend, session: Session, no_spark: str = "", setup: bool = True
+        self,
+        backend: Backend,
+        session: Session,
+        no_spark: str = "",
+        sizing: dict[str, str] | None = None,
+        setup: bool = True,
     ) -> None:
         self.backend = backend
         self.session = session
         self.no_spark = no_spark  # why Spark does not start in it, if it does not
         self.setup = setup  # the Python worker's plan of DefaultArguments (not a Scala REPL's)
+        self.sizing = dict(sizing or {})  # its executors on the cluster (cluster.spark_conf)
 
     def started(self, worker: WorkerProcess) -> None:
         with self.backend.lock:
@@ -383,6 +434,7 @@ class SessionWorker:
                 # pyspark without Java: the user wanted Spark, so the first cell says why
                 # not (GLUE_MAGICS_LOCAL_SPARK=0 is a choice, said nowhere)
                 "no_spark_notice": self.no_spark.startswith("no Java"),
+                "cluster_conf": self.sizing,
             }
         worker.command({"setup": setup})
 
@@ -467,9 +519,12 @@ class ConnectWorker:
     """A Spark Connect session's side of its program (:mod:`connect_proxy`): hands it its
     configuration, and turns its events into the session's state."""
 
-    def __init__(self, backend: Backend, session: Session) -> None:
+    def __init__(
+        self, backend: Backend, session: Session, sizing: dict[str, str] | None = None
+    ) -> None:
         self.backend = backend
         self.session = session
+        self.sizing = dict(sizing or {})  # its server's executors on the cluster
         assert session.connect is not None
         self.connect = session.connect
 
@@ -488,7 +543,7 @@ class ConnectWorker:
                 worker.kill()
                 return
         if config is not None:
-            worker.command(config)
+            worker.command({**config, "cluster_conf": self.sizing})
 
     def not_started(self, reason: str) -> None:
         self.failed(reason)

@@ -134,6 +134,30 @@ def add_parser(subparsers: Any) -> None:
         "(served as S3 here, and s3:// in sessions' Spark) (default: $GLUE_LOCAL_DATA_DIR, "
         "else ~/.local/share/glue-magics)",
     )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="run every session's Spark on this master: spark://HOST:PORT (a standalone "
+        "cluster), k8s://https://HOST:PORT, or local[N]; the driver stays in the session's "
+        "process, executors are sized from WorkerType and NumberOfWorkers x --cluster-scale "
+        "(default: $GLUE_LOCAL_SPARK_MASTER, else local[*])",
+    )
+    parser.add_argument(
+        "--cluster-scale",
+        type=float,
+        default=DEFAULTS.cluster_scale,
+        metavar="FACTOR",
+        help="a session's executors on --spark-master get the worker type's 4 vCPU and 16 GB "
+        "per DPU times this (default %(default)g: a G.1X executor gets 1 core and 1 GB)",
+    )
+    parser.add_argument(
+        "--spark-ui-port",
+        type=int,
+        default=DEFAULTS.spark_ui_port,
+        metavar="PORT",
+        help="web UI port of the spark:// master, whose /json says how much room the cluster "
+        "has at CreateSession (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(func=run)

@@ -348,6 +348,7 @@ class SessionServer:
             "spark.sql.warehouse.dir": str(self.workdir / "spark-warehouse"),
             "spark.log.level": "WARN",
         }
+        conf.update(self.config.get("cluster_conf") or {})  # its executors on a cluster
         conf.update(objectstore_conf())  # s3://, s3a://, s3n:// paths
         argv = [str(home / "bin" / "spark-submit"), "--master", spark_master()]
         argv += ["--name", f"glue-magics {session}", "--class", SERVER_CLASS]

@@ -31,6 +31,15 @@ class InvalidInput(ServiceError):
         super().__init__("InvalidInputException", message)
 
 
+class ResourceNumberLimitExceeded(ServiceError):
+    """More than there is room for: CreateSession's ResourceNumberLimitExceededException
+    (botocore's Glue model lists it for CreateSession: "A resource numerical limit was
+    exceeded"), the service's answer to a request beyond the account's quotas."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ResourceNumberLimitExceededException", message)
+
+
 class IllegalSessionState(ServiceError):
     """A session in a state the operation cannot act on (GetSessionEndpoint before READY).
 

@@ -412,6 +412,14 @@ class LocalEndpoint:
                 "machine; anyone who reaches it can run code as you.",
                 file=sys.stderr,
             )
+        master = self.settings.spark_master
+        if master is not None:  # before binding: a master that is not there is one line
+            from glue_magics.local import cluster
+
+            why = cluster.unreachable(master)
+            if why:
+                raise ValueError(why)
+            self.backend.workers.env["GLUE_MAGICS_SPARK_MASTER"] = master
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
         from glue_magics.local import objectstore

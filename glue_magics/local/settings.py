@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from glue_magics.local.cluster import DEFAULT_SCALE, DEFAULT_UI_PORT, check_master
 from glue_magics.service import is_loopback
 
 #: The largest output (Result and streams, in bytes) answered inline with a results bucket.
@@ -38,6 +39,8 @@ _BUCKET = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 #: Where ``data_dir`` comes from when it is not given: this variable, else the per-user
 #: data directory (``$XDG_DATA_HOME/glue-magics``, ``~/.local/share/glue-magics``).
 DATA_DIR_ENV = "GLUE_LOCAL_DATA_DIR"
+#: Where ``spark_master`` comes from when it is not given (the embedded endpoint reads it too).
+SPARK_MASTER_ENV = "GLUE_LOCAL_SPARK_MASTER"
 
 
 def default_data_dir() -> Path:
@@ -68,7 +71,10 @@ class EndpointSettings:
     then names); ``connect_start_seconds`` how long Spark's server may take to answer before
     the session is FAILED.  ``data_dir``: what outlives the endpoint, the object store
     (``DATA_DIR/s3/BUCKET/KEY``) and the Data Catalog (``DATA_DIR/catalog``); default
-    :func:`default_data_dir`.
+    :func:`default_data_dir`.  ``spark_master``: the Spark master every session's Spark
+    uses (default ``GLUE_LOCAL_SPARK_MASTER``, else each worker's own, ``local[*]``); on a
+    cluster a session's executors are sized from its request times ``cluster_scale``, and a
+    standalone master's free room is read at ``spark_ui_port`` (see :mod:`cluster`).
 
     Requests must be signed (SigV4) by the endpoint's credentials: with
     ``generate_credentials`` a pair made for this run; else those of ``profile``, or of the
@@ -99,6 +105,9 @@ class EndpointSettings:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     data_dir: str | Path | None = None
+    spark_master: str | None = None
+    cluster_scale: float = DEFAULT_SCALE
+    spark_ui_port: int = DEFAULT_UI_PORT
 
     def __post_init__(self) -> None:
         data_dir = default_data_dir() if self.data_dir in (None, "") else Path(self.data_dir)
@@ -147,6 +156,26 @@ class EndpointSettings:
             )
         if self.results_bucket:
             self._check_results()
+        self._check_cluster()
+
+    def _check_cluster(self) -> None:
+        master = self.spark_master or os.environ.get(SPARK_MASTER_ENV) or None
+        if master is not None:
+            master = check_master(master)
+        object.__setattr__(self, "spark_master", master)
+        scale = float(self.cluster_scale)
+        if not 0 < scale <= 64:  # NaN fails too
+            raise ValueError(
+                f"cluster scale {scale:g} is not above 0 and at most 64; give one such as "
+                f"{DEFAULT_SCALE:g} (a G.1X executor then gets 1 core and 1 GB)"
+            )
+        object.__setattr__(self, "cluster_scale", scale)
+        port = self.spark_ui_port
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535:
+            raise ValueError(
+                f"Spark UI port {port!r} is not a port; give the standalone master's web UI "
+                f"port (1-65535, Spark's default {DEFAULT_UI_PORT})"
+            )
 
     def _check_results(self) -> None:
         bucket, limit, url = self.results_bucket, self.result_inline_limit, self.s3_endpoint_url

@@ -476,7 +476,14 @@ class Worker:
         if not spark:
             return
         # s3://, s3a://, s3n:// over the object store, then the session's own --conf
-        conf = {**base_spark_conf(session), **objectstore_conf(), **steps.get("conf", {})}
+        # on a cluster, its executors sized as the session asked (the endpoint's cluster_conf)
+        cluster = dict(setup.get("cluster_conf") or {})
+        conf = {
+            **base_spark_conf(session),
+            **cluster,
+            **objectstore_conf(),
+            **steps.get("conf", {}),
+        }
         self._datalake(steps.get("packages", []), conf)
         spark_session, context = start_spark(conf, self.stage)
         self.namespace.update(spark=spark_session, sc=context)

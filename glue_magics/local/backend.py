@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import sys
 import threading
 import time
 from typing import Any
@@ -28,7 +27,6 @@ from glue_magics.local.exceptions import (
     IllegalSessionState,
     InvalidInput,
     OperationNotSupported,
-    ResourceNumberLimitExceeded,
     ServiceError,
     SessionNotFound,
 )
@@ -153,7 +151,13 @@ class Backend:
         session.waits = spark or bool(request.default_arguments.get(session_arguments.MODULES))
         if scala.is_scala(request.default_arguments):  # a Scala REPL: READY once it is up
             session.spark = session.waits = True
-        sizing, gone = self._cluster_conf(session) if spark or connect else ({}, "")
+        sizing, gone = ({}, "")  # its executors on the endpoint's cluster, if it has one
+        if spark or connect:
+            settings = self.settings
+            sizing, gone = cluster.session_conf(
+                settings.spark_master, settings.spark_ui_port, settings.cluster_scale,
+                session.worker_type, session.workers, request.max_capacity,
+            )  # fmt: skip
         with self.lock:
             if request.id in self.sessions:  # lost a race with the same Id
                 raise AlreadyExists(request.id)
@@ -194,44 +198,6 @@ class Backend:
         with self.lock:
             session.log_path = log_path
         return wire
-
-    def _cluster_conf(self, session: Session) -> tuple[dict[str, str], str]:
-        """The Spark settings that size the session's executors on the endpoint's cluster
-        (``{}`` in local mode), and why its master does not answer ("" when it does).
-
-        A standalone cluster without room for them is ResourceNumberLimitExceededException
-        at CreateSession, nothing created: the service never runs out of room, and this is
-        its answer to a request beyond what the account may have (botocore's model lists it
-        for CreateSession), so a client says it in one line instead of waiting on a session
-        whose Spark would hang for executors."""
-        master = self.settings.spark_master
-        if master is None or not cluster.is_cluster(master):
-            return {}, ""
-        count, cores, memory = cluster.executors(
-            session.worker_type,
-            session.workers,
-            session.request.max_capacity,
-            self.settings.cluster_scale,
-        )
-        conf = cluster.spark_conf(count, cores, memory)
-        # executors start Python workers for UDFs: this machine's, on a cluster of its own;
-        # a remote cluster names its own with --conf spark.pyspark.python=...
-        conf["spark.pyspark.python"] = sys.executable
-        gone = cluster.unreachable(master)
-        if gone or not master.startswith("spark://"):
-            return conf, gone
-        port = self.settings.spark_ui_port
-        try:
-            status = cluster.master_status(master, port)
-        except (OSError, ValueError) as exc:
-            return conf, (
-                f"the Spark master's status (its web UI's /json on port {port}) did not "
-                f"answer: {exc}; give its web UI port as --spark-ui-port"
-            )
-        small = cluster.too_small(status, count, cores, memory)
-        if small:
-            raise ResourceNumberLimitExceeded(small)
-        return conf, ""
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         with self.lock:

@@ -147,3 +147,46 @@ def too_small(status: dict[str, Any], count: int, cores: int, memory_mb: int) ->
         "scaled by cluster_scale); ask for fewer or smaller workers, lower cluster_scale, "
         "or add workers to the cluster"
     )
+
+
+def session_conf(
+    master: str | None,
+    ui_port: int,
+    scale: float,
+    worker_type: str | None,
+    workers: int | None,
+    max_capacity: float | None,
+) -> tuple[dict[str, str], str]:
+    """The Spark settings that size a session's executors on the endpoint's cluster (``{}``
+    in local mode), and why its master does not answer ("" when it does).
+
+    A standalone cluster without room for them is ResourceNumberLimitExceededException at
+    CreateSession, nothing created: the service never runs out of room, and this is its
+    answer to a request beyond what the account may have (botocore's model lists it for
+    CreateSession), so a client says it in one line instead of waiting on a session whose
+    Spark would hang for executors."""
+    import sys
+
+    from glue_magics.local.exceptions import ResourceNumberLimitExceeded
+
+    if master is None or not is_cluster(master):
+        return {}, ""
+    count, cores, memory = executors(worker_type, workers, max_capacity, scale)
+    conf = spark_conf(count, cores, memory)
+    # executors start Python workers for UDFs: this machine's, on a cluster of its own;
+    # a remote cluster names its own with --conf spark.pyspark.python=...
+    conf["spark.pyspark.python"] = sys.executable
+    gone = unreachable(master)
+    if gone or not master.startswith("spark://"):
+        return conf, gone
+    try:
+        status = master_status(master, ui_port)
+    except (OSError, ValueError) as exc:
+        return conf, (
+            f"the Spark master's status (its web UI's /json on port {ui_port}) did not "
+            f"answer: {exc}; give its web UI port as --spark-ui-port"
+        )
+    small = too_small(status, count, cores, memory)
+    if small:
+        raise ResourceNumberLimitExceeded(small)
+    return conf, ""

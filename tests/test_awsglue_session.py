@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import needs_spark
+from helpers import needs_spark, spark_sessions
 
 from glue_magics.local import LocalEndpoint
 from tests.kernels import Kernel, kernel_env
@@ -17,10 +17,10 @@ pytestmark = [pytest.mark.slow, needs_spark, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module")
 def kernel():
-    with LocalEndpoint(provision_seconds=0.2, stop_seconds=0.05) as ep:
+    with spark_sessions(), LocalEndpoint(provision_seconds=0.2, stop_seconds=0.05) as ep:
         k = Kernel(kernel_env(ep.url, GLUE_MAGICS_SPARK_MASTER="local[1]"))
         try:
-            k.ok("%load_ext glue_magics\n%glue_session")
+            k.ok("%load_ext glue_magics\n%glue_session", timeout=300)  # READY with Spark up
             # Spark up first: a bare SparkContext.getOrCreate() before the session's Spark
             # has no master (Spark at READY is the worker's part of issue 21, not awsglue's)
             k.ok("%%glue\nspark.range(1).count()", timeout=300)

@@ -686,7 +686,9 @@ def test_a_killed_endpoint_takes_its_jvms_with_it(glue_client):
         glue = make_glue(url, attempts=1)
         create_spark(glue)
         deadline = time.monotonic() + START_PATIENCE
-        while not any(java(pid) for pid in descendants(process.pid)):
+        # the session's own JVM (Spark's Connect server), not the endpoint's other Java work
+        # (the object store's file system compiling in the background is a JVM too)
+        while not any(connect_jvm(pid) for pid in descendants(process.pid)):
             assert time.monotonic() < deadline, "no JVM started"
             time.sleep(0.1)
         below = descendants(process.pid)
@@ -703,11 +705,13 @@ def test_a_killed_endpoint_takes_its_jvms_with_it(glue_client):
     assert not left & connect_dirs()
 
 
-def java(pid: int) -> bool:
+def connect_jvm(pid: int) -> bool:
+    """Whether ``pid`` is a JVM running Spark's Connect server."""
     try:
-        return b"java" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
+    return b"java" in words[0] and any(b"SparkConnectServer" in word for word in words)
 
 
 @pytest.mark.slow

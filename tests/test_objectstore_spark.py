@@ -29,9 +29,10 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GLUE_MAGICS_SPARK_MASTER", "local[1]")
+        patch.setenv("GLUE_MAGICS_LOCAL_SPARK", "1")  # this module's session runs Spark
         with LocalEndpoint(provision_seconds=0.05, stop_seconds=0.05, data_dir=data_dir) as ep:
             glue, s3 = make_glue(ep.url), make_s3(ep.url, bucket="lake")
-            session = ready(glue)
+            session = ready(glue, patience=FIRST_PATIENCE)  # READY once its Spark is up
             first = run(glue, session, "spark.range(1).count()", patience=FIRST_PATIENCE)
             assert first["Output"]["Status"] == "ok", first["Output"]
             yield {"glue": glue, "s3": s3, "session": session, "root": ep.settings.s3_root}

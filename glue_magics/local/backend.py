@@ -144,13 +144,12 @@ class Backend:
                 f"{self.settings.region}; use one of {', '.join(SPARK_CONNECT_REGIONS)}"
             )
         session = Session.create(request, time.time(), self.settings.provision_seconds)
-        spark, no_spark = (False, "") if connect else spark_wanted()
+        java_home = self.workers.env.get("JAVA_HOME")  # the Java the endpoint found
+        spark, no_spark = (False, "") if connect else spark_wanted(java_home)
         if connect:
             session.connect = SparkConnect(key=spark_connect.new_key())
         session.spark = spark
         session.waits = spark or bool(request.default_arguments.get(session_arguments.MODULES))
-        if scala.is_scala(request.default_arguments):  # a Scala REPL: READY once it is up
-            session.spark = session.waits = True
         sizing, gone = ({}, "")  # its executors on the endpoint's cluster, if it has one
         if spark or connect:
             settings = self.settings

@@ -181,7 +181,7 @@ def base_spark_conf(app_name: str) -> dict[str, str]:
     }
 
 
-def spark_wanted() -> tuple[bool, str]:
+def spark_wanted(java_home: str | None = None) -> tuple[bool, str]:
     """Whether a new session starts Spark, and if not, why (one phrase).
 
     Spark starts where pyspark is installed and Java found, unless
@@ -195,7 +195,8 @@ def spark_wanted() -> tuple[bool, str]:
         return False, "GLUE_MAGICS_LOCAL_SPARK=0"
     if importlib.util.find_spec("pyspark") is None:
         return False, "pyspark is not installed: pip install 'glue-magics[spark]'"
-    if not java_found():
+    given = java_home and os.path.exists(os.path.join(java_home, "bin", "java"))
+    if not given and not java_found():  # java_home: the one the endpoint hands its workers
         return False, "no Java found: set JAVA_HOME or put java on the PATH"
     return True, ""
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from helpers import ROLE, needs_spark
+from helpers import ROLE, needs_spark, spark_sessions
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from kernels import Kernel, kernel_env, one_line
@@ -213,12 +213,13 @@ def test_measure_first_and_later_scala_cells(endpoint, aws):
     figures = {}
     for language, args in (("scala", {"--session-language": "scala"}), ("python", {})):
         session_id = f"measure-{language}-{time.time_ns()}"
-        glue.create_session(
-            Id=session_id,
-            Role=ROLE,
-            Command={"Name": "glueetl", "PythonVersion": "3"},
-            DefaultArguments=args,
-        )
+        with spark_sessions():  # the Python session runs Spark too, up before READY
+            glue.create_session(
+                Id=session_id,
+                Role=ROLE,
+                Command={"Name": "glueetl", "PythonVersion": "3"},
+                DefaultArguments=args,
+            )
         while glue.get_session(Id=session_id)["Session"]["Status"] != "READY":
             time.sleep(0.05)
         code = {"scala": "spark.range(100).count()", "python": "spark.range(100).count()"}

@@ -237,3 +237,22 @@ def s3_endpoint(moto_url: str, bucket: str, inline_limit: int = 100, **kwargs: A
     return LocalEndpoint(
         results_bucket=bucket, s3_endpoint_url=moto_url, result_inline_limit=inline_limit, **kwargs
     )
+
+
+@contextlib.contextmanager
+def endpoint_process(*flags: str) -> Iterator[tuple[Any, str]]:
+    """``glue-magics local-endpoint`` in a process of its own (a test may SIGKILL it): the
+    process and its URL; killed and reaped at the end whatever happened."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0", *flags],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process, process.stdout.readline().split(" at ", 1)[1].strip()
+    finally:
+        process.kill()
+        process.wait()

@@ -198,3 +198,18 @@ def one_line(reply: Reply, *words: str) -> None:
     assert len([line for line in reply.stderr.splitlines() if line.strip()]) == 1, reply.stderr
     for word in words:
         assert word in reply.stderr, reply.stderr
+
+
+def install_kernels(prefix: Any) -> tuple[str, Any]:
+    """``glue-magics install-kernel --prefix PREFIX`` as a user runs it: what it printed, and
+    the kernels' directory under the prefix (for a KernelSpecManager of tests' own)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "glue_magics", "install-kernel", "--prefix", str(prefix)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out, prefix / "share" / "jupyter" / "kernels"

@@ -4,7 +4,6 @@ from that kernelspec, plain cells run in the Glue session."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,20 +16,13 @@ from jupyter_client.kernelspec import KernelSpecManager
 from glue_magics import options
 from glue_magics.local import LocalEndpoint
 from glue_magics.specs import aws_magics
-from tests.kernels import Kernel, kernel_env
+from tests.kernels import Kernel, install_kernels, kernel_env
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    prefix = tmp_path_factory.mktemp("prefix")
-    out = subprocess.run(
-        [sys.executable, "-m", "glue_magics", "install-kernel", "--prefix", str(prefix)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out, kernels = install_kernels(tmp_path_factory.mktemp("prefix"))
     assert "Installed kernelspec glue_magics" in out
-    kernels = prefix / "share" / "jupyter" / "kernels"
     spec = json.loads((kernels / "glue_magics" / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable
     return KernelSpecManager(kernel_dirs=[str(kernels)])

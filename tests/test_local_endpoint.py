@@ -16,6 +16,7 @@ import sigv4
 from helpers import (
     ROLE,
     create,
+    endpoint_process,
     make_glue,
     new_id,
     ready,
@@ -585,22 +586,12 @@ def test_cli_refuses_a_remote_host_without_the_flag():
 
 def test_workers_die_with_a_killed_endpoint():
     """Even SIGKILL, which leaves no chance to clean up, takes the workers along."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0"]
-        + ["--provision-seconds", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().split(" at ", 1)[1].strip()
+    with endpoint_process("--provision-seconds", "0") as (_, url):  # SIGKILLed at its end
         glue = make_glue(url, attempts=1)
         pids = []
         for _ in range(2):
             session_id = ready(glue)
             pids.append(int(text_of(run(glue, session_id, "import os\nos.getpid()"))))
-    finally:
-        process.kill()
-        process.wait()
     assert wait_gone(pids) == []
 
 

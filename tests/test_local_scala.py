@@ -17,14 +17,13 @@ One Scala session for the module (its JVM takes a while to start on a loaded mac
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 from helpers import (
     ROLE,
     SPARK_PATIENCE,
+    endpoint_process,
     make_glue,
     needs_spark,
     new_id,
@@ -172,19 +171,9 @@ def test_the_repl_ends_with_its_session(scala):
 def test_a_killed_endpoint_takes_its_scala_repl_along():
     """SIGKILL leaves the endpoint no chance to clean up: the REPL's JVM has the Python
     launcher's parent-death signal (exec keeps it), so it ends too."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "glue_magics", "local-endpoint", "--port", "0"]
-        + ["--provision-seconds", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().split(" at ", 1)[1].strip()
+    with endpoint_process("--provision-seconds", "0") as (_, url):  # SIGKILLed at its end
         glue = make_glue(url, attempts=1)
         session_id = create_scala(glue)
         out = text(run(glue, session_id, "ProcessHandle.current.pid", patience=JVM_PATIENCE))
         pid = int(out.rsplit("=", 1)[1])
-    finally:
-        process.kill()
-        process.wait()
     assert wait_gone([pid]) == []

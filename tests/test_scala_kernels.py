@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +28,7 @@ import pytest
 from helpers import ROLE, needs_spark, spark_sessions
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
-from kernels import Kernel, kernel_env, one_line
+from kernels import Kernel, install_kernels, kernel_env, one_line
 from nbclient import NotebookClient
 from peer_kernel import PeerUnavailable, install_peer, peer_env, peer_venv
 
@@ -83,16 +82,9 @@ def aws(endpoint: LocalEndpoint) -> Iterator[tuple[Kernel, str]]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> KernelSpecManager:
-    prefix = tmp_path_factory.mktemp("prefix")
-    out = subprocess.run(
-        [sys.executable, "-m", "glue_magics", "install-kernel", "--prefix", str(prefix)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out, kernels = install_kernels(tmp_path_factory.mktemp("prefix"))
     assert "Installed kernelspec glue_magics in" in out
     assert "Installed kernelspec glue_magics_scala in" in out
-    kernels = prefix / "share" / "jupyter" / "kernels"
     spec = json.loads((kernels / "glue_magics_scala" / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable
     assert (spec["display_name"], spec["language"]) == ("Glue Spark (glue-magics)", "scala")

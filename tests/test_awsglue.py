@@ -357,6 +357,32 @@ def test_create_data_frame_from_options_is_a_spark_dataframe(glueContext, medica
     assert df.columns == MEDICARE_HEADER and df.count() == 4
 
 
+def test_flat_forms_and_keywords_as_aws_pages_write_them(glueContext, medicare_csv):  # noqa: N803
+    """GlueContext page: ``create_dynamic_frame_from_options`` and the other flat forms are
+    the readers' and writers' methods; the transforms take their arguments by position or
+    by the page's keywords, and a missing one is named."""
+    from awsglue.dynamicframe import DynamicFrame
+    from awsglue.gluetypes import DecimalType, IntegerType, StringType
+    from awsglue.transforms import Filter, RenameField, SelectFields
+
+    options = {"paths": [medicare_csv]}
+    frame = glueContext.create_dynamic_frame_from_options(
+        "s3", options, "csv", {"withHeader": True}
+    )
+    df = glueContext.create_data_frame_from_options("s3", options, "csv", {"withHeader": True})
+    assert isinstance(frame, DynamicFrame) and frame.count() == df.count() == 4
+    assert "write_dynamic_frame_from_catalog" in dir(glueContext)
+    renamed = RenameField.apply(frame, "provider id", "pid")
+    assert "pid" in renamed.toDF().columns
+    assert "x" in RenameField.apply(frame=renamed, old_name="pid", new_name="x").toDF().columns
+    kept = SelectFields.apply(Filter.apply(frame, lambda r: True, "ctx"), ["pid"], "ctx")
+    assert kept.toDF().columns == []  # "pid" is not a field of ``frame``
+    with pytest.raises(TypeError, match="missing f="):
+        Filter.apply(frame=frame, transformation_ctx="ctx")
+    assert repr(DecimalType(10, 2)) == "DecimalType(10, 2)" and IntegerType.typeName() == "int"
+    assert repr(StringType()) == "StringType()"
+
+
 # -- resolveChoice: one test per action (DynamicFrame page, "Example: Use resolveChoice to
 # handle a column that contains multiple types", medicare's provider id) -----------------
 

@@ -83,6 +83,7 @@ class Catalog:
         self.batch_get_partition = self.partitions.batch_get_partition
         self.delete_partition = self.partitions.delete_partition
         self.batch_delete_partition = self.partitions.batch_delete_partition
+        self.add_found_partitions = self.partitions.add_found
 
     # ----------------------------------------------------------------- lookups
     def _database(self, name: str) -> Record:

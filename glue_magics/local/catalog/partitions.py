@@ -177,6 +177,25 @@ class Partitions:
             out = [_without_columns(p) for p in out]
         return out, token
 
+    def add_found(self, table: Body, found: list[tuple[list[str], str]]) -> int:
+        """Partitions found in the table's data, as ``(values, "k=v/..." directory)``, that
+        the table lacks, added with their locations below the table's; how many.  What
+        Spark's SHOW PARTITIONS and an awsglue write with ``partitionKeys`` both report."""
+        database, name = table["DatabaseName"], table["Name"]
+        known, _ = self.get_partitions(database, name, None, None, 10**9)
+        have = {tuple(p["Values"]) for p in known}
+        descriptor = table.get("StorageDescriptor") or {}
+        base = (descriptor.get("Location") or "").rstrip("/")
+        new = [
+            {"Values": values, "StorageDescriptor": {**descriptor, "Location": where}}
+            for values, spec in found
+            for where in [f"{base}/{spec}" if base else ""]
+            if tuple(values) not in have
+        ]
+        if not new:
+            return 0
+        return len(new) - len(self.batch_create_partition(database, name, new))
+
     def batch_get_partition(self, database: str, table: str, wanted: list[list[str]]) -> list[Body]:
         """The partitions found, in the order asked; those not found are left out."""
         with self.store.lock(exclusive=False):

@@ -252,26 +252,11 @@ def write_back(
 
 
 def _write_partitions(spark: Any, catalog: Catalog, table: dict, unresolve: Resolve) -> int:
-    keys = [k["Name"] for k in table.get("PartitionKeys") or []]
-    if not keys:
+    if not table.get("PartitionKeys"):
         return 0
     name = f"{quote(table['DatabaseName'])}.{quote(table['Name'])}"
     specs = [row[0] for row in spark.sql(f"SHOW PARTITIONS {name}").collect()]
-    known, _ = catalog.get_partitions(table["DatabaseName"], table["Name"], None, None, 10**9)
-    have = {tuple(p["Values"]) for p in known}
-    descriptor = table.get("StorageDescriptor") or {}
-    base = (descriptor.get("Location") or "").rstrip("/")
-    new = []
-    for spec in specs:
-        values = _partition_values(spec)
-        if tuple(values) in have:
-            continue
-        part_descriptor = {**descriptor, "Location": f"{base}/{spec}" if base else ""}
-        new.append({"Values": values, "StorageDescriptor": part_descriptor})
-    if not new:
-        return 0
-    errors = catalog.batch_create_partition(table["DatabaseName"], table["Name"], new)
-    return len(new) - len(errors)
+    return catalog.add_found_partitions(table, [(_partition_values(s), s) for s in specs])
 
 
 class CatalogSync:

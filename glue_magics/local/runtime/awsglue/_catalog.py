@@ -274,21 +274,13 @@ def _add_partitions(store: Catalog, df: Any, table: dict[str, Any], keys: list[s
 
     rows = df.select(*[f"`{k}`" for k in keys]).distinct().collect()
     values = [[_HIVE_DEFAULT_PARTITION if v is None else str(v) for v in row] for row in rows]
-    known, _ = store.get_partitions(table["DatabaseName"], table["Name"], None, None, 10**9)
-    have = {tuple(p["Values"]) for p in known}
-    descriptor = table.get("StorageDescriptor") or {}
-    base = (descriptor.get("Location") or "").rstrip("/")
-    new = []
-    for value in values:
-        if tuple(value) in have:
-            continue
-        spec = "/".join(f"{k}={quote(v, safe='')}" for k, v in zip(keys, value, strict=True))
-        where = {**descriptor, "Location": f"{base}/{spec}"}
-        new.append({"Values": value, "StorageDescriptor": where})
-    if not new:
-        return 0
-    errors = store.batch_create_partition(table["DatabaseName"], table["Name"], new)
-    return len(new) - len(errors)
+    return store.add_found_partitions(
+        table,
+        [
+            (value, "/".join(f"{k}={quote(v, safe='')}" for k, v in zip(keys, value, strict=True)))
+            for value in values
+        ],
+    )
 
 
 # ---------------------------------------------------------------------- match_catalog

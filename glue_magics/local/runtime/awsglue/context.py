@@ -23,6 +23,9 @@ from awsglue.dynamicframe import (
 )
 from awsglue.errors import NotCoveredError, uncovered
 
+_FLAT_READERS = ("create_dynamic_frame", "write_dynamic_frame", "create_data_frame")
+_FLAT_METHODS = ("from_options", "from_catalog")
+
 NOT_COVERED = frozenset(
     {
         "create_dynamic_frame_from_rdd",
@@ -83,60 +86,35 @@ class _Logger:
         self._line("DEBUG", message)
 
 
-class DataFrameReader:
-    """``glueContext.create_data_frame``: ``from_options`` gives a Spark DataFrame."""
-
-    def __init__(self, glue_context: GlueContext) -> None:
-        self._glue_context = glue_context
-
-    def from_options(
-        self,
-        connection_type: str,
-        connection_options: Mapping[str, Any] | None = None,
-        format: str | None = None,  # noqa: A002 - AWS's name
-        format_options: Mapping[str, Any] | None = None,
-        transformation_ctx: str = "",
-        **kwargs: Any,
-    ) -> Any:
-        _io.check_s3(connection_type)
-        spark = self._glue_context.spark_session
-        return _io.read_data_frame(spark, connection_options or {}, format, format_options or {})
-
-    def from_catalog(
-        self,
-        database: str | None = None,
-        table_name: str | None = None,
-        redshift_tmp_dir: str = "",
-        transformation_ctx: str = "",
-        push_down_predicate: str = "",
-        additional_options: Mapping[str, Any] | None = None,
-        catalog_id: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """The table's data as a Spark DataFrame, typed by the catalog's columns."""
-        df, _ = _catalog.read(
-            self._glue_context,
-            database or kwargs.get("name_space") or "",
-            table_name or "",
-            push_down_predicate,
-            additional_options,
-            dynamic=False,
-        )
-        return df
-
-
-class DataSink:
-    """``glueContext.getSink(...)``: ``setFormat`` then ``writeFrame``."""
+class _Endpoint:
+    """What ``getSink`` and ``getSource`` share: the connection options given, then the
+    format ``setFormat`` names."""
 
     def __init__(self, glue_context: GlueContext, options: Mapping[str, Any]) -> None:
         self._glue_context = glue_context
         self._options = dict(options)
         self._format: str | None = None
         self._format_options: dict[str, Any] = {}
-        self._catalog: tuple[str, str] | None = None
 
     def setFormat(self, format: str, **options: Any) -> None:  # noqa: N802, A002
         self._format, self._format_options = format, options
+
+    @classmethod
+    def opened(
+        cls, glue_context: GlueContext, connection_type: str, fmt: str | None, options: dict
+    ) -> Any:
+        """A sink or source on S3 with its format, if named."""
+        _io.check_s3(connection_type)
+        endpoint = cls(glue_context, options)
+        if fmt:
+            endpoint.setFormat(fmt)
+        return endpoint
+
+
+class DataSink(_Endpoint):
+    """``glueContext.getSink(...)``: ``setFormat`` then ``writeFrame``."""
+
+    _catalog: tuple[str, str] | None = None
 
     def setCatalogInfo(self, catalogDatabase: str = "", catalogTableName: str = "", **kw: Any):  # noqa: N802, N803
         """The table ``enableUpdateCatalog`` creates or updates after each write."""
@@ -169,17 +147,8 @@ class DataSink:
         raise uncovered("DataSink", name, frozenset({"writeDataFrame", "setAccumulableSize"}))
 
 
-class DataSource:
+class DataSource(_Endpoint):
     """``glueContext.getSource(...)``: ``setFormat`` then ``getFrame``."""
-
-    def __init__(self, glue_context: GlueContext, options: Mapping[str, Any]) -> None:
-        self._glue_context = glue_context
-        self._options = dict(options)
-        self._format: str | None = None
-        self._format_options: dict[str, Any] = {}
-
-    def setFormat(self, format: str, **options: Any) -> None:  # noqa: N802, A002
-        self._format, self._format_options = format, options
 
     def getFrame(self, **kwargs: Any) -> DynamicFrame:  # noqa: N802
         return self._glue_context.create_dynamic_frame.from_options(
@@ -194,7 +163,7 @@ class GlueContext:
         self.spark_session = _spark_session(sparkContext)
         self.create_dynamic_frame = DynamicFrameReader(self)
         self.write_dynamic_frame = DynamicFrameWriter(self)
-        self.create_data_frame = DataFrameReader(self)
+        self.create_data_frame = DynamicFrameReader(self, dynamic=False)
 
     # SQLContext's surface, which AWS's GlueContext inherits
     @property
@@ -214,44 +183,26 @@ class GlueContext:
     def createDataFrame(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802
         return self.spark_session.createDataFrame(*args, **kwargs)
 
-    # the flat forms AWS's page lists beside the readers and writers
-    def create_dynamic_frame_from_options(self, *args: Any, **kwargs: Any) -> DynamicFrame:
-        return self.create_dynamic_frame.from_options(*args, **kwargs)
-
-    def write_dynamic_frame_from_options(self, *args: Any, **kwargs: Any) -> DynamicFrame:
-        return self.write_dynamic_frame.from_options(*args, **kwargs)
-
-    def create_data_frame_from_options(self, *args: Any, **kwargs: Any) -> Any:
-        return self.create_data_frame.from_options(*args, **kwargs)
-
     def getSink(  # noqa: N802 - AWS's name
         self,
         connection_type: str,
-        format: str | None = None,
-        transformation_ctx: str = "",  # noqa: A002
+        format: str | None = None,  # noqa: A002
+        transformation_ctx: str = "",
         **options: Any,
     ) -> DataSink:
         """A sink to S3 (``path``, ``partitionKeys``); ``enableUpdateCatalog`` (with
         ``updateBehavior``) creates or updates the table ``setCatalogInfo`` names."""
-        _io.check_s3(connection_type)
-        sink = DataSink(self, options)
-        if format:
-            sink.setFormat(format)
-        return sink
+        return DataSink.opened(self, connection_type, format, options)
 
     def getSource(  # noqa: N802 - AWS's name
         self,
         connection_type: str,
-        format: str | None = None,
-        transformation_ctx: str = "",  # noqa: A002
+        format: str | None = None,  # noqa: A002
+        transformation_ctx: str = "",
         push_down_predicate: str = "",
         **options: Any,
     ) -> DataSource:
-        _io.check_s3(connection_type)
-        source = DataSource(self, options)
-        if format:
-            source.setFormat(format)
-        return source
+        return DataSource.opened(self, connection_type, format, options)
 
     def purge_s3_path(
         self, s3_path: str, options: Mapping[str, Any] | None = None, transformation_ctx: str = ""
@@ -278,17 +229,18 @@ class GlueContext:
     def get_logger(self) -> _Logger:
         return _Logger()
 
-    def create_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
-        return self.create_dynamic_frame.from_catalog(*args, **kwargs)
-
-    def create_data_frame_from_catalog(self, *args: Any, **kwargs: Any) -> Any:
-        return self.create_data_frame.from_catalog(*args, **kwargs)
-
-    def write_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
-        return self.write_dynamic_frame.from_catalog(*args, **kwargs)
-
     def __getattr__(self, name: str) -> Any:
+        """The flat forms AWS's page lists beside the readers and writers
+        (``create_dynamic_frame_from_options`` is ``create_dynamic_frame.from_options``),
+        else what is not covered, named."""
+        reader, _, method = name.rpartition("_from_")
+        if reader in _FLAT_READERS and f"from_{method}" in _FLAT_METHODS:
+            return getattr(self.__dict__[reader], f"from_{method}")
         raise uncovered("GlueContext", name, NOT_COVERED)
+
+    def __dir__(self) -> list[str]:
+        flat = [f"{r}_{m}" for r in _FLAT_READERS for m in _FLAT_METHODS]
+        return sorted({*super().__dir__(), *flat})
 
 
 def _purge_s3(url: str, cutoff: float) -> None:

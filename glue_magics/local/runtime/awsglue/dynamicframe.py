@@ -451,11 +451,15 @@ class DynamicFrameCollection:
 
 
 class DynamicFrameReader:
-    """``glueContext.create_dynamic_frame``: ``from_options`` (S3), ``from_catalog`` (a
-    table of the local endpoint's Data Catalog)."""
+    """``glueContext.create_dynamic_frame`` and, with ``dynamic=False``,
+    ``glueContext.create_data_frame``: ``from_options`` (S3) and ``from_catalog`` (a table
+    of the local endpoint's Data Catalog).  One reader for both, as AWS documents the two
+    with the same parameters; only what comes back differs (a DynamicFrame typed value by
+    value, or a Spark DataFrame with Spark's own typing)."""
 
-    def __init__(self, glue_context: Any) -> None:
+    def __init__(self, glue_context: Any, dynamic: bool = True) -> None:
         self._glue_context = glue_context
+        self._dynamic = dynamic
 
     def from_options(
         self,
@@ -466,15 +470,19 @@ class DynamicFrameReader:
         transformation_ctx: str = "",
         push_down_predicate: str = "",
         **kwargs: Any,
-    ) -> DynamicFrame:
+    ) -> Any:
         from awsglue import _io
 
         _io.check_s3(connection_type)
         spark = self._glue_context.spark_session
-        df, choices = _io.read(spark, connection_options or {}, format, format_options or {})
+        options, fmt_options = connection_options or {}, format_options or {}
+        if self._dynamic:
+            df, choices = _io.read(spark, options, format, fmt_options)
+        else:
+            df, choices = _io.read_data_frame(spark, options, format, fmt_options), {}
         if push_down_predicate:
             df = df.where(push_down_predicate)
-        return DynamicFrame(df, self._glue_context, transformation_ctx, choices)
+        return self._frame(df, transformation_ctx, choices)
 
     def from_catalog(
         self,
@@ -486,20 +494,24 @@ class DynamicFrameReader:
         additional_options: Mapping[str, Any] | None = None,
         catalog_id: str | None = None,
         **kwargs: Any,
-    ) -> DynamicFrame:
-        """The table's data at its Location, in its format (see awsglue._catalog);
-        ``name_space`` is the older name of ``database``."""
+    ) -> Any:
+        """The table's data at its Location, in its format (see awsglue._catalog), typed by
+        the catalog's columns; ``name_space`` is the older name of ``database``."""
         from awsglue import _catalog
 
-        database = database or kwargs.get("name_space") or ""
         df, choices = _catalog.read(
             self._glue_context,
-            database,
+            database or kwargs.get("name_space") or "",
             table_name or "",
             push_down_predicate,
             additional_options,
-            dynamic=True,
+            dynamic=self._dynamic,
         )
+        return self._frame(df, transformation_ctx, choices)
+
+    def _frame(self, df: Any, transformation_ctx: str, choices: Any) -> Any:
+        if not self._dynamic:
+            return df
         return DynamicFrame(df, self._glue_context, transformation_ctx, choices)
 
     def from_rdd(self, *args: Any, **kwargs: Any) -> DynamicFrame:

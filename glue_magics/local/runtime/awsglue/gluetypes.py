@@ -29,26 +29,35 @@ class DataType:
         return hash(self.typeName())
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.properties or ''})"
+        """``StringType()``, ``DecimalType(10, 2)``, ``ArrayType(LongType())``: what the
+        type holds (the properties of a type that holds nothing else)."""
+        held = [repr(v) for k, v in vars(self).items() if k != "properties"]
+        return f"{type(self).__name__}({', '.join(held) or self.properties or ''})"
 
 
-def _atomic(class_name: str, glue_name: str) -> type[DataType]:
-    return type(class_name, (DataType,), {"name": glue_name, "__doc__": f"Glue's {glue_name}."})
-
-
-BinaryType = _atomic("BinaryType", "binary")
-BooleanType = _atomic("BooleanType", "boolean")
-ByteType = _atomic("ByteType", "byte")
-DateType = _atomic("DateType", "date")
-DoubleType = _atomic("DoubleType", "double")
-FloatType = _atomic("FloatType", "float")
-IntegerType = _atomic("IntegerType", "int")
-LongType = _atomic("LongType", "long")
-NullType = _atomic("NullType", "null")
-ShortType = _atomic("ShortType", "short")
-StringType = _atomic("StringType", "string")
-TimestampType = _atomic("TimestampType", "timestamp")
-UnknownType = _atomic("UnknownType", "unknown")
+#: Glue's atomic types: the class, then Glue's name for it (``typeName()``), then the names
+#: Spark gives the types that read as it (SQL's and ``DataType.typeName()``'s).
+ATOMIC = {
+    "BinaryType": ("binary", "binary"),
+    "BooleanType": ("boolean", "boolean"),
+    "ByteType": ("byte", "tinyint", "byte"),
+    "DateType": ("date", "date"),
+    "DoubleType": ("double", "double"),
+    "FloatType": ("float", "float"),
+    "IntegerType": ("int", "int", "integer"),
+    "LongType": ("long", "bigint", "long"),
+    "NullType": ("null", "void", "null"),
+    "ShortType": ("short", "smallint", "short"),
+    "StringType": ("string", "string"),
+    "TimestampType": ("timestamp", "timestamp", "timestamp_ntz"),
+    "UnknownType": ("unknown",),
+}
+_ATOMIC_TYPES: dict[str, type[DataType]] = {
+    cls: type(cls, (DataType,), {"name": names[0], "__doc__": f"Glue's {names[0]}."})
+    for cls, names in ATOMIC.items()
+}
+globals().update(_ATOMIC_TYPES)  # BinaryType, ..., UnknownType, as AWS's module has them
+_SPARK_NAMES = {spark: _ATOMIC_TYPES[cls] for cls, names in ATOMIC.items() for spark in names[1:]}
 
 
 class DecimalType(DataType):
@@ -60,9 +69,6 @@ class DecimalType(DataType):
         super().__init__(properties)
         self.precision, self.scale = precision, scale
 
-    def __repr__(self) -> str:
-        return f"DecimalType({self.precision}, {self.scale})"
-
 
 class ArrayType(DataType):
     """Glue's array of ``elementType``."""
@@ -73,9 +79,6 @@ class ArrayType(DataType):
         super().__init__(properties)
         self.elementType = elementType
 
-    def __repr__(self) -> str:
-        return f"ArrayType({self.elementType!r})"
-
 
 class MapType(DataType):
     """Glue's map (string keys) of ``valueType``."""
@@ -85,9 +88,6 @@ class MapType(DataType):
     def __init__(self, valueType: DataType, properties: dict | None = None) -> None:  # noqa: N803
         super().__init__(properties)
         self.valueType = valueType
-
-    def __repr__(self) -> str:
-        return f"MapType({self.valueType!r})"
 
 
 class Field:
@@ -155,27 +155,6 @@ class ChoiceType(DataType):
 
 EntityType = StructType  # Glue's named struct; the same shape here
 
-_SPARK_NAMES = {
-    "binary": BinaryType,
-    "boolean": BooleanType,
-    "tinyint": ByteType,
-    "byte": ByteType,
-    "date": DateType,
-    "double": DoubleType,
-    "float": FloatType,
-    "int": IntegerType,
-    "integer": IntegerType,
-    "bigint": LongType,
-    "long": LongType,
-    "void": NullType,
-    "null": NullType,
-    "smallint": ShortType,
-    "short": ShortType,
-    "string": StringType,
-    "timestamp": TimestampType,
-    "timestamp_ntz": TimestampType,
-}
-
 
 def from_spark(spark_type: Any, choices: frozenset[str] = frozenset(), path: str = "") -> DataType:
     """The Glue type of a Spark type; fields at the paths in ``choices`` (a struct of one
@@ -197,7 +176,7 @@ def from_spark(spark_type: Any, choices: frozenset[str] = frozenset(), path: str
         return MapType(from_spark(spark_type.valueType, choices, path))
     if isinstance(spark_type, T.DecimalType):
         return DecimalType(spark_type.precision, spark_type.scale)
-    return _SPARK_NAMES.get(spark_type.typeName(), UnknownType)()
+    return _SPARK_NAMES.get(spark_type.typeName(), _ATOMIC_TYPES["UnknownType"])()
 
 
 def _join(path: str, name: str) -> str:

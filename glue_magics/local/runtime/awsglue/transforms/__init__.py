@@ -6,7 +6,7 @@ covered here are still importable and say so in one line when called.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from awsglue.dynamicframe import DynamicFrame, DynamicFrameCollection
@@ -33,7 +33,7 @@ class ResolveChoice(GlueTransform):
     def __call__(
         self,
         frame: DynamicFrame,
-        specs: Sequence | None = None,
+        specs: Sequence[tuple[str, str]] | None = None,
         choice: str = "",
         database: str | None = None,
         table_name: str | None = None,
@@ -59,62 +59,50 @@ class DropNullFields(GlueTransform):
         return frame._new(df.drop(*empty)) if empty else frame
 
 
-class DropFields(GlueTransform):
+class _FrameMethod(GlueTransform):
+    """A transform that is DynamicFrame's ``method`` on the transform's own arguments,
+    given by position or by the keywords AWS's page names (``arguments``)."""
+
+    method = ""
+    arguments: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, method: str = "", arguments: tuple[str, ...] = (), **kw: Any):
+        super().__init_subclass__(**kw)
+        cls.method, cls.arguments = method, arguments
+
+    def __call__(
+        self, frame: DynamicFrame, *args: Any, transformation_ctx: str = "", **kw: Any
+    ) -> DynamicFrame:
+        values = list(args[: len(self.arguments)])
+        for name in self.arguments[len(values) :]:
+            if name not in kw:
+                raise TypeError(f"{type(self).__name__}.apply() is missing {name}=")
+            values.append(kw[name])
+        return getattr(frame, self.method)(*values)
+
+
+class DropFields(_FrameMethod, method="drop_fields", arguments=("paths",)):
     """Drops the fields at the given paths."""
 
-    def __call__(
-        self, frame: DynamicFrame, paths: Sequence[str], transformation_ctx: str = "", **kw: Any
-    ) -> DynamicFrame:
-        return frame.drop_fields(paths)
 
-
-class SelectFields(GlueTransform):
+class SelectFields(_FrameMethod, method="select_fields", arguments=("paths",)):
     """Keeps only the fields at the given paths."""
 
-    def __call__(
-        self, frame: DynamicFrame, paths: Sequence[str], transformation_ctx: str = "", **kw: Any
-    ) -> DynamicFrame:
-        return frame.select_fields(paths)
 
-
-class RenameField(GlueTransform):
+class RenameField(_FrameMethod, method="rename_field", arguments=("old_name", "new_name")):
     """Renames the field at old_name to new_name."""
 
-    def __call__(
-        self,
-        frame: DynamicFrame,
-        old_name: str,
-        new_name: str,
-        transformation_ctx: str = "",
-        **kw: Any,
-    ) -> DynamicFrame:
-        return frame.rename_field(old_name, new_name)
 
-
-class Filter(GlueTransform):
+class Filter(_FrameMethod, method="filter", arguments=("f",)):
     """Keeps the records for which f(record) is true."""
 
-    def __call__(
-        self,
-        frame: DynamicFrame,
-        f: Callable[[dict], bool],
-        transformation_ctx: str = "",
-        **kw: Any,
-    ) -> DynamicFrame:
-        return frame.filter(f)
 
-
-class Map(GlueTransform):
+class Map(_FrameMethod, method="map", arguments=("f",)):
     """Applies f to every record."""
 
-    def __call__(
-        self,
-        frame: DynamicFrame,
-        f: Callable[[dict], dict],
-        transformation_ctx: str = "",
-        **kw: Any,
-    ) -> DynamicFrame:
-        return frame.map(f)
+
+class UnnestFrame(_FrameMethod, method="unnest"):
+    """Nested structs' fields as top-level fields named by their dotted paths."""
 
 
 class Join(GlueTransform):
@@ -147,13 +135,6 @@ class Relationalize(GlueTransform):
         return frame.relationalize(name, staging_path, options)
 
 
-class UnnestFrame(GlueTransform):
-    """Nested structs' fields as top-level fields named by their dotted paths."""
-
-    def __call__(self, frame: DynamicFrame, transformation_ctx: str = "", **kw: Any):
-        return frame.unnest()
-
-
 class SelectFromCollection(GlueTransform):
     """One frame of a DynamicFrameCollection by its key."""
 
@@ -163,43 +144,40 @@ class SelectFromCollection(GlueTransform):
         return dfc.select(key)
 
 
-def _not_covered(name: str, instead: str) -> type[NotCoveredTransform]:
-    return type(name, (NotCoveredTransform,), {"instead": instead, "__doc__": f"{name}: {instead}"})
-
-
-ErrorsAsDynamicFrame = _not_covered("ErrorsAsDynamicFrame", "local sessions keep no error records")
-FillMissingValues = _not_covered("FillMissingValues", "a machine-learning transform of AWS's")
-FindMatches = _not_covered("FindMatches", "a machine-learning transform of AWS's")
-FindIncrementalMatches = _not_covered("FindIncrementalMatches", "a machine-learning transform")
-FlatMap = _not_covered("FlatMap", "use DynamicFrameCollection.map")
-MapToCollection = _not_covered("MapToCollection", "use DynamicFrameCollection.map")
-Spigot = _not_covered("Spigot", "write a sample with write_dynamic_frame.from_options")
-SplitFields = _not_covered("SplitFields", "use select_fields and drop_fields")
-SplitRows = _not_covered("SplitRows", "use filter twice")
-Unbox = _not_covered("Unbox", "parse the string with from_json on toDF()")
+#: AWS's transforms that local sessions do not have, each with what to use instead: they
+#: import as AWS's do, and calling one is a one-line NotCoveredError.
+NOT_COVERED = {
+    "ErrorsAsDynamicFrame": "local sessions keep no error records",
+    "FillMissingValues": "a machine-learning transform of AWS's",
+    "FindMatches": "a machine-learning transform of AWS's",
+    "FindIncrementalMatches": "a machine-learning transform",
+    "FlatMap": "use DynamicFrameCollection.map",
+    "MapToCollection": "use DynamicFrameCollection.map",
+    "Spigot": "write a sample with write_dynamic_frame.from_options",
+    "SplitFields": "use select_fields and drop_fields",
+    "SplitRows": "use filter twice",
+    "Unbox": "parse the string with from_json on toDF()",
+}
+globals().update(
+    {
+        name: type(name, (NotCoveredTransform,), {"instead": why, "__doc__": f"{name}: {why}"})
+        for name, why in NOT_COVERED.items()
+    }
+)
 
 __all__ = [
     "ApplyMapping",
     "DropFields",
     "DropNullFields",
-    "ErrorsAsDynamicFrame",
-    "FillMissingValues",
     "Filter",
-    "FindIncrementalMatches",
-    "FindMatches",
-    "FlatMap",
     "GlueTransform",
     "Join",
     "Map",
-    "MapToCollection",
     "Relationalize",
     "RenameField",
     "ResolveChoice",
     "SelectFields",
     "SelectFromCollection",
-    "Spigot",
-    "SplitFields",
-    "SplitRows",
-    "Unbox",
     "UnnestFrame",
+    *NOT_COVERED,
 ]

@@ -22,6 +22,7 @@ from glue_magics.polling import (
     _failed_delay,
     _wait,
     round_trip,
+    statement_in_flight,
 )
 from glue_magics.service import GlueError, call
 from glue_magics.states import (
@@ -512,6 +513,7 @@ def run_statement(
             rtt=rtt,
             start=got - rtt.seconds / 2,  # when RunStatement (its last try) reached Glue
             first_on_plan=True,
+            in_flight=statement_in_flight(rtt),
         )
     except KeyboardInterrupt:
         raise _cancel(client, session_id, statement_id, cancel_wait, tick_cb) from None

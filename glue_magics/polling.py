@@ -7,19 +7,23 @@ and never beyond a call budget).  Where the service reports ``Progress`` the sch
 fits a rate to it and predicts when the wait ends; without it, it backs off.  It plans
 when a poll should *reach* the service, and sends it half a round trip earlier: the
 round trip is measured on the calls as they happen (:class:`RoundTrip`, one per client).
-One call is in flight at a time, so polls never come closer than a round trip.
+A session's polls go one at a time, so never closer than a round trip; a statement's, over
+a round trip longer than the plan's 40 ms gaps, are sent on the plan's times, up to
+:data:`IN_FLIGHT` at once (:func:`statement_in_flight`, :func:`_overlapped`), so they
+reach the service as often as they would at loopback, no more.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from glue_magics.service import GlueError
 
@@ -98,7 +102,7 @@ SESSION_PLAN = PollPlan(
 #: GetStatement calls over lengths of 0.1 to 1 s; then the gaps grow with the fourth
 #: power of the time (52 ms at 1 s, 0.24 s at 2 s), to one GetStatement a second from
 #: ``ramp`` (3 s) on (the API's rate limits are shared by everyone in the account).
-#: Over a round trip longer than a gap the polls go back to back, one in flight.
+#: Over a round trip longer than a gap the polls overlap (:data:`IN_FLIGHT`).
 STATEMENT_PLAN = PollPlan(
     first=0.02, growth=0.0, cap=1.0, dense=0.02, window=0.1, sparse_cap=1.0, full=1.0,
     ramp=3.0, power=4.0, steady=0.04,
@@ -146,8 +150,17 @@ class PollScheduler:
 
     def observe(self, at: float, progress: float | None) -> None:
         """Record one poll made at ``at`` (clock time) that reported ``progress``."""
+        self.planned(at)
+        self.answered(at, progress)
+
+    def planned(self, at: float) -> None:
+        """Record one poll sent to reach the service at ``at``, its answer still to come
+        (overlapped polls: the next is planned from this one, not from its answer)."""
         self.calls += 1
         self.last_poll = at
+
+    def answered(self, at: float, progress: float | None) -> None:
+        """Record the ``progress`` a poll that reached the service at ``at`` reported."""
         if progress is None or not math.isfinite(progress):
             return
         if self._last is not None and progress < self._last[1]:
@@ -210,6 +223,7 @@ def _wait(
     rtt: RoundTrip | None = None,
     start: float | None = None,
     first_on_plan: bool = False,
+    in_flight: int = 1,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, bool]:
@@ -222,6 +236,8 @@ def _wait(
     own), which the schedule reads; ``start`` is when what is waited for began (clock
     time; default now).  The first poll is made at once, or with ``first_on_plan`` when
     the plan says (``first`` after ``start``: what was only just begun is not done yet).
+    With ``in_flight`` above 1 the polls are sent when the plan says whether or not the
+    last has been answered (:func:`_overlapped`), up to that many at once.
 
     A poll that fails with a transient :class:`GlueError` (throttling, 5xx, a lost
     connection, after botocore's own retries) does not end the wait: polling goes on,
@@ -233,6 +249,16 @@ def _wait(
     rtt = rtt if rtt is not None else RoundTrip()
     scheduler = PollScheduler(plan, start, rtt)
     deadline = clock() + timeout
+    if in_flight > 1:
+        return _overlapped(
+            Polls(fetch, finished, progress, on_tick, scheduler, rtt, in_flight),
+            deadline=deadline,
+            tick=tick,
+            patience=patience,
+            first_on_plan=first_on_plan,
+            clock=clock,
+            sleep=sleep,
+        )
     item: T | None = None
     failing_since: float | None = None
     failures = 0
@@ -268,3 +294,122 @@ def _wait(
             if got >= deadline:
                 return item, False
             at = min(scheduler.next_poll_at(), deadline)
+
+
+#: Statement polls in flight at once, at most.  Over a round trip longer than the gap the
+#: plan wants (40 ms in a statement's first second), polls back to back would see its
+#: end half a round trip late on average; sent on the plan's times instead, whether or
+#: not the last was answered, they see it half a gap late, and a round trip costs only
+#: itself.  Each needs a connection of its own (botocore keeps 10 per client).
+IN_FLIGHT = 4
+
+
+def statement_in_flight(rtt: RoundTrip) -> int:
+    """How many of a statement's polls may be in flight: :data:`IN_FLIGHT` where a round
+    trip is longer than the plan's smallest gap, else one (back to back, polls already
+    keep to the plan, and a thread a poll would only add its cost)."""
+    return IN_FLIGHT if rtt.seconds > STATEMENT_PLAN.steady else 1
+
+
+def _submit(fetch: Callable[[], T]) -> Any:
+    """One poll on a daemon thread of its own, as a Future.  Not a ThreadPoolExecutor:
+    Python joins its workers at exit, so a poll still out when the kernel shuts down (a
+    read timeout away over a lost connection) would hold the exit.  A thread costs about
+    0.1 ms, against a poll at most every 10 ms."""
+    from concurrent.futures import Future
+
+    future: Future = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fetch())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="glue-poll", daemon=True).start()
+    return future
+
+
+@dataclass
+class Polls(Generic[T]):
+    """What an overlapped wait polls with, and how it reads the answers."""
+
+    fetch: Callable[[], T]
+    finished: Callable[[T], bool]
+    progress: Callable[[T], float | None]
+    on_tick: Callable[[T, float], None] | None
+    scheduler: PollScheduler
+    rtt: RoundTrip
+    in_flight: int
+
+
+def _overlapped(
+    polls: Polls[T],
+    *,
+    deadline: float,
+    tick: float,
+    patience: float | None,
+    first_on_plan: bool,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> tuple[T, bool]:
+    """:func:`_wait` with up to ``polls.in_flight`` polls at once: each is sent on the
+    plan's time (planned to reach the service half a round trip later; at least a round
+    trip over ``in_flight`` after the last, so evenly spread), and the answers
+    are read oldest first.  The first that says finished ends the wait; those still in
+    flight are left to end on their own (their answers are dropped).  A transient failure
+    holds back the next poll as :func:`_wait` does; errors and the deadline as there."""
+    from concurrent.futures import wait
+
+    scheduler, rtt = polls.scheduler, polls.rtt
+    start = scheduler.start
+    pending: deque[tuple[float, Any]] = deque()  # (sent, future), oldest first
+    item: T | None = None
+    failing_since: float | None = None
+    failures = 0
+    at = scheduler.next_poll_at() if first_on_plan else clock()
+    while True:
+        now = clock()
+        if now >= at and len(pending) < polls.in_flight:
+            pending.append((now, _submit(polls.fetch)))
+            scheduler.planned(now + rtt.seconds / 2)
+            # evenly spread when the round trip is what limits them, not in bursts
+            at = max(scheduler.next_poll_at(), now + rtt.seconds / polls.in_flight)
+            at = min(at, deadline) if now < deadline else math.inf
+            continue
+        wake = min(at if len(pending) < polls.in_flight else math.inf, now + tick)
+        if not pending:
+            sleep(max(0.0, wake - now))
+        else:
+            wait([pending[0][1]], timeout=max(0.0, wake - now))
+        if not pending or not pending[0][1].done():
+            # the display moves on between polls, unless one is due (drawing must not delay it)
+            if polls.on_tick is not None and item is not None and clock() < at - tick / 2:
+                polls.on_tick(item, clock() - start)
+            continue
+        sent, future = pending.popleft()
+        got = clock()
+        try:
+            got_item = future.result()
+        except GlueError as exc:
+            if not exc.transient:
+                raise
+            failures += 1
+            failing_since = sent if failing_since is None else failing_since
+            if got >= deadline or (patience is not None and got - failing_since >= patience):
+                exc.last_item = item  # type: ignore[attr-defined]
+                raise
+            at = max(at, min(deadline, got + _failed_delay(failures)))
+            continue
+        item = got_item
+        failures, failing_since = 0, None
+        rtt.add(got - sent)
+        scheduler.answered((sent + got) / 2, polls.progress(item))
+        if polls.on_tick is not None:
+            polls.on_tick(item, got - start)
+        if polls.finished(item):
+            return item, True
+        if got >= deadline and not pending:
+            return item, False

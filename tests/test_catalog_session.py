@@ -38,6 +38,7 @@ pytestmark = [pytest.mark.slow, needs_spark, pytest.mark.timeout(SPARK_PATIENCE 
 CSV_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 OPEN_CSV = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+GLUE_CONTEXT = "from awsglue.context import GlueContext\nglueContext = GlueContext(sc)\n"
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +180,47 @@ print(late.count(), sorted(late.toDF().columns))
     assert lines[3] == "2"
     assert lines[4] == "[(1, 'x', 2020)]"
     assert lines[5] == "2 ['id', 'label', 'year']"
+
+
+def test_a_partitioned_json_table_keeps_its_partition_keys(glue, endpoint, session):
+    """GlueContext class, from_catalog: a table's partition keys are fields of the frame
+    whatever its format (the page's push_down_predicate example filters on them); after
+    the table's columns, as a table's partition keys come after its columns."""
+    put(endpoint, "s3://event-data/events/day=1/a.json", '{"id": 1, "kind": "a"}\n')
+    put(endpoint, "s3://event-data/events/day=2/a.json", '{"id": 2, "kind": "b"}\n')
+    put(endpoint, "s3://event-data/events/day=2/b.json", '{"id": 3, "kind": "c"}\n')
+    glue.create_database(DatabaseInput={"Name": "events_db"})
+    glue.create_table(
+        DatabaseName="events_db",
+        TableInput={
+            "Name": "events",
+            "Parameters": {"classification": "json"},
+            "PartitionKeys": [{"Name": "day", "Type": "int"}],
+            "StorageDescriptor": {
+                "Columns": [{"Name": "id", "Type": "bigint"}, {"Name": "kind", "Type": "string"}],
+                "Location": "s3://event-data/events/",
+                "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
+            },
+        },
+    )
+    glue.batch_create_partition(
+        DatabaseName="events_db",
+        TableName="events",
+        PartitionInputList=[
+            {"Values": [d], "StorageDescriptor": {"Location": f"s3://event-data/events/day={d}/"}}
+            for d in ("1", "2")
+        ],
+    )
+    code = """
+events = glueContext.create_dynamic_frame.from_catalog(database="events_db", table_name="events")
+print(events.toDF().columns, events.count())
+later = glueContext.create_dynamic_frame.from_catalog(
+    database="events_db", table_name="events", push_down_predicate="day = 2")
+print(sorted((r["id"], r["day"]) for r in later.toDF().collect()))
+"""
+    lines = out(glue, session, GLUE_CONTEXT + code).splitlines()[-2:]
+    assert lines[0] == "['id', 'kind', 'day'] 3"
+    assert lines[1] == "[(2, 2), (3, 2)]"
 
 
 def test_spark_and_awsglue_writes_reach_the_catalog(glue, endpoint, session):

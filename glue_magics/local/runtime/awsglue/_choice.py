@@ -100,16 +100,22 @@ def typed_ddl(ddl: str) -> str:
     return re.sub(r"\bVOID\b", "STRING", ddl)
 
 
-def from_variants(df: Any, column: str) -> tuple[Any, Choices]:
+def from_variants(df: Any, column: str, keep: Sequence[str] = ()) -> tuple[Any, Choices]:
     """A frame of one VARIANT column of records (JSON objects) as typed columns: the merged
-    schema of all records, and a choice wherever a field's values have several types."""
+    schema of all records, and a choice wherever a field's values have several types; the
+    columns in ``keep`` (a table's partition keys) after them as they are, in place of a
+    record's field of the same name."""
     f = F()
     ddl = df.agg(f.schema_of_variant_agg(top(column))).first()[0]
     if ddl is None:
-        return df.sparkSession.createDataFrame([], "dummy string").drop("dummy"), frozenset()
+        empty = df.sparkSession.createDataFrame([], "dummy string").drop("dummy")
+        return (df.select(*map(top, keep)).limit(0) if keep else empty), frozenset()
     if not ddl.startswith("OBJECT<"):
         raise GlueArgumentError(f"the records are not JSON objects but {ddl[:60]}")
-    typed = df.select(f.variant_get(top(column), "$", typed_ddl(ddl)).alias("r")).select("r.*")
+    record = df.select(f.variant_get(top(column), "$", typed_ddl(ddl)).alias("r"), *map(top, keep))
+    kept = {k.lower() for k in keep}
+    fields = [n for n in record.schema["r"].dataType.names if n.lower() not in kept]
+    typed = record.select(*[f.col("r").getField(n).alias(n) for n in fields], *map(top, keep))
     paths = variant_paths(typed.schema)
     if not paths:
         return typed, frozenset()

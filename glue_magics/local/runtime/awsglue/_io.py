@@ -75,7 +75,7 @@ def read(
     if fmt == "csv":
         return _read_csv(reader, paths, fmt_options, exclusions)
     if fmt == "json":
-        return _read_json(reader, paths, fmt_options, exclusions)
+        return _read_json(reader, paths, fmt_options, exclusions, partitioned=bool(base_path))
     if fmt == "xml":
         if "rowTag" not in fmt_options:
             raise GlueArgumentError("format xml needs format_options rowTag: e.g. {'rowTag': 'r'}")
@@ -130,13 +130,23 @@ def _read_csv(reader: Any, paths: list[str], o: dict[str, Any], exclusions: list
     return type_text_columns(df)
 
 
-def _read_json(reader: Any, paths: list[str], o: dict[str, Any], exclusions: list[str]):
+def _read_json(
+    reader: Any,
+    paths: list[str],
+    o: dict[str, Any],
+    exclusions: list[str],
+    partitioned: bool = False,
+) -> tuple[Any, Choices]:
+    """JSON records typed value by value; with ``partitioned`` (a catalog table's read),
+    the partition columns Spark finds in the ``key=value`` directories are kept after the
+    records' fields, as a table's partition keys come after its columns."""
     f = F()
     if o.get("jsonPath") not in (None, "", "$[*]"):
         raise NotCoveredError("format_options jsonPath", "read the records and select fields")
     multiline = _truthy(o.get("multiLine", o.get("multiline", False)))
     text = reader.option("wholetext", multiline).text(paths)
-    text = text.select("value", f.col("_metadata.file_path").alias(_FILE))
+    keys = [c for c in text.columns if c != "value"] if partitioned else []
+    text = text.select("value", f.col("_metadata.file_path").alias(_FILE), *map(top, keys))
     if exclusions:
         text = _exclude(text, paths, exclusions)
     value = f.try_parse_json(f.col("value"))
@@ -145,10 +155,10 @@ def _read_json(reader: Any, paths: list[str], o: dict[str, Any], exclusions: lis
             f.schema_of_variant(value).startswith("ARRAY"),
             f.try_variant_get(value, "$", "array<variant>"),
         ).otherwise(f.array(value))
-        records = text.select(f.explode(as_array).alias("v"))
+        records = text.select(f.explode(as_array).alias("v"), *map(top, keys))
     else:
-        records = text.where(f.trim("value") != "").select(value.alias("v"))
-    return from_variants(records.where(f.col("v").isNotNull()), "v")
+        records = text.where(f.trim("value") != "").select(value.alias("v"), *map(top, keys))
+    return from_variants(records.where(f.col("v").isNotNull()), "v", keys)
 
 
 def write(

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from aws_samples import DATA_CLEANING_AND_LAMBDA
 from helpers import needs_spark
 
 import glue_magics.local
@@ -827,40 +828,10 @@ def test_data_cleaning_and_lambda_example(glueContext, medicare, tmp_path):  # n
     from pyspark.sql.functions import udf
     from pyspark.sql.types import StringType
 
-    medicare_dyf = medicare
     output_dir = str(tmp_path / "medicare_parquet")
-
-    # the example's code as aws-samples writes it
-    # fmt: off
-    # Cast choices into integers, those values that cannot cast result in null
-    medicare_res = medicare_dyf.resolveChoice(specs = [('provider id','cast:long')])
-
-    # Remove erroneous records
-    medicare_df = medicare_res.toDF()
-    medicare_df = medicare_df.where("`provider id` is NOT NULL")
-
-    # Apply a lambda to remove the '$'
-    chop_f = udf(lambda x: x[1:], StringType())
-    medicare_df = medicare_df.withColumn("ACC", chop_f(medicare_df["average covered charges"])).withColumn("ATP", chop_f(medicare_df["average total payments"])).withColumn("AMP", chop_f(medicare_df["average medicare payments"]))
-
-    # Turn it back to a dynamic frame
-    medicare_tmp = DynamicFrame.fromDF(medicare_df, glueContext, "nested")
-
-    # Rename, cast, and nest with apply_mapping
-    medicare_nest = medicare_tmp.apply_mapping([('drg definition', 'string', 'drg', 'string'), 
-                                 ('provider id', 'long', 'provider.id', 'long'),
-                                 ('provider name', 'string', 'provider.name', 'string'),
-                                 ('provider city', 'string', 'provider.city', 'string'),
-                                 ('provider state', 'string', 'provider.state', 'string'),
-                                 ('provider zip code', 'long', 'provider.zip', 'long'),
-                                 ('hospital referral region description', 'string','rr', 'string'),
-                                 ('ACC', 'string', 'charges.covered', 'double'),
-                                 ('ATP', 'string', 'charges.total_pay', 'double'),
-                                 ('AMP', 'string', 'charges.medicare_pay', 'double')])
-
-    # Write it out in Parquet
-    glueContext.write_dynamic_frame.from_options(frame = medicare_nest, connection_type = "s3", connection_options = {"path": output_dir}, format = "parquet")
-    # fmt: on
+    names = {"DynamicFrame": DynamicFrame, "udf": udf, "StringType": StringType}
+    names |= {"glueContext": glueContext, "medicare_dyf": medicare, "output_dir": output_dir}
+    exec(DATA_CLEANING_AND_LAMBDA, names)  # the example's code as aws-samples writes it
     back = glueContext.spark_session.read.parquet(output_dir)
     assert back.columns == ["drg", "provider", "rr", "charges"]
     row = back.where("provider.id = 10001").first().asDict(recursive=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_samples import DATA_CLEANING_AND_LAMBDA
 from helpers import SPARK_PATIENCE, create, make_glue, needs_spark, run, spark_sessions, wait_status
 
 from glue_magics.local import LocalEndpoint
@@ -84,6 +85,20 @@ def put(endpoint: Any, url: str, text: str) -> None:
 
 def bucket(endpoint: Any, name: str) -> None:
     (Path(endpoint.settings.s3_root) / name).mkdir(parents=True, exist_ok=True)
+
+
+def add_partitions(
+    glue: Any, database: str, table: str, location: str, key: str, values: list[str]
+) -> None:
+    """The table's partitions by one key, each at ``location/key=value/`` (a crawler's)."""
+    glue.batch_create_partition(
+        DatabaseName=database,
+        TableName=table,
+        PartitionInputList=[
+            {"Values": [v], "StorageDescriptor": {"Location": f"{location}{key}={v}/"}}
+            for v in values
+        ],
+    )
 
 
 def csv_table(name: str, location: str, serde: dict[str, Any], parameters: dict) -> dict:
@@ -145,17 +160,7 @@ def test_boto3_tables_read_by_from_catalog_and_spark_sql(glue, endpoint, session
             },
         },
     )
-    glue.batch_create_partition(
-        DatabaseName="shop",
-        TableName="orders",
-        PartitionInputList=[
-            {
-                "Values": [y],
-                "StorageDescriptor": {"Location": f"s3://shop-data/orders/year={y}/"},
-            }
-            for y in ("2020", "2021")
-        ],
-    )
+    add_partitions(glue, "shop", "orders", "s3://shop-data/orders/", "year", ["2020", "2021"])
     code = """
 from awsglue.context import GlueContext
 glueContext = GlueContext(sc)
@@ -203,14 +208,7 @@ def test_a_partitioned_json_table_keeps_its_partition_keys(glue, endpoint, sessi
             },
         },
     )
-    glue.batch_create_partition(
-        DatabaseName="events_db",
-        TableName="events",
-        PartitionInputList=[
-            {"Values": [d], "StorageDescriptor": {"Location": f"s3://event-data/events/day={d}/"}}
-            for d in ("1", "2")
-        ],
-    )
+    add_partitions(glue, "events_db", "events", "s3://event-data/events/", "day", ["1", "2"])
     code = """
 events = glueContext.create_dynamic_frame.from_catalog(database="events_db", table_name="events")
 print(events.toDF().columns, events.count())
@@ -357,38 +355,13 @@ output_dir = "s3://glue-sample-target/output-dir/medicare_parquet"
 # Read data into a DynamicFrame using the Data Catalog metadata
 medicare_dyf = glueContext.create_dynamic_frame.from_catalog(database = db_name, table_name = tbl_name)
 
-# Cast choices into integers, those values that cannot cast result in null
-medicare_res = medicare_dyf.resolveChoice(specs = [('provider id','cast:long')])
-
-# Remove erroneous records
-medicare_df = medicare_res.toDF()
-medicare_df = medicare_df.where("`provider id` is NOT NULL")
-
-# Apply a lambda to remove the '$'
-chop_f = udf(lambda x: x[1:], StringType())
-medicare_df = medicare_df.withColumn("ACC", chop_f(medicare_df["average covered charges"])).withColumn("ATP", chop_f(medicare_df["average total payments"])).withColumn("AMP", chop_f(medicare_df["average medicare payments"]))
-
-# Turn it back to a dynamic frame
-medicare_tmp = DynamicFrame.fromDF(medicare_df, glueContext, "nested")
-
-# Rename, cast, and nest with apply_mapping
-medicare_nest = medicare_tmp.apply_mapping([('drg definition', 'string', 'drg', 'string'),
-                             ('provider id', 'long', 'provider.id', 'long'),
-                             ('provider name', 'string', 'provider.name', 'string'),
-                             ('provider city', 'string', 'provider.city', 'string'),
-                             ('provider state', 'string', 'provider.state', 'string'),
-                             ('provider zip code', 'long', 'provider.zip', 'long'),
-                             ('hospital referral region description', 'string','rr', 'string'),
-                             ('ACC', 'string', 'charges.covered', 'double'),
-                             ('ATP', 'string', 'charges.total_pay', 'double'),
-                             ('AMP', 'string', 'charges.medicare_pay', 'double')])
-
-# Write it out in Parquet
-glueContext.write_dynamic_frame.from_options(frame = medicare_nest, connection_type = "s3", connection_options = {"path": output_dir}, format = "parquet")
+"""  # noqa: E501 - the example's lines as written
+    code += DATA_CLEANING_AND_LAMBDA
+    code += """
 medicare_dyf.printSchema()
 back = spark.read.parquet(output_dir)
 print(back.count(), back.columns)
-"""  # noqa: E501 - the example's lines as written
+"""
     lines = out(glue, session, code).splitlines()
     assert "|-- provider id: choice" in lines  # the data's types, as the sample says
     assert lines[-1] == "2 ['drg', 'provider', 'rr', 'charges']"  # "ABC" went

@@ -234,8 +234,9 @@ class GlueContext:
         (``create_dynamic_frame_from_options`` is ``create_dynamic_frame.from_options``),
         else what is not covered, named."""
         reader, _, method = name.rpartition("_from_")
-        if reader in _FLAT_READERS and f"from_{method}" in _FLAT_METHODS:
-            return getattr(self.__dict__[reader], f"from_{method}")
+        found = self.__dict__.get(reader) if reader in _FLAT_READERS else None
+        if found is not None and f"from_{method}" in _FLAT_METHODS:
+            return getattr(found, f"from_{method}")
         raise uncovered("GlueContext", name, NOT_COVERED)
 
     def __dir__(self) -> list[str]:

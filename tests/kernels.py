@@ -213,3 +213,23 @@ def install_kernels(prefix: Any) -> tuple[str, Any]:
         check=True,
     ).stdout
     return out, prefix / "share" / "jupyter" / "kernels"
+
+
+def run_notebook(notebook: Any, kernel_name: str, specs: Any, cwd: Any, timeout: float) -> list:
+    """Execute ``notebook`` with nbclient on the installed kernel ``kernel_name`` (from the
+    spec manager ``specs``), with no AWS endpoint set (a notebook that needs one says
+    ``%endpoint local`` itself); its code cells' outputs, after none failed."""
+    from nbclient import NotebookClient
+
+    km = KernelManager(kernel_name=kernel_name, kernel_spec_manager=specs)
+    env = kernel_env("http://127.0.0.1:9")
+    del env["AWS_ENDPOINT_URL_GLUE"]
+    km.start_kernel(env=env)
+    try:
+        NotebookClient(notebook, timeout=timeout, km=km).execute(cwd=str(cwd))
+    finally:
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    return outputs

@@ -16,7 +16,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from glue_magics import options
 from glue_magics.local import LocalEndpoint
 from glue_magics.specs import aws_magics
-from tests.kernels import Kernel, install_kernels, kernel_env
+from tests.kernels import Kernel, install_kernels, kernel_env, run_notebook
 
 
 @pytest.fixture(scope="module")
@@ -96,23 +96,10 @@ def test_compat_option_text_is_taken_or_refused_in_one_line(option, text):
 def test_aws_glue_kernel_style_notebook_runs_unchanged(installed, tmp_path):
     """A notebook of AWS Glue kernel magics, executed headless on our installed kernel."""
     import nbformat
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
 
     path = Path(__file__).parent.parent / "notebooks" / "aws_glue_kernel_style.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    km = KernelManager(kernel_name="glue_magics", kernel_spec_manager=installed)
-    env = kernel_env("http://127.0.0.1:9")  # no AWS; the notebook itself says %endpoint local
-    del env["AWS_ENDPOINT_URL_GLUE"]
-    km.start_kernel(env=env)
-    try:
-        client = NotebookClient(notebook, timeout=120, km=km)
-        client.execute(cwd=str(tmp_path))
-    finally:
-        if km.is_alive():
-            km.shutdown_kernel(now=True)
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
+    outputs = run_notebook(notebook, "glue_magics", installed, tmp_path, timeout=120)
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "\n6\n" in "\n" + text and "\n3\n" in "\n" + text  # ran in the session
     assert "notebook's own kernel" in text and "STOPPED" in text

@@ -27,9 +27,7 @@ import nbformat
 import pytest
 from helpers import ROLE, needs_spark, spark_sessions
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
-from kernels import Kernel, install_kernels, kernel_env, one_line
-from nbclient import NotebookClient
+from kernels import Kernel, install_kernels, kernel_env, one_line, run_notebook
 from peer_kernel import PeerUnavailable, install_peer, peer_env, peer_venv
 
 from glue_magics.local import LocalEndpoint
@@ -252,17 +250,7 @@ def test_python_kernel_refuses_python_for_the_scala_session_but_sql_works(endpoi
 def test_scala_notebook_runs_under_nbclient(installed, tmp_path):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert notebook.metadata["kernelspec"]["name"] == "glue_magics_scala"
-    km = KernelManager(kernel_name="glue_magics_scala", kernel_spec_manager=installed)
-    env = kernel_env("http://127.0.0.1:9")  # no AWS; the notebook itself says %endpoint local
-    del env["AWS_ENDPOINT_URL_GLUE"]
-    km.start_kernel(env=env)
-    try:
-        NotebookClient(notebook, timeout=JVM_PATIENCE, km=km).execute(cwd=str(tmp_path))
-    finally:
-        if km.is_alive():
-            km.shutdown_kernel(now=True)
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
+    outputs = run_notebook(notebook, "glue_magics_scala", installed, tmp_path, JVM_PATIENCE)
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     text += "".join(
         o.get("data", {}).get("text/plain", "") for o in outputs if o.output_type != "stream"
